@@ -1,0 +1,106 @@
+"""What a run leaves behind for the operations person: artifact tables, a markdown summary, progress.
+
+Tasks return :class:`RunReport` fragments; the flow merges them and calls :func:`publish_report` once at the
+end. Rows carry ids and reasons, never addresses or secrets. Outside a flow run (unit tests calling
+``.fn()``) publishing is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.context import FlowRunContext
+from pydantic import BaseModel, Field
+
+__all__ = ["Progress", "ReportRow", "RunReport", "publish_report"]
+
+logger = logging.getLogger("lw3pl.reporting")
+
+_SECTIONS = ("exported", "shipped", "processed", "cancelled", "quarantined", "stock_changes", "catalogue")
+
+
+class ReportRow(BaseModel):
+    """One line of an artifact table: which order or SKU, what happened, and why."""
+
+    reference: str = Field(description="Linnworks OrderId, or the SKU for stock and catalogue rows")
+    label: str = Field(default="", description="NumOrderId, or the item title")
+    detail: str = ""
+
+
+class RunReport(BaseModel):
+    """Per-run outcome lists, merged across batches."""
+
+    exported: list[ReportRow] = Field(default_factory=list)
+    shipped: list[ReportRow] = Field(default_factory=list)
+    processed: list[ReportRow] = Field(default_factory=list)
+    cancelled: list[ReportRow] = Field(default_factory=list)
+    quarantined: list[ReportRow] = Field(default_factory=list)
+    stock_changes: list[ReportRow] = Field(default_factory=list)
+    catalogue: list[ReportRow] = Field(default_factory=list)
+    deferred: int = Field(default=0, description="orders left for the next run (rate limits, transient faults)")
+    notes: list[str] = Field(default_factory=list)
+
+    def merge(self, other: RunReport) -> RunReport:
+        merged: dict[str, Any] = {name: getattr(self, name) + getattr(other, name) for name in _SECTIONS}
+        return RunReport(**merged, deferred=self.deferred + other.deferred, notes=self.notes + other.notes)
+
+    def counts(self) -> dict[str, int]:
+        counts = {name: len(getattr(self, name)) for name in _SECTIONS}
+        counts["deferred"] = self.deferred
+        return counts
+
+    def summary_markdown(self, title: str) -> str:
+        lines = [f"# {title}", "", "| outcome | count |", "|---|---|"]
+        lines += [f"| {name.replace('_', ' ')} | {count} |" for name, count in self.counts().items()]
+        if self.quarantined:
+            lines += ["", "## Quarantined (needs a person)", ""]
+            lines += [f"- `{row.reference}` {row.label}: {row.detail}" for row in self.quarantined[:50]]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes[:20]]
+        return "\n".join(lines)
+
+
+def _in_flow_run() -> bool:
+    return FlowRunContext.get() is not None
+
+
+def publish_report(report: RunReport, flow_slug: str) -> None:
+    """Write one table artifact per non-empty outcome and a markdown summary, keyed by flow."""
+    if not _in_flow_run():
+        return
+    for name in _SECTIONS:
+        rows = getattr(report, name)
+        if rows:
+            table = [row.model_dump() for row in rows]
+            create_table_artifact(
+                table=table,
+                key=f"{flow_slug}-{name.replace('_', '-')}",
+                description=f"{flow_slug}: {name.replace('_', ' ')}",
+            )
+    create_markdown_artifact(
+        markdown=report.summary_markdown(flow_slug), key=f"{flow_slug}-summary", description="run summary"
+    )
+
+
+class Progress:
+    """A Prefect progress artifact updated in place as batches complete (no-op outside a flow run)."""
+
+    def __init__(self, total: int, description: str) -> None:
+        self._total = max(total, 1)
+        self._done = 0
+        self._id: UUID | None = None
+        if _in_flow_run():
+            self._id = create_progress_artifact(progress=0.0, description=description)
+
+    def advance(self, amount: int) -> None:
+        self._done += amount
+        if self._id is not None:
+            update_progress_artifact(artifact_id=self._id, progress=min(100.0, 100.0 * self._done / self._total))
