@@ -46,6 +46,32 @@ class Settings(BaseSettings):
     sftp_inbound_dir: str = "inbound"
     sftp_outbound_dir: str = "outbound"
 
+    # --- the flows -------------------------------------------------------------------------------
+    lw3pl_account: str = Field(
+        default="default", description="names this seller in the ledger and rate limits"
+    )
+    export_batch_size: int = Field(default=100, ge=1, le=500)
+    shipping_service_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Linnworks postal service name -> 3PL service, JSON; "*" is the fallback. '
+        "An order whose service is not mapped is quarantined with the service named.",
+    )
+    composite_items: Literal["components", "parent"] = "components"
+    write_remote_id_property: bool = Field(
+        default=False, description="also store the 3PL id in an extended property (one call per order)"
+    )
+    threepl_cancel_policy: Literal["hold", "cancel"] = Field(
+        default="hold",
+        description="what a cancellation by the 3PL does in Linnworks: note and hold, or cancel",
+    )
+    process_method: Literal["batch", "fulfilment_centre"] = Field(
+        default="batch", description="ProcessOrdersInBatch (fewer calls) or ProcessFulfilmentCentreOrder"
+    )
+    stock_review_threshold: int = Field(
+        default=500, ge=0, description="a stock change larger than this many units is held for review"
+    )
+    lease_seconds: int = Field(default=600, ge=10, description="how long a run's claim on orders lasts")
+
     @cached_property
     def resolved_ledger_url(self) -> str:
         """LEDGER_URL, or a SQLite file in the data directory when it is not set."""
