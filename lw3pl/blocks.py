@@ -31,6 +31,12 @@ class Lw3plCredentials(Block):
     sftp_password: SecretStr = SecretStr("")
 
 
+def _is_empty(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return not value.get_secret_value()
+    return value is None or value == ""
+
+
 def settings_from_block(block_name: str, base: Settings | None = None) -> Settings:
     """The environment settings with the named block's non-empty credentials laid over them."""
     block = Lw3plCredentials.load(block_name)
@@ -39,7 +45,6 @@ def settings_from_block(block_name: str, base: Settings | None = None) -> Settin
         if not hasattr(Settings, field) and field not in Settings.model_fields:
             continue
         value = getattr(block, field)
-        empty = value is None or (isinstance(value, SecretStr) and not value.get_secret_value()) or value == ""
-        if not empty:
+        if not _is_empty(value):
             overrides[field] = value
     return (base or Settings()).model_copy(update=overrides)

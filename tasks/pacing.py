@@ -9,6 +9,7 @@ in-process pacer is used instead; see :func:`make_pacer`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 
@@ -57,9 +58,7 @@ class PrefectRateLimitPacer:
             spec = GlobalConcurrencyLimitCreate(
                 name=name, limit=_BURST, slot_decay_per_second=per_minute / 60.0, active=True
             )
-            with get_client(sync_client=True) as client:
-                try:
-                    client.create_global_concurrency_limit(spec)
-                except ObjectAlreadyExists:
-                    pass
+            # Another worker may have created it first: that is fine.
+            with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+                client.create_global_concurrency_limit(spec)
             self._ensured.add(name)

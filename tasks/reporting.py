@@ -45,7 +45,7 @@ class RunReport(BaseModel):
     quarantined: list[ReportRow] = Field(default_factory=list)
     stock_changes: list[ReportRow] = Field(default_factory=list)
     catalogue: list[ReportRow] = Field(default_factory=list)
-    deferred: int = Field(default=0, description="orders left for the next run (rate limits, transient faults)")
+    deferred: int = Field(default=0, description="orders left for the next run (rate limits, faults)")
     notes: list[str] = Field(default_factory=list)
 
     def merge(self, other: RunReport) -> RunReport:
@@ -98,9 +98,11 @@ class Progress:
         self._done = 0
         self._id: UUID | None = None
         if _in_flow_run():
-            self._id = create_progress_artifact(progress=0.0, description=description)
+            created = create_progress_artifact(progress=0.0, description=description)
+            self._id = created if isinstance(created, UUID) else None
 
     def advance(self, amount: int) -> None:
         self._done += amount
         if self._id is not None:
-            update_progress_artifact(artifact_id=self._id, progress=min(100.0, 100.0 * self._done / self._total))
+            progress = min(100.0, 100.0 * self._done / self._total)
+            update_progress_artifact(artifact_id=self._id, progress=progress)
