@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         description='Linnworks postal service name -> 3PL service, JSON; "*" is the fallback. '
         "An order whose service is not mapped is quarantined with the service named.",
     )
+    country_code_map: dict[str, str] = Field(
+        default_factory=dict, description="extra Linnworks country name -> ISO code pairs, JSON"
+    )
     composite_items: Literal["components", "parent"] = "components"
     write_remote_id_property: bool = Field(
         default=False, description="also store the 3PL id in an extended property (one call per order)"
