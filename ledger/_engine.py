@@ -1,0 +1,100 @@
+"""Engines for the two supported databases, and the programmatic Alembic upgrade.
+
+SQLite: WAL journal, a busy timeout, ``synchronous=FULL`` (a committed step survives a power cut, since the
+next outside call relies on it), and every write transaction opened with ``BEGIN IMMEDIATE`` so that two
+writers queue on the database lock instead of failing halfway through. PostgreSQL: the psycopg 3 driver;
+row locks (``FOR UPDATE [SKIP LOCKED]``) serialise writers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import URL, Engine
+
+__all__ = ["BEGIN_MODE", "make_engine", "migrate", "normalise_url"]
+
+BEGIN_MODE = "ledger_sqlite_begin"
+"""Execution option read when a SQLite transaction begins: ``"IMMEDIATE"`` (default) or ``"DEFERRED"``."""
+
+_BUSY_TIMEOUT_MS = 30_000
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Any fixed number; it only has to be the same for every process migrating the same database.
+_MIGRATION_LOCK_KEY = 0x6C77_3370
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse ``url``; a bare ``postgresql://`` or ``postgres://`` uses the psycopg 3 driver.
+
+    Raises:
+        ValueError: for in-memory SQLite (each connection would see its own empty database).
+    """
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(
+            "the ledger needs a SQLite file (sqlite:///path/ledger.db), not an in-memory database"
+        )
+    return parsed
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for ``url``; creates the SQLite file's directory when it is missing."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    assert parsed.database is not None
+    Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+    sa.event.listen(engine, "connect", _configure_sqlite_connection)
+    sa.event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module so that "begin" below decides the mode.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        f"busy_timeout={_BUSY_TIMEOUT_MS}",
+        "synchronous=FULL",
+        "foreign_keys=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: sa.Connection) -> None:
+    mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+    connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def migrate(url: str | URL) -> None:
+    """Bring the ledger schema at ``url`` to the newest revision (``alembic upgrade head``); idempotent.
+
+    Works from an installed package: the migration scripts live inside ``ledger/migrations`` and no
+    ``alembic.ini`` is read. On PostgreSQL an advisory lock lets several processes call this at once.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            command.upgrade(_alembic_config(connection), "head")
+    finally:
+        engine.dispose()
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
