@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     sftp_username: str = ""
     sftp_password: SecretStr = SecretStr("")
     sftp_key_file: Path | None = None
+    sftp_host_key: str = ""  # the server's public key, one OpenSSH line ("ssh-ed25519 AAAA...")
+    sftp_known_hosts: Path | None = None  # or a known_hosts file; neither: ~/.ssh/known_hosts
     sftp_inbound_dir: str = "inbound"
     sftp_outbound_dir: str = "outbound"
 
