@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncssh
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from clients.errors import (
     AuthenticationError,
@@ -67,6 +67,12 @@ class SftpConfig(BaseModel):
     connect_timeout_seconds: float = Field(default=15.0, gt=0)
     call_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    @model_validator(mode="after")
+    def _needs_a_credential(self) -> SftpConfig:
+        if not (self.password and self.password.get_secret_value()) and self.key_file is None:
+            raise ValueError("set SFTP_PASSWORD or SFTP_KEY_FILE")
+        return self
+
 
 class SftpSession:
     """A lazily opened, self-healing SFTP connection usable from any thread.
@@ -110,7 +116,7 @@ class SftpSession:
         """Close the connection and stop the session's thread."""
         if self._loop.is_closed():
             return
-        asyncio.run_coroutine_threadsafe(self._drop(), self._loop).result()
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
@@ -217,3 +223,13 @@ class SftpSession:
         conn, self._conn, self._sftp = self._conn, None, None
         if conn is not None:
             conn.abort()
+            await conn.wait_closed()
+
+    async def _shutdown(self) -> None:
+        await self._drop()
+        # cancel what asyncssh still has running so that no task is destroyed while pending
+        current = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)

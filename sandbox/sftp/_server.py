@@ -232,8 +232,21 @@ class SshServerThread:
         self._loop.close()
 
     async def _close(self) -> None:
-        for conn in list(self._live):
+        live = list(self._live)
+        for conn in live:
             conn.abort()
+        for conn in live:
+            await conn.wait_closed()
         if self._listener is not None:
             self._listener.close()
             await self._listener.wait_closed()
+        await _cancel_leftovers()
+
+
+async def _cancel_leftovers() -> None:
+    """Cancel tasks still pending on this loop (handlers of aborted sessions) so none is destroyed live."""
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
