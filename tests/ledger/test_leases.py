@@ -1,0 +1,177 @@
+"""Claims, leases and compare-and-set under concurrency: no two workers ever hold the same order."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+import ledger
+
+from ledger import Ledger, LeaseLostError, State, StateConflictError
+
+from .conftest import FakeClock, new_order
+
+WORKERS = 4
+
+
+def register_many(book: Ledger, count: int) -> list[str]:
+    references = [f"order-{i:04d}" for i in range(count)]
+    book.register([new_order(ref, num=i) for i, ref in enumerate(references)])
+    return references
+
+
+def drain(book: Ledger, owner: str, start: threading.Barrier, batch: int) -> list[str]:
+    """Claim batches until nothing is left; what a worker of the export flow does."""
+    start.wait()
+    mine: list[str] = []
+    while claimed := book.claim([State.PENDING], owner, limit=batch, lease_seconds=600):
+        mine.extend(order.reference for order in claimed)
+    return mine
+
+
+def assert_claimed_exactly_once(references: list[str], per_worker: list[list[str]]) -> None:
+    counts = Counter(ref for claimed in per_worker for ref in claimed)
+    assert sorted(counts) == sorted(references)
+    assert set(counts.values()) == {1}, [ref for ref, n in counts.items() if n > 1]
+
+
+def test_claim_leases_rows_and_skips_held_ones(book: Ledger) -> None:
+    """A claim leases free rows in the given states; a second claim does not see them."""
+    register_many(book, 3)
+    first = book.claim([State.PENDING], "w1", limit=2, lease_seconds=60)
+    second = book.claim([State.PENDING], "w2", limit=5, lease_seconds=60)
+    assert len(first) == 2 and len(second) == 1
+    assert {o.lease_owner for o in first} == {"w1"} and second[0].lease_owner == "w2"
+    assert not {o.reference for o in first} & {o.reference for o in second}
+    assert book.claim([State.PENDING], "w3", limit=5, lease_seconds=60) == []
+
+
+def test_claim_filters_by_state_and_reference(book: Ledger) -> None:
+    """Only rows in the named states, and among the named references when given, are claimed."""
+    refs = register_many(book, 4)
+    book.transition(refs[0], State.SUBMITTING)
+    assert [o.reference for o in book.claim([State.SUBMITTING], "w", limit=9, lease_seconds=60)] == [refs[0]]
+    claimed = book.claim([State.PENDING], "w", limit=9, lease_seconds=60, references=[refs[2], "unknown"])
+    assert [o.reference for o in claimed] == [refs[2]]
+
+
+def test_expired_lease_can_be_reclaimed(book: Ledger, clock: FakeClock) -> None:
+    """A worker that died after claiming loses the row when the lease expires; another claims it."""
+    register_many(book, 1)
+    book.claim([State.PENDING], "dead", limit=1, lease_seconds=30)
+    clock.advance(29)
+    assert book.claim([State.PENDING], "w2", limit=1, lease_seconds=30) == []
+    clock.advance(1)
+    [order] = book.claim([State.PENDING], "w2", limit=1, lease_seconds=30)
+    assert order.lease_owner == "w2"
+    with pytest.raises(LeaseLostError, match="held by 'w2'"):
+        book.transition(order.reference, State.SUBMITTING, owner="dead")
+
+
+def test_transition_with_a_lost_lease_changes_nothing(book: Ledger, clock: FakeClock) -> None:
+    """With owner given, an expired, released or foreign lease raises LeaseLostError and writes nothing."""
+    [ref] = register_many(book, 1)
+    book.claim([State.PENDING], "w1", limit=1, lease_seconds=10)
+    clock.advance(10)
+    with pytest.raises(LeaseLostError, match="expired"):
+        book.transition(ref, State.SUBMITTING, owner="w1", count_attempt=True)
+    book.claim([State.PENDING], "w1", limit=1, lease_seconds=10)
+    assert book.release([ref], "w1") == [ref]
+    with pytest.raises(LeaseLostError, match="no one holds it"):
+        book.transition(ref, State.SUBMITTING, owner="w1")
+    record = book.get(ref)
+    assert record is not None and record.state is State.PENDING and record.attempts == 0
+
+
+def test_renew_extends_only_live_leases(book: Ledger, clock: FakeClock) -> None:
+    """Renewing keeps a live lease; an expired or foreign one is not renewed and is reported missing."""
+    a, b = register_many(book, 2)
+    book.claim([State.PENDING], "w1", limit=2, lease_seconds=10)
+    clock.advance(5)
+    assert book.renew([a, b], "w2", lease_seconds=10) == []
+    assert sorted(book.renew([a], "w1", lease_seconds=10)) == [a]
+    clock.advance(7)
+    assert book.renew([a, b], "w1", lease_seconds=10) == [a]
+    book.transition(a, State.SUBMITTING, owner="w1")
+
+
+def test_release_lets_others_claim_at_once_and_released_rows_go_last(book: Ledger) -> None:
+    """Released rows are claimable immediately, after rows never claimed (no starvation by a failing order)."""
+    refs = register_many(book, 3)
+    book.claim([State.PENDING], "w1", limit=1, lease_seconds=600)
+    assert book.release([refs[0]], "w2") == []
+    assert book.release([refs[0]], "w1") == [refs[0]]
+    order = [o.reference for o in book.claim([State.PENDING], "w2", limit=3, lease_seconds=60)]
+    assert order == [refs[1], refs[2], refs[0]]
+
+
+def test_concurrent_claimers_never_overlap(book: Ledger) -> None:
+    """Several threads draining one queue: every order is claimed exactly once."""
+    references = register_many(book, 240)
+    start = threading.Barrier(WORKERS)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [pool.submit(drain, book, f"w{i}", start, 7) for i in range(WORKERS)]
+        per_worker = [f.result() for f in futures]
+    assert_claimed_exactly_once(references, per_worker)
+
+
+def test_claimers_on_separate_engines_never_overlap(migrated_url: str, clock: FakeClock) -> None:
+    """Two Ledger instances (separate connection pools, as two processes would have) never share a row."""
+    with (
+        Ledger(migrated_url, account="acme", clock=clock) as one,
+        Ledger(migrated_url, account="acme", clock=clock) as two,
+    ):
+        references = register_many(one, 200)
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(drain, one, "p1", start, 5), pool.submit(drain, two, "p2", start, 5)]
+            per_worker = [f.result() for f in futures]
+    assert_claimed_exactly_once(references, per_worker)
+
+
+def test_competing_compare_and_set_has_one_winner(book: Ledger) -> None:
+    """Two workers moving the same order from pending at once: exactly one succeeds, one gets a conflict."""
+    for round_ in range(20):
+        ref = f"race-{round_}"
+        book.register([new_order(ref)])
+        start = threading.Barrier(2)
+
+        def attempt(ref: str = ref, start: threading.Barrier = start) -> str:
+            start.wait()
+            try:
+                book.transition(ref, State.SUBMITTING, expected_from=[State.PENDING], count_attempt=True)
+            except StateConflictError:
+                return "conflict"
+            return "won"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(lambda _: attempt(), range(2)))
+        assert outcomes == ["conflict", "won"]
+        record = book.get(ref)
+        assert record is not None and record.attempts == 1
+
+
+@pytest.mark.postgres
+def test_postgres_claim_skips_rows_locked_by_another_transaction(postgres_url: str, clock: FakeClock) -> None:
+    """While another connection holds row locks mid-claim, a claim returns the other rows without waiting."""
+    ledger.migrate(postgres_url)
+    engine = sa.create_engine(postgres_url)
+    with Ledger(postgres_url, account="acme", clock=clock) as book, ThreadPoolExecutor(1) as pool:
+        references = register_many(book, 6)
+        try:
+            with engine.begin() as other:
+                locked = other.execute(
+                    sa.text("SELECT reference FROM ledger_orders WHERE reference = ANY(:refs) FOR UPDATE"),
+                    {"refs": references[:3]},
+                ).scalars()
+                assert sorted(locked) == references[:3]
+                # Waiting on the locks would block until this transaction ends: bound it instead of hanging.
+                claiming = pool.submit(book.claim, [State.PENDING], "w", limit=10, lease_seconds=60)
+                claimed = claiming.result(timeout=20)
+            assert sorted(o.reference for o in claimed) == references[3:]
+        finally:
+            engine.dispose()
