@@ -33,7 +33,7 @@ class FakeClock:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An empty database URL: a SQLite file in a directory that does not exist yet, or a fresh PostgreSQL db."""
+    """An empty database: a SQLite file in a directory not yet created, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('ledger')}/not-yet/ledger.db"
     url: str = request.getfixturevalue("postgres_url")
@@ -66,7 +66,7 @@ def new_order(reference: str, num: int | str = 1, payload_hash: str = "hash-1") 
 
 
 def path_to(target: State) -> list[State]:
-    """The shortest chain of allowed moves from ``pending`` to ``target`` (quarantine never an intermediate)."""
+    """The shortest chain of allowed moves from pending to ``target`` (never via quarantine)."""
     queue: deque[list[State]] = deque([[State.PENDING]])
     while queue:
         path = queue.popleft()

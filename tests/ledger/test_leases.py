@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import ledger
-
-from ledger import Ledger, LeaseLostError, State, StateConflictError
+from ledger import LeaseLostError, Ledger, State, StateConflictError
 
 from .conftest import FakeClock, new_order
 
@@ -100,7 +99,7 @@ def test_renew_extends_only_live_leases(book: Ledger, clock: FakeClock) -> None:
 
 
 def test_release_lets_others_claim_at_once_and_released_rows_go_last(book: Ledger) -> None:
-    """Released rows are claimable immediately, after rows never claimed (no starvation by a failing order)."""
+    """Released rows are claimable at once, after never-claimed ones (no starving the others)."""
     refs = register_many(book, 3)
     book.claim([State.PENDING], "w1", limit=1, lease_seconds=600)
     assert book.release([refs[0]], "w2") == []

@@ -22,7 +22,7 @@ PAIRS = [(src, dst) for src in State for dst in State]
 
 def test_terminal_states_have_no_way_out() -> None:
     """Processed and cancelled orders can never change state again."""
-    assert TERMINAL_STATES == {State.PROCESSED, State.CANCELLED}
+    assert {State.PROCESSED, State.CANCELLED} == TERMINAL_STATES
     assert all(not ALLOWED[state] for state in TERMINAL_STATES)
 
 
