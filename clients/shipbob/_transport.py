@@ -1,0 +1,253 @@
+"""One ShipBob call on the wire: auth headers, pacing, the retry loop and the error mapping.
+
+httpx exceptions and HTTP statuses become ``clients.errors`` here and nowhere else. What may be repeated
+is the caller's choice (``Safety``); this module only applies it:
+
+* ``Safety.REPEATABLE`` (reads, cancel, upserts keyed by reference): transient faults (connect errors,
+  timeouts, dropped replies, 408/5xx, 429, unreadable bodies) are retried within the policy's bounds.
+* ``Safety.CREATE`` (a new order): only faults where ShipBob certainly did nothing are retried (connect
+  errors before the request left, 429). Anything after the request may have reached ShipBob (read
+  timeout, dropped reply, 5xx, an unreadable 2xx) raises ``OutcomeUnknownError``: the core looks the
+  reference up before anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import httpx
+
+from clients.errors import (
+    AuthenticationError,
+    CallContext,
+    Lw3plError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RecordError,
+    RetryableError,
+    StopError,
+    excerpt,
+)
+
+from ._pacing import Pacer
+
+__all__ = ["SERVICE", "Reply", "RetryPolicy", "Safety", "Transport", "parse_retry_after"]
+
+logger = logging.getLogger("lw3pl.shipbob")
+
+SERVICE = "shipbob"
+PACING_KEY = "shipbob"
+_TRANSIENT = frozenset({408, 500, 502, 503, 504})
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
+
+
+class Safety(Enum):
+    REPEATABLE = "repeatable"
+    CREATE = "create"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply whose status the caller said it handles, with its body parsed as JSON."""
+
+    status: int
+    data: Any
+    headers: Mapping[str, str]
+    context: CallContext
+
+
+@dataclass
+class RetryPolicy:
+    """Attempts, total time and backoff; times are partner seconds (divided by ``time_scale`` to sleep).
+
+    Args:
+        max_attempts: calls in total, the first included.
+        max_total_seconds: give up rather than wait past this since the first attempt.
+        base_delay: first backoff; doubles up to ``max_delay``, with jitter in [delay/2, delay].
+        max_retry_after: cap on ``x-retry-after`` (an absurd value is not obeyed literally).
+        wait: False removes all waiting (the testing switch); decisions stay the same.
+    """
+
+    max_attempts: int = 5
+    max_total_seconds: float = 180.0
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 90.0
+    wait: bool = True
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self, error: RetryableError, attempt: int, elapsed: float) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise ``error``."""
+        if attempt >= self.max_attempts:
+            return None
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            delay = min(max(error.retry_after, 0.0), self.max_retry_after)
+        else:
+            delay = min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * (0.5 + self.rng.random() / 2)
+        if elapsed + delay > self.max_total_seconds:
+            return None
+        return delay if self.wait else 0.0
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``x-retry-after`` (seconds) as a number; None when missing or not a finite, non-negative number."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
+
+
+class Transport:
+    """Sends ShipBob requests with the retry policy and maps every failure into ``clients.errors``."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        pacer: Pacer,
+        policy: RetryPolicy,
+        *,
+        per_minute: int = 150,
+        time_scale: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._pacer = pacer
+        self._policy = policy
+        self._per_minute = per_minute
+        self._time_scale = time_scale
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        safety: Safety,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        accept: Collection[int] = (),
+    ) -> Reply:
+        """One logical call: 2xx and the statuses in ``accept`` come back, everything else raises."""
+        started = self._monotonic()
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(method, path, safety, params, body, accept, attempt)
+            except RetryableError as error:
+                elapsed = (self._monotonic() - started) * self._time_scale
+                delay = self._policy.next_delay(error, attempt, elapsed)
+                if delay is None and isinstance(error, _UnreadableReply):
+                    raise MalformedResponseError(error.message, context=error.context) from error
+                if delay is None:
+                    raise
+                self._wait(error, delay)
+                attempt += 1
+
+    def _wait(self, error: RetryableError, delay: float) -> None:
+        real = delay / self._time_scale
+        defer = getattr(self._pacer, "defer", None)
+        if isinstance(error, RateLimitedError) and callable(defer):
+            defer(PACING_KEY, real)  # every thread waits, not only this one
+        if real > 0:
+            self._sleep(real)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        safety: Safety,
+        params: Mapping[str, str] | None,
+        body: Any,
+        accept: Collection[int],
+        attempt: int,
+    ) -> Reply:
+        context = CallContext(SERVICE, method, path)
+        self._pacer.acquire(PACING_KEY, self._per_minute)
+        try:
+            response = self._client.request(method, path, params=params, json=body)
+        except httpx.TransportError as error:
+            raise _transport_error(error, context, safety) from None
+        context = _context(response, method, path)
+        logger.info(
+            "shipbob call",
+            extra={"method": method, "path": path, "status": response.status_code, "attempt": attempt},
+        )
+        _raise_for_status(response, context, safety, accept)
+        return Reply(response.status_code, _parse_json(response, context, safety), response.headers, context)
+
+
+def _context(response: httpx.Response, method: str, path: str) -> CallContext:
+    request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
+    body = excerpt(response.text) if response.status_code >= 400 and response.content else None
+    return CallContext(SERVICE, method, path, response.status_code, request_id, body)
+
+
+def _transport_error(error: httpx.TransportError, context: CallContext, safety: Safety) -> Lw3plError:
+    """Connect failures never reached ShipBob; anything later may have, which matters for creates."""
+    never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    name = type(error).__name__
+    if never_sent or safety is Safety.REPEATABLE:
+        return RetryableError(f"ShipBob transport error ({name})", context=context)
+    return OutcomeUnknownError(f"ShipBob may have received the create; reply lost ({name})", context=context)
+
+
+def _raise_for_status(
+    response: httpx.Response, context: CallContext, safety: Safety, accept: Collection[int]
+) -> None:
+    status = response.status_code
+    if 200 <= status < 300 or status in accept:
+        return
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("x-retry-after"))
+        raise RateLimitedError("ShipBob rate limit exceeded", retry_after=retry_after, context=context)
+    if status == 401:
+        raise AuthenticationError("ShipBob rejected the personal access token", context=context)
+    if status == 403:
+        raise StopError(
+            "ShipBob refused access: check the token's scopes and the channel id", context=context
+        )
+    if status in _TRANSIENT or status >= 500:
+        if safety is Safety.CREATE:
+            raise OutcomeUnknownError(f"ShipBob answered {status} to a create", context=context)
+        raise RetryableError(f"ShipBob answered {status}", context=context)
+    raise RecordError(f"ShipBob refused the request ({status})", context=context)
+
+
+def _parse_json(response: httpx.Response, context: CallContext, safety: Safety) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        pass
+    message = "ShipBob sent a reply that is not JSON"
+    failed = CallContext(
+        context.service,
+        context.method,
+        context.path,
+        context.status,
+        context.request_id,
+        excerpt(response.text),
+    )
+    if safety is Safety.CREATE and 200 <= response.status_code < 300:
+        raise OutcomeUnknownError(f"{message} to a create", context=failed)
+    if 200 <= response.status_code < 300:
+        raise _UnreadableReply(message, context=failed)  # a proxy page or a cut reply: read again
+    raise MalformedResponseError(message, context=failed)
+
+
+class _UnreadableReply(RetryableError):
+    """A 2xx whose body could not be read; repeated like a transient fault, then reported as malformed."""
