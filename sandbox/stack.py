@@ -1,0 +1,156 @@
+"""Start every local sandbox together and hand out the settings that point lw3pl at them.
+
+``lw3pl sandbox`` calls :func:`serve_forever`; tests and the demo use :class:`SandboxStack` directly::
+
+    with SandboxStack(seed=1) as stack:
+        os.environ.update(stack.env())
+        print(stack.describe())
+
+Each sandbox joins the stack through a *starter* in ``STARTERS``: a function that starts it and returns a
+:class:`RunningSandbox` (its environment settings, a description for people, and how to stop it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from sandbox.linnworks import LinnworksSandbox
+
+__all__ = ["STARTERS", "RunningSandbox", "SandboxStack", "StackOptions", "serve_forever"]
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """Settings every sandbox may honour."""
+
+    seed: int = 0
+    time_scale: float = 1.0
+    rate_limits: bool = True
+
+
+@dataclass
+class RunningSandbox:
+    """A started sandbox as the stack sees it."""
+
+    name: str
+    env: dict[str, str]
+    description: str
+    stop: Callable[[], None]
+    handle: Any = field(default=None, repr=False)
+
+
+def start_linnworks(options: StackOptions) -> RunningSandbox:
+    """The Linnworks sandbox (auth + data host) with the default seeded account."""
+    lw = LinnworksSandbox(seed=options.seed, time_scale=options.time_scale, rate_limits=options.rate_limits)
+    lw.start()
+    env = {
+        "LINNWORKS_AUTH_URL": lw.auth_url,
+        "LINNWORKS_APPLICATION_ID": lw.application_id,
+        "LINNWORKS_APPLICATION_SECRET": lw.application_secret,
+        "LINNWORKS_INSTALLATION_TOKEN": lw.installation_token,
+    }
+    description = "\n".join(
+        [
+            "Linnworks",
+            f"  auth host           {lw.auth_url}/api/Auth/AuthorizeByApplication",
+            f"  data host           {lw.data_url}/api/<Controller>/<Method>",
+            f"  admin               {lw.data_url}/_admin/info",
+            f"  application id      {lw.application_id}",
+            f"  application secret  {lw.application_secret}",
+            f"  installation token  {lw.installation_token}",
+        ]
+    )
+    return RunningSandbox("linnworks", env, description, lw.stop, lw)
+
+
+# ------------------------------------------------------------------------------------------------
+# The sandboxes the stack starts, in order. OWNERS OF OTHER SANDBOXES (ShipBob, SFTP): add
+# ("name", start_function) here; start_function(options) -> RunningSandbox as start_linnworks does.
+# ------------------------------------------------------------------------------------------------
+STARTERS: list[tuple[str, Callable[[StackOptions], RunningSandbox]]] = [
+    ("linnworks", start_linnworks),
+]
+
+
+class SandboxStack:
+    """All sandboxes in ``STARTERS``, started and stopped together.
+
+    Args:
+        seed: Seeds every sandbox's data.
+        time_scale: Speeds up time-based behaviour (quota windows, session expiry) where supported.
+        rate_limits: Enforce the partners' rate limits.
+        only: Start only these sandboxes (names from ``STARTERS``); default all.
+    """
+
+    def __init__(
+        self, seed: int = 0, time_scale: float = 1.0, rate_limits: bool = True, only: list[str] | None = None
+    ) -> None:
+        self.options = StackOptions(seed=seed, time_scale=time_scale, rate_limits=rate_limits)
+        self.only = only
+        self.running: dict[str, RunningSandbox] = {}
+
+    @property
+    def linnworks(self) -> LinnworksSandbox:
+        """The running Linnworks sandbox (for admin calls)."""
+        handle = self.running["linnworks"].handle
+        assert isinstance(handle, LinnworksSandbox)
+        return handle
+
+    def start(self) -> SandboxStack:
+        try:
+            for name, starter in STARTERS:
+                if self.only is None or name in self.only:
+                    self.running[name] = starter(self.options)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for running in reversed(list(self.running.values())):
+            running.stop()
+        self.running.clear()
+
+    def __enter__(self) -> SandboxStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """Environment settings (``LINNWORKS_AUTH_URL``, ...) pointing lw3pl at the running sandboxes."""
+        merged: dict[str, str] = {}
+        for running in self.running.values():
+            merged.update(running.env)
+        return merged
+
+    def describe(self) -> str:
+        """URLs and credentials of every running sandbox, for people."""
+        blocks = [running.description for running in self.running.values()]
+        exports = "\n".join(f"  export {key}={value}" for key, value in self.env().items())
+        return "\n\n".join([*blocks, "Environment:\n" + exports])
+
+
+def serve_forever(argv: list[str] | None = None) -> None:
+    """Start the stack, print :meth:`SandboxStack.describe`, block until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="lw3pl sandbox", description="Run the local sandboxes.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--no-rate-limits", action="store_true")
+    args = parser.parse_args(argv)
+    with SandboxStack(
+        seed=args.seed, time_scale=args.time_scale, rate_limits=not args.no_rate_limits
+    ) as stack:
+        print(stack.describe(), flush=True)
+        print("\nSandboxes running; Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping")
