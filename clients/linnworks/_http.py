@@ -1,0 +1,430 @@
+"""One Linnworks call on the wire: pacing, session, encoding, error mapping and the retry loop.
+
+httpx exceptions and HTTP statuses are translated into ``clients.errors`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any, NoReturn
+from urllib.parse import urlencode
+from uuid import UUID
+
+import httpx
+from pydantic import ValidationError
+
+from clients.errors import (
+    AuthenticationError,
+    CallContext,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RecordError,
+    RetryableError,
+    StopError,
+)
+
+from ._encoding import encode_fields
+from ._limits import ENDPOINTS, EndpointSpec
+from ._pacing import Pacer
+from ._redact import scrub_fields, scrub_text
+from ._retry import RetryPolicy
+from ._session import Session, SessionState
+from .models import WIRE, BaseSession, _AuthorizeByApplicationRequest
+
+__all__ = ["AUTH_ENDPOINT", "Caller", "Credentials", "Reply", "Safety", "parse_retry_after"]
+
+logger = logging.getLogger("lw3pl.linnworks")
+
+SERVICE = "linnworks"
+AUTH_ENDPOINT = "Auth/AuthorizeByApplication"
+_FORM = "application/x-www-form-urlencoded; charset=UTF-8"
+_TRANSIENT_STATUSES = frozenset({408, 500, 502, 503, 504})
+_QUOTA_TEXT = re.compile(r"quota exceeded|maximum admitted \d+ per minute", re.IGNORECASE)
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-correlation-id",
+    "x-ms-request-id",
+    "x-amzn-requestid",
+)
+_DEBUG_BODY_CHARS = 2000
+_BAD_CREDENTIALS = (
+    "Linnworks rejected the application credentials. Check LINNWORKS_APPLICATION_ID and "
+    "LINNWORKS_APPLICATION_SECRET (from the app's page in the Linnworks developer portal) and "
+    "LINNWORKS_INSTALLATION_TOKEN (shown when the app was installed on the Linnworks account; "
+    "reinstall the app to get a new one)."
+)
+
+
+class Safety(Enum):
+    """What repeating a call could do, which decides whether a lost reply may be retried."""
+
+    READ = "read"
+    IDEMPOTENT = "idempotent write"
+    UNSAFE = "non-idempotent write"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The three values that open a session, unwrapped from SecretStr only here."""
+
+    application_id: str
+    application_secret: str
+    installation_token: str
+
+    def __repr__(self) -> str:
+        return "Credentials(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful reply: parsed JSON (None for an empty body) and where it came from."""
+
+    data: Any
+    context: CallContext
+
+
+class _TransientError(RetryableError):
+    """A fault worth retrying; ``effect_possible`` when the request may have reached Linnworks."""
+
+    def __init__(self, message: str, *, effect_possible: bool, context: CallContext | None = None) -> None:
+        super().__init__(message, context=context)
+        self.effect_possible = effect_possible
+
+
+class Caller:
+    """Sends calls for ``LinnworksClient``: thread-safe, one httpx.Client shared by all threads."""
+
+    def __init__(
+        self,
+        *,
+        http: httpx.Client,
+        auth_url: str,
+        credentials: Credentials,
+        pacer: Pacer,
+        retry: RetryPolicy,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        time_scale: float,
+    ) -> None:
+        self._http = http
+        self._auth_url = auth_url.rstrip("/")
+        self._credentials = credentials
+        self._pacer = pacer
+        self._retry = retry
+        self._clock = clock
+        self._sleep = sleep
+        self.session = Session(self._authenticate, clock, time_scale)
+
+    # --- public ----------------------------------------------------------------------------------------
+
+    def call(self, endpoint: str, values: Mapping[str, Any], safety: Safety) -> Reply:
+        """Call ``endpoint`` (e.g. ``"Orders/GetOrdersById"``) with every declared parameter in ``values``."""
+        spec = ENDPOINTS[endpoint]
+        fields = encode_fields(endpoint, spec, values)
+        return self._with_retries(
+            endpoint, safety, lambda attempt: self._data_attempt(endpoint, spec, fields, attempt)
+        )
+
+    # --- the retry loop --------------------------------------------------------------------------------
+
+    def _with_retries(self, endpoint: str, safety: Safety, attempt_once: Callable[[int], Reply]) -> Reply:
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return attempt_once(attempt)
+            except RetryableError as error:
+                if safety is Safety.UNSAFE and getattr(error, "effect_possible", False):
+                    raise OutcomeUnknownError(
+                        f"Linnworks {endpoint}: the reply was lost ({error.message}); the write may have "
+                        "happened, look the record up before trying again",
+                        context=error.context,
+                    ) from error
+                delay = self._retry.next_delay(error, attempt, self._clock() - started)
+                if delay is None:
+                    raise
+                logger.info(
+                    "Linnworks %s: retrying after %s in %.2f s", endpoint, type(error).__name__, delay
+                )
+                if delay > 0:
+                    self._sleep(delay)
+
+    def _data_attempt(
+        self, endpoint: str, spec: EndpointSpec, fields: list[tuple[str, str]], attempt: int
+    ) -> Reply:
+        self._pacer.acquire(endpoint, spec.per_minute)
+        state = self.session.current()
+        response = self._send(endpoint, spec, f"{state.server}/api/{endpoint}", fields, state.token, attempt)
+        if response.status_code == 401:
+            # The session expired or was revoked: one new session, one repeat (a 401 executed nothing).
+            self.session.invalidate(state.token)
+            self._pacer.acquire(endpoint, spec.per_minute)
+            state = self.session.current()
+            response = self._send(
+                endpoint, spec, f"{state.server}/api/{endpoint}", fields, state.token, attempt
+            )
+            if response.status_code == 401:
+                raise AuthenticationError(
+                    "Linnworks refused a fresh session token; " + _BAD_CREDENTIALS,
+                    context=self._context(spec, response, endpoint),
+                )
+        return self._read(endpoint, spec, response)
+
+    # --- authentication --------------------------------------------------------------------------------
+
+    def _authenticate(self) -> SessionState:
+        spec = ENDPOINTS[AUTH_ENDPOINT]
+        request = _AuthorizeByApplicationRequest(
+            application_id=_guid_setting(self._credentials.application_id, "LINNWORKS_APPLICATION_ID"),
+            application_secret=_guid_setting(
+                self._credentials.application_secret, "LINNWORKS_APPLICATION_SECRET"
+            ),
+            token=_guid_setting(self._credentials.installation_token, "LINNWORKS_INSTALLATION_TOKEN"),
+        )
+        fields = encode_fields(AUTH_ENDPOINT, spec, {"request": request})
+        url = f"{self._auth_url}/api/{AUTH_ENDPOINT}"
+
+        def attempt_once(attempt: int) -> Reply:
+            self._pacer.acquire(AUTH_ENDPOINT, spec.per_minute)
+            response = self._send(AUTH_ENDPOINT, spec, url, fields, None, attempt)
+            self._raise_for_auth_status(spec, response)
+            return self._read(AUTH_ENDPOINT, spec, response)
+
+        reply = self._with_retries(AUTH_ENDPOINT, Safety.READ, attempt_once)
+        try:
+            session = BaseSession.model_validate(reply.data, context=WIRE)
+        except ValidationError as error:
+            raise MalformedResponseError(
+                "Linnworks Auth/AuthorizeByApplication replied without a usable Token and Server "
+                f"({describe_validation_error(error)})",
+                context=reply.context,
+            ) from None
+        logger.info("Linnworks session opened on %s", session.server)
+        return SessionState(token=session.token, server=session.server.rstrip("/"))
+
+    def _raise_for_auth_status(self, spec: EndpointSpec, response: httpx.Response) -> None:
+        status = response.status_code
+        if status in (400, 401, 403) and not _QUOTA_TEXT.search(response.text):
+            raise AuthenticationError(_BAD_CREDENTIALS, context=self._context(spec, response, AUTH_ENDPOINT))
+        if status == 404:
+            raise StopError(
+                f"Linnworks authentication URL {self._auth_url} has no {AUTH_ENDPOINT}; "
+                "check LINNWORKS_AUTH_URL",
+                context=self._context(spec, response, AUTH_ENDPOINT),
+            )
+
+    # --- the wire --------------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        endpoint: str,
+        spec: EndpointSpec,
+        url: str,
+        fields: list[tuple[str, str]],
+        token: str | None,
+        attempt: int,
+    ) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = token  # the raw session token, no "Bearer"
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Linnworks %s request: %s", endpoint, scrub_fields(fields, self._secrets()))
+        started = self._clock()
+        context = CallContext(SERVICE, spec.verb, _path(endpoint))
+        try:
+            if spec.verb == "GET":
+                query = urlencode(fields)  # as the SDK does: the form body, appended to the URL
+                response = self._http.request("GET", f"{url}?{query}" if query else url, headers=headers)
+            else:
+                headers["Content-Type"] = _FORM
+                response = self._http.request(
+                    "POST", url, content=urlencode(fields).encode(), headers=headers
+                )
+        except httpx.HTTPError as error:
+            self._log_attempt(endpoint, spec, type(error).__name__, attempt, started)
+            _raise_transport_error(endpoint, error, context)
+        self._log_attempt(endpoint, spec, str(response.status_code), attempt, started)
+        if logger.isEnabledFor(logging.DEBUG):
+            body = scrub_text(response.text, self._secrets(), _DEBUG_BODY_CHARS)
+            logger.debug("Linnworks %s reply %s: %s", endpoint, response.status_code, body)
+        return response
+
+    def _log_attempt(
+        self, endpoint: str, spec: EndpointSpec, outcome: str, attempt: int, started: float
+    ) -> None:
+        elapsed_ms = (self._clock() - started) * 1000
+        logger.info(
+            "Linnworks %s %s -> %s (attempt %d, %.0f ms)",
+            spec.verb,
+            _path(endpoint),
+            outcome,
+            attempt,
+            elapsed_ms,
+        )
+
+    # --- reading the reply -----------------------------------------------------------------------------
+
+    def _read(self, endpoint: str, spec: EndpointSpec, response: httpx.Response) -> Reply:
+        status = response.status_code
+        context = self._context(spec, response, endpoint)
+        if 200 <= status < 300:
+            return Reply(_decode_body(endpoint, response, context), context)
+        text = response.text
+        if status == 429 or (400 <= status < 500 and _QUOTA_TEXT.search(text)):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
+            error = RateLimitedError(
+                f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
+            )
+            raise error
+        if status in _TRANSIENT_STATUSES or status >= 500:
+            raise _TransientError(
+                f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context
+            )
+        if status in (403, 404):
+            raise StopError(_stop_message(endpoint, status), context=context)
+        raise RecordError(
+            f"Linnworks {endpoint} refused the request: {_linnworks_message(text, self._secrets())}",
+            context=context,
+        )
+
+    def _context(self, spec: EndpointSpec, response: httpx.Response, endpoint: str) -> CallContext:
+        ok = 200 <= response.status_code < 300
+        return CallContext(
+            service=SERVICE,
+            method=spec.verb,
+            path=_path(endpoint),
+            status=response.status_code,
+            request_id=_request_id(response),
+            body_excerpt=None if ok else scrub_text(response.text, self._secrets(), 300),
+        )
+
+    def _secrets(self) -> tuple[str, ...]:
+        credentials = self._credentials
+        own = (credentials.application_secret, credentials.installation_token, credentials.application_id)
+        return own + self.session.secrets()
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Where a reply had the wrong shape, without echoing the values (they may be personal data)."""
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or '<root>'}: {item['msg']}"
+        for item in error.errors(include_input=False)
+    ]
+    more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+    return "; ".join(problems[:3]) + more
+
+
+def parse_retry_after(
+    value: str | None, date_header: str | None = None, now: datetime | None = None
+) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (measured from the reply's ``Date``).
+
+    Returns None when the header is missing or unreadable (the retry policy then backs off on its own).
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    when = _http_date(text)
+    if when is None:
+        return None
+    reference = _http_date(date_header) if date_header else None
+    reference = reference or now or datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+def _http_date(text: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) -> Any:
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type or response.content.lstrip()[:1] == b"<":
+        raise MalformedResponseError(
+            f"Linnworks {endpoint} replied with HTML instead of JSON", context=context
+        )
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise MalformedResponseError(
+            f"Linnworks {endpoint} replied with unreadable JSON ({len(response.content)} bytes)",
+            context=context,
+        ) from None
+
+
+def _raise_transport_error(endpoint: str, error: httpx.HTTPError, context: CallContext) -> NoReturn:
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        raise _TransientError(
+            f"Linnworks {endpoint}: could not connect", effect_possible=False, context=context
+        ) from None
+    if isinstance(error, httpx.TimeoutException):
+        raise _TransientError(
+            f"Linnworks {endpoint}: no reply in time", effect_possible=True, context=context
+        ) from None
+    if isinstance(error, httpx.TransportError) and not isinstance(
+        error, httpx.UnsupportedProtocol | httpx.ProxyError
+    ):
+        raise _TransientError(
+            f"Linnworks {endpoint}: connection dropped", effect_possible=True, context=context
+        ) from None
+    raise StopError(
+        f"Linnworks {endpoint}: cannot call the server ({type(error).__name__})", context=context
+    ) from None
+
+
+def _stop_message(endpoint: str, status: int) -> str:
+    if status == 403:
+        return (
+            f"Linnworks {endpoint} is forbidden (403): the app lacks a permission; "
+            "grant it in the app's permissions in Linnworks and reinstall"
+        )
+    return f"Linnworks {endpoint} does not exist on this server (404): check the host and the API path"
+
+
+def _linnworks_message(text: str, secrets: tuple[str, ...]) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    message = data.get("Message") if isinstance(data, dict) else None
+    return scrub_text(str(message) if message else text or "(empty body)", secrets, 300)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return str(value)
+    return None
+
+
+def _path(endpoint: str) -> str:
+    return f"/api/{endpoint}"
+
+
+def _guid_setting(value: str, setting: str) -> str:
+    try:
+        return str(UUID(value.strip()))
+    except ValueError:
+        raise AuthenticationError(
+            f"{setting} is not set to a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        ) from None
