@@ -181,6 +181,32 @@ class SftpAdapter:
         then names that file and the next poll continues after it. The last page's checkpoint is None.
         Files with no readable event are moved to ``outbound/rejected/`` with their reasons quarantined.
         """
+        page = self._scan(checkpoint, self._max_rows)
+        _log.info("sftp poll: %d events, %d quarantined rows", len(page.events), len(page.quarantined))
+        return page
+
+    def ack(self, events: Sequence[Event]) -> None:
+        """Record these events as handled; a file moves to ``outbound/processed/`` once all of its are.
+
+        Works across adapter instances: events this instance has not polled make it re-read
+        ``outbound/`` to learn which files hold them.
+        """
+        ids = {event.event_id for event in events}
+        with self._seen_lock:
+            known = set().union(*self._pending_by_file.values())
+        if ids - known:
+            self._scan(None, None)
+        with self._seen_lock:
+            self._acked |= ids
+            done = [name for name, held in self._pending_by_file.items() if held <= self._acked]
+        for name in done:
+            self._move(self._outbound, name, "processed")
+            with self._seen_lock:
+                self._pending_by_file.pop(name, None)
+                self._acked &= set().union(*self._pending_by_file.values())
+        _log.info("sftp ack: %d events, %d files moved to processed", len(events), len(done))
+
+    def _scan(self, checkpoint: str | None, max_rows: int | None) -> EventPage:
         names = sorted(
             (n for n in self._list(self._outbound) if n.startswith(_EVENT_PREFIXES) and n.endswith(".csv")),
             key=_sort_key,
@@ -194,10 +220,9 @@ class SftpAdapter:
             data = self._read(posixpath.join(self._outbound, name))
             rows += data.count(b"\n")
             self._add_file(page, seen, name, fmt.parse_event_file(name, data))
-            if rows >= self._max_rows and index + 1 < len(names):
+            if max_rows is not None and rows >= max_rows and index + 1 < len(names):
                 page.checkpoint = _sort_key(name)
                 break
-        _log.info("sftp poll: %d events, %d quarantined rows", len(page.events), len(page.quarantined))
         return page
 
     def _add_file(self, page: EventPage, seen: set[str], name: str, parsed: fmt.ParsedEvents) -> None:
@@ -212,19 +237,6 @@ class SftpAdapter:
             if event.event_id not in seen:
                 seen.add(event.event_id)
                 page.events.append(event)
-
-    def ack(self, events: Sequence[Event]) -> None:
-        """Record these events as handled; a file moves to ``outbound/processed/`` once all of its are."""
-        with self._seen_lock:
-            self._acked.update(event.event_id for event in events)
-            done = [name for name, ids in self._pending_by_file.items() if ids <= self._acked]
-        for name in done:
-            self._move(self._outbound, name, "processed")
-            with self._seen_lock:
-                ids = self._pending_by_file.pop(name, set())
-                still_needed = set().union(*self._pending_by_file.values())
-                self._acked -= ids - still_needed
-        _log.info("sftp ack: %d events, %d files moved to processed", len(events), len(done))
 
     # --- stock ----------------------------------------------------------------------------------------
 
