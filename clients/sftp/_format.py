@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from clients.errors import excerpt
 from clients.threepl.models import (
     CatalogueItem,
     Event,
@@ -325,9 +326,19 @@ def _parse_acks(name: str, data: bytes, parsed: ParsedEvents) -> None:
                 raise ValueError(row.problem)
             ack = AckRow.model_validate(row.values)
         except (ValueError, ValidationError) as exc:
-            parsed.quarantined.append((record, f"row {row.number}: {_reason(exc)}"))
+            parsed.quarantined.append((record, f"{_label(row)}: {_reason(exc)}"))
             continue
         parsed.events.append(_ack_event(record, ack))
+
+
+def _label(row: RawRow) -> str:
+    """``row 3 (reference 'R1', shipment 'S1')``: what a person needs to find the record."""
+    ids = [
+        f"{column.replace('_id', '')} {excerpt(row.values[column], 60)!r}"
+        for column in ("reference", "shipment_id")
+        if row.values.get(column)
+    ]
+    return f"row {row.number} ({', '.join(ids)})" if ids else f"row {row.number}"
 
 
 def _ack_event(record: str, ack: AckRow) -> Event:
@@ -353,7 +364,7 @@ def _parse_shipments(name: str, data: bytes, parsed: ParsedEvents) -> None:
                 raise ValueError(row.problem)
             valid = ShipmentRow.model_validate(row.values)
         except (ValueError, ValidationError) as exc:
-            reason = f"row {row.number}: {_reason(exc)}"
+            reason = f"{_label(row)}: {_reason(exc)}"
             parsed.quarantined.append((f"{name}#{row.number}", reason))
             # the rest of that shipment is held back below: never half a shipment
             broken.setdefault(row.values.get("shipment_id", ""), (row.number, reason))

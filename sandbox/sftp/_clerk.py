@@ -76,6 +76,7 @@ class Clerk:
         self._position = warehouse.events_since(0)[1]
         self._seq = 0
         self._last_stock: dict[str, int] | None = None
+        self._corrupted: set[str] = set()
 
     def prepare(self) -> None:
         """Create the folders of the file contract."""
@@ -108,6 +109,22 @@ class Clerk:
             self._last_stock = None
             self._write_stock_if_changed(now or self._clock(), report)
             return report.written[0]
+
+    def corrupt_shipments_of(self, reference: str) -> None:
+        """From now on every shipment row of ``reference`` has no tracking number, in new files and in
+        the shipment files already waiting in outbound."""
+        with self._lock:
+            self._corrupted.add(reference)
+            for path in sorted(self.outbound.glob("shp_*.csv")):
+                rows = read_table(path.read_bytes())
+                if any(row["reference"] == reference for row in rows):
+                    fixed = [self._maybe_corrupt([row[c] for c in SHIPMENT_HEADER]) for row in rows]
+                    write_atomically(path, render_table(SHIPMENT_HEADER, fixed))
+
+    def _maybe_corrupt(self, row: Row) -> Row:
+        if row[1] in self._corrupted:
+            row[6] = ""  # tracking_number
+        return row
 
     # --- inbound ------------------------------------------------------------------------------------
 
@@ -205,7 +222,7 @@ class Clerk:
             tracking = package.tracking_number
             parcel = [tracking, package.carrier, shipment.service, f"https://track.example/{tracking}"]
             rows.extend([*head, *parcel, line_ref, sku, str(qty)] for sku, qty, line_ref in package.lines)
-        return rows
+        return [self._maybe_corrupt(row) for row in rows]
 
     def _write_events(
         self, now: datetime, acks: list[Row], shipments: list[Row], report: ClerkReport

@@ -137,6 +137,10 @@ class SftpSandbox:
         """Write an ``inv_`` file now; returns its name."""
         return self.clerk.write_stock_snapshot(now)
 
+    def corrupt_shipments_of(self, reference: str) -> None:
+        """Blank the tracking number of every shipment row of ``reference``, written or still to come."""
+        self.clerk.corrupt_shipments_of(reference)
+
     def drop_connections(self) -> int:
         """Abort every open SSH connection (a network blip); returns how many there were."""
         return self._server.drop_connections()
