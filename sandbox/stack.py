@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.linnworks import LinnworksSandbox
+from sandbox.sftp import SftpSandbox
 
 __all__ = ["STARTERS", "RunningSandbox", "SandboxStack", "StackOptions", "serve_forever"]
 
@@ -68,12 +69,35 @@ def start_linnworks(options: StackOptions) -> RunningSandbox:
     return RunningSandbox("linnworks", env, description, lw.stop, lw)
 
 
+def start_sftp(options: StackOptions) -> RunningSandbox:
+    """The SFTP warehouse: an SSH/SFTP server on loopback whose clerk works the folders every few seconds."""
+    box = SftpSandbox(seed=options.seed, poll_interval_seconds=max(0.2, 2.0 / options.time_scale)).start()
+    env = {
+        "SFTP_HOST": box.host,
+        "SFTP_PORT": str(box.port),
+        "SFTP_USERNAME": box.username,
+        "SFTP_PASSWORD": box.password,
+        "SFTP_HOST_KEY": box.host_public_key,
+    }
+    description = "\n".join(
+        [
+            "SFTP warehouse (CSV file exchange, docs/adapters.md)",
+            f"  sftp                sftp -P {box.port} {box.username}@{box.host}",
+            f"  password            {box.password}",
+            f"  host key            {box.host_public_key}",
+            f"  root folder         {box.root}",
+        ]
+    )
+    return RunningSandbox("sftp", env, description, box.stop, box)
+
+
 # ------------------------------------------------------------------------------------------------
 # The sandboxes the stack starts, in order. OWNERS OF OTHER SANDBOXES (ShipBob, SFTP): add
 # ("name", start_function) here; start_function(options) -> RunningSandbox as start_linnworks does.
 # ------------------------------------------------------------------------------------------------
 STARTERS: list[tuple[str, Callable[[StackOptions], RunningSandbox]]] = [
     ("linnworks", start_linnworks),
+    ("sftp", start_sftp),
 ]
 
 

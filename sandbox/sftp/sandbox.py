@@ -53,7 +53,8 @@ class SftpSandbox:
         port: int = 0,
     ) -> None:
         """Args:
-        warehouse: the simulation to drive (default: a new one with ``seed`` and ``clock``).
+        warehouse: the simulation to drive (default: a new one with ``seed`` and ``clock`` and
+            20 seeded SKUs, as the ShipBob sandbox has).
         root: the folder the server is chrooted to (default: a temporary one, removed on stop).
         seed: seed of the default warehouse.
         username: the one login the server accepts.
@@ -64,7 +65,10 @@ class SftpSandbox:
         host: the address to listen on.
         port: the port (0: a free one).
         """
-        self.warehouse = warehouse or Warehouse(seed=seed, clock=clock)
+        if warehouse is None:
+            warehouse = Warehouse(seed=seed, clock=clock)
+            warehouse.seed_catalogue(20)
+        self.warehouse = warehouse
         self.username = username
         self.password = password if password is not None else secrets.token_urlsafe(16)
         self.host = host
