@@ -142,6 +142,16 @@ class SftpSession:
                 f"the SFTP user {self._config.username!r} may not {method} here; ask the warehouse to fix it",
                 context=context,
             ) from None
+        except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath):
+            raise StopError(
+                f"{path} does not exist on the SFTP server: check SFTP_INBOUND_DIR and SFTP_OUTBOUND_DIR",
+                context=context,
+            ) from None
+        except asyncssh.SFTPError as exc:
+            # the server answered, so the request did not take effect: safe to repeat
+            raise RetryableError(
+                f"the SFTP server refused the {method} ({exc.reason})", context=context
+            ) from None
 
     async def _client(self, context: CallContext) -> Any:
         async with self._lock:

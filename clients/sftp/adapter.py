@@ -94,6 +94,7 @@ class SftpAdapter:
         self._pending_by_file: dict[str, set[str]] = {}
         self._acked: set[str] = set()
         self._seen_lock = threading.Lock()
+        self._areas_made: set[str] = set()
 
     def __enter__(self) -> SftpAdapter:
         return self
@@ -218,6 +219,8 @@ class SftpAdapter:
         rows = 0
         for index, name in enumerate(names):
             data = self._read(posixpath.join(self._outbound, name))
+            if data is None:
+                continue  # moved meanwhile by another worker's ack
             rows += data.count(b"\n")
             self._add_file(page, seen, name, fmt.parse_event_file(name, data))
             if max_rows is not None and rows >= max_rows and index + 1 < len(names):
@@ -258,8 +261,14 @@ class SftpAdapter:
                 context=CallContext(service="sftp", method="listdir", path=self._outbound),
             )
         newest = names[-1]
+        data = self._read(posixpath.join(self._outbound, newest))
+        if data is None:
+            raise RetryableError(
+                f"{newest} vanished while being read",
+                context=CallContext(service="sftp", method="read", path=newest),
+            )
         try:
-            snapshot = fmt.parse_stock_file(newest, self._read(posixpath.join(self._outbound, newest)))
+            snapshot = fmt.parse_stock_file(newest, data)
         except fmt.FileFormatError as exc:
             self._move(self._outbound, newest, "rejected")
             raise MalformedResponseError(
@@ -334,10 +343,15 @@ class SftpAdapter:
 
         return self._session.call(listdir, method="listdir", path=folder)
 
-    def _read(self, path: str) -> bytes:
-        async def read(sftp: Any) -> bytes:
-            async with sftp.open(path, "rb") as handle:
-                return bytes(await handle.read())
+    def _read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when it is gone."""
+
+        async def read(sftp: Any) -> bytes | None:
+            try:
+                async with sftp.open(path, "rb") as handle:
+                    return bytes(await handle.read())
+            except asyncssh.SFTPNoSuchFile:
+                return None
 
         return self._session.call(read, method="read", path=path)
 
@@ -346,9 +360,13 @@ class SftpAdapter:
         source = posixpath.join(folder, name)
         target = posixpath.join(folder, area, name)
 
+        area_path = posixpath.join(folder, area)
+
         async def move(sftp: Any) -> None:
-            if not await _exists(sftp, posixpath.join(folder, area)):
-                await sftp.mkdir(posixpath.join(folder, area))
+            if area_path not in self._areas_made:
+                if not await _exists(sftp, area_path):
+                    await sftp.mkdir(area_path)
+                self._areas_made.add(area_path)
             try:
                 await sftp.rename(source, target)
             except asyncssh.SFTPNoSuchFile:

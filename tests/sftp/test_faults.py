@@ -121,6 +121,13 @@ def test_a_missing_key_file_stops_naming_the_setting(sandbox: SftpSandbox, tmp_p
         adapter.find_order("x")
 
 
+def test_a_missing_folder_stops_naming_the_folder_settings(sandbox: SftpSandbox) -> None:
+    """An inbound folder the server does not have raises StopError naming SFTP_INBOUND_DIR."""
+    adapter = SftpAdapter(config_for(sandbox, inbound_dir="no-such-dir"))
+    with adapter, pytest.raises(StopError, match="SFTP_INBOUND_DIR"):
+        adapter.submit_order(make_order("N-1"))
+
+
 def test_a_config_without_any_credential_is_refused() -> None:
     """Neither password nor key file: the configuration itself is invalid."""
     with pytest.raises(ValidationError, match="SFTP_PASSWORD or SFTP_KEY_FILE"):
