@@ -61,6 +61,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK add ~40 ms a reply.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
@@ -124,7 +126,10 @@ class LoopbackServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> LoopbackServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name=self.url)
+        # A short poll interval makes stop() quick (shutdown waits for the loop to notice).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=self.url
+        )
         self._thread.start()
         return self
 
