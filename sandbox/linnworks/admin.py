@@ -109,8 +109,14 @@ class AdminMixin:
             ]
 
     def stock_level(self, sku: str, location_id: str = ZERO_GUID) -> int:
+        """The current level of ``sku`` at a location (0 if never set)."""
         with self._lock:
             return self.account.items_by_sku[sku.upper()].levels.get(location_id, 0)
+
+    def set_stock_level(self, sku: str, location_id: str, level: int) -> None:
+        """Set a level directly (no request log entry)."""
+        with self._lock:
+            self.account.set_stock_levels([{"SKU": sku, "LocationId": location_id, "Level": level}], "admin")
 
     def create_orders(
         self,
