@@ -180,7 +180,7 @@ class Ledger:
             .group_by(OrderRow.state)
         )
         with self._read() as session:
-            found = {State(state): count for state, count in session.execute(query).tuples()}
+            found = {State(state): count for state, count in session.execute(query)}
         return {state: found.get(state, 0) for state in State}
 
     def quarantined(self) -> list[OrderRecord]:
@@ -438,7 +438,8 @@ class Ledger:
 
     def record_stock_written_many(self, writes: Sequence[tuple[str, int, datetime]]) -> list[bool]:
         """``record_stock_written`` for a batch of (sku, level, as_of) in one transaction."""
-        order = sorted(range(len(writes)), key=lambda i: (writes[i][0], writes[i][2]))
+        # Newest first per SKU (locks taken in SKU order), so an older write in the same batch is refused.
+        order = sorted(range(len(writes)), key=lambda i: (writes[i][0], -writes[i][2].timestamp()))
         accepted = [False] * len(writes)
         with self._write() as session:
             now = self._now()
@@ -528,7 +529,7 @@ class Ledger:
             return {
                 sku: value
                 for chunk in _chunks(list(skus))
-                for sku, value in session.execute(query.where(CatalogueRow.sku.in_(chunk))).tuples()
+                for sku, value in session.execute(query.where(CatalogueRow.sku.in_(chunk)))
             }
 
     def record_catalogue_hash(self, sku: str, value: str) -> None:

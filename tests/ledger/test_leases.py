@@ -118,11 +118,13 @@ def test_concurrent_claimers_never_overlap(book: Ledger) -> None:
     assert_claimed_exactly_once(references, per_worker)
 
 
-def test_claimers_on_separate_engines_never_overlap(migrated_url: str, clock: FakeClock) -> None:
+def test_claimers_on_separate_engines_never_overlap(
+    migrated_url: str, account: str, clock: FakeClock
+) -> None:
     """Two Ledger instances (separate connection pools, as two processes would have) never share a row."""
     with (
-        Ledger(migrated_url, account="acme", clock=clock) as one,
-        Ledger(migrated_url, account="acme", clock=clock) as two,
+        Ledger(migrated_url, account=account, clock=clock) as one,
+        Ledger(migrated_url, account=account, clock=clock) as two,
     ):
         references = register_many(one, 200)
         start = threading.Barrier(2)
