@@ -208,7 +208,10 @@ class ShipBobAdapter:
 
     def submit_order(self, order: FulfilmentOrder) -> SubmitResult:
         """Create the order; a 422 about the reference is confirmed by a lookup before it is a duplicate."""
-        body = _order_body(order).wire()
+        try:
+            body = _order_body(order).wire()
+        except ValidationError as error:  # ShipBob would refuse it too: say why without a call
+            return SubmitResult(outcome=SubmitOutcome.REJECTED, issues=_local_issues(error))
         reply = self._http.call("POST", "/1.0/order", safety=Safety.CREATE, body=body, accept=(400, 422))
         if reply.status in (400, 422):
             return self._refused(order, reply)
@@ -367,17 +370,26 @@ class ShipBobAdapter:
                 found[product.reference_id] = product
         return found
 
-    def _upsert_chunk(self, items: Sequence[CatalogueItem]) -> list[ItemResult]:
+    def _upsert_chunk(self, chunk: Sequence[CatalogueItem]) -> list[ItemResult]:
+        results = {item.sku: ItemResult(sku=item.sku, ok=True, detail="unchanged") for item in chunk}
+        items = []
+        for item in chunk:
+            try:
+                _product_body(item)
+                items.append(item)
+            except ValidationError as error:
+                results[item.sku] = ItemResult(sku=item.sku, ok=False, detail=_first_error(error))
+        if not items:
+            return [results[item.sku] for item in chunk]
         existing = self._existing_products([item.sku for item in items])
         new = [item for item in items if item.sku not in existing]
-        results = {item.sku: ItemResult(sku=item.sku, ok=True, detail="unchanged") for item in items}
         if new:
             results.update(self._create_products(new))
         for item in items:
             current = existing.get(item.sku)
             if current is not None and _needs_update(current, item):
                 results[item.sku] = self._update_product(current.id, item)
-        return [results[item.sku] for item in items]
+        return [results[item.sku] for item in chunk]
 
     def _create_products(self, items: list[CatalogueItem]) -> dict[str, ItemResult]:
         body = [_product_body(item).wire() for item in items]
@@ -547,6 +559,15 @@ def _record_id(raw: Any) -> str:
     if isinstance(raw, dict):
         return f"shipbob order {raw.get('id', '?')} (reference {raw.get('reference_id', '?')})"
     return f"shipbob order record {str(raw)[:60]!r}"
+
+
+def _local_issues(error: ValidationError) -> list[ValidationIssue]:
+    return [
+        ValidationIssue(
+            field=".".join(str(part) for part in issue.get("loc", ())), message=issue.get("msg", "invalid")
+        )
+        for issue in error.errors()
+    ]
 
 
 def _first_error(error: ValidationError) -> str:
