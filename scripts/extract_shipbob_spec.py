@@ -43,12 +43,22 @@ RECIPIENT_ADDRESS = "lw3pl.RecipientAddress"
 
 
 def strip_prose(node: Any) -> Any:
-    """A copy of ``node`` without human-readable prose."""
+    """A copy of ``node`` without human-readable prose (property names are data, never prose)."""
     if isinstance(node, dict):
-        return {key: strip_prose(value) for key, value in node.items() if key not in PROSE}
+        return {
+            key: _strip_properties(value) if key == "properties" else strip_prose(value)
+            for key, value in node.items()
+            if key not in PROSE
+        }
     if isinstance(node, list):
         return [strip_prose(value) for value in node]
     return node
+
+
+def _strip_properties(properties: Any) -> Any:
+    if not isinstance(properties, dict):
+        return strip_prose(properties)
+    return {name: strip_prose(schema) for name, schema in properties.items()}
 
 
 def referenced_schemas(node: Any) -> set[str]:
