@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sandbox.linnworks.filters import order_matches, sort_orders
+from sandbox.linnworks.filters import check_supported, order_matches, sort_orders
 from sandbox.linnworks.model import (
     ZERO_GUID,
     BusinessError,
@@ -234,6 +234,7 @@ class Account:
         additional: str | None,
         exact: bool,
     ) -> list[str]:
+        check_supported(filters, sorting)
         location = location_id or ZERO_GUID
         now = self.now()
         candidates = [o for o in self.orders.values() if not o.processed and o.location == location]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox.linnworks.model import BusinessError, Order
 
-__all__ = ["order_matches", "sort_orders"]
+__all__ = ["check_supported", "order_matches", "sort_orders"]
 
 
 _TEXT_FIELDS: dict[str, Callable[[Order], list[str]]] = {
@@ -180,3 +180,30 @@ def sort_orders(orders: list[Order], sorting: list[dict[str, Any]] | None) -> li
             raise BusinessError(f"Sorting on field {entry.get('FieldCode')} is not supported by the sandbox")
         result.sort(key=key, reverse=entry.get("Direction") == "Descending")
     return result
+
+
+_LIST_CODES = {
+    "GENERAL_INFO_IDENTIFIER",
+    "GENERAL_INFO_STATUS",
+    "GENERAL_INFO_SOURCE",
+    "SHIPPING_INFORMATION_SERVICE",
+}
+_NUMERIC_CODES = {"GENERAL_INFO_STATUS", "GENERAL_INFO_ORDER_ID", "GENERAL_INFO_ITEMS_COUNT"}
+
+
+def check_supported(filters: dict[str, Any] | None, sorting: list[dict[str, Any]] | None) -> None:
+    """Refuse (400) any filter or sort field the sandbox does not implement, even when no order is open."""
+    supported = {
+        "TextFields": set(_TEXT_FIELDS),
+        "BooleanFields": set(_BOOLEAN),
+        "NumericFields": _NUMERIC_CODES,
+        "DateFields": {"GENERAL_INFO_DATE"},
+        "ListFields": _LIST_CODES,
+    }
+    for key, codes in supported.items():
+        for entry in (filters or {}).get(key) or []:
+            if entry is not None and entry.get("FieldCode") not in codes:
+                raise _unsupported(key.removesuffix("Fields"), entry.get("FieldCode"))
+    for entry in sorting or []:
+        if entry is not None and entry.get("FieldCode") not in _SORT_KEYS:
+            raise BusinessError(f"Sorting on field {entry.get('FieldCode')} is not supported by the sandbox")

@@ -104,6 +104,7 @@ class Seeder:
     def __init__(self, account: Account, rng: random.Random) -> None:
         self.account = account
         self.rng = rng
+        self._last_received: datetime | None = None
 
     def guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -167,9 +168,18 @@ class Seeder:
         for tag in spec.identifiers:
             self.account.identifier(tag)
         start = spec.received or self.account.now() - timedelta(minutes=count)
-        ids = [self._create_order(spec, start + timedelta(minutes=index)).id for index in range(count)]
+        ids = [
+            self._create_order(spec, self._received(start + timedelta(minutes=i))).id for i in range(count)
+        ]
         self.account.stock_changed()
         return ids
+
+    def _received(self, wanted: datetime) -> datetime:
+        """Received dates strictly increase across admin calls, so "oldest first" is well defined."""
+        if self._last_received is not None and wanted <= self._last_received:
+            wanted = self._last_received + timedelta(seconds=1)
+        self._last_received = wanted
+        return wanted
 
     def _flag(self, value: bool | None, probability: float) -> bool:
         return self.rng.random() < probability if value is None else value

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class Parameter:
     name: str
     schema: Mapping[str, Any]
     required: bool
+    dotnet_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,11 @@ class Operation:
     response_status: int
     response_schema: Mapping[str, Any] | None
 
-    @property
+    @cached_property
     def by_lower_name(self) -> dict[str, Parameter]:
         return {param.name.lower(): param for param in self.parameters}
 
-    @property
+    @cached_property
     def single_request(self) -> Parameter | None:
         """The ``request`` parameter of methods that take one wrapped object, else None."""
         if len(self.parameters) == 1 and self.parameters[0].name == "request":
@@ -117,8 +118,7 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
             rate_limit=op["rate_limit"],
             authenticated=op["authenticated"],
             parameters=tuple(
-                Parameter(name=p["name"], schema=p["schema"], required=p["required"])
-                for p in op["parameters"]
+                Parameter(p["name"], p["schema"], p["required"], p["dotnet_type"]) for p in op["parameters"]
             ),
             response_status=op["response"]["status"],
             response_schema=op["response"]["schema"],
@@ -363,7 +363,7 @@ def bind_parameters(
         if parameter.required and result.values.get(parameter.name) is None:
             result.problems.append(
                 f"missing required parameter '{parameter.name}' for {operation.name} "
-                f"(non-nullable {parameter.schema.get('type')})"
+                f"(non-nullable {parameter.dotnet_type})"
             )
     result.problems.extend(decoder.problems)
     return result
