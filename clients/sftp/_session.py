@@ -192,7 +192,8 @@ class SftpSession:
         }
         options["client_keys"] = [str(config.key_file)] if config.key_file else None
         # unwrapped here, where the connection is built, and nowhere else
-        options["password"] = config.password.get_secret_value() if config.password else None
+        secret = config.password.get_secret_value() if config.password else ""
+        options["password"] = secret or None
         return options
 
     def _known_hosts(self) -> Any:

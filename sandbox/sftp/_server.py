@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +30,9 @@ class Faults:
             connection closes before the reply (the create landed; the client cannot know).
         malformed_event_rows: the next N event files the clerk writes each get one malformed row.
         malformed_stock_files: the next N stock files the clerk writes each get one malformed row.
+        drop_rate: the chance that any request drops the connection (soak tests), drawn from ``seed``.
+        drop_after_order_rename_rate: the chance that an order rename happens and then the connection drops.
+        seed: seeds the draws of the two rates, so a run's fault schedule can be reproduced.
     """
 
     delay_seconds: float = 0.0
@@ -36,9 +40,29 @@ class Faults:
     drop_after_order_rename: int = 0
     malformed_event_rows: int = 0
     malformed_stock_files: int = 0
+    drop_rate: float = 0.0
+    drop_after_order_rename_rate: float = 0.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._rng = random.Random(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random fault schedule from ``seed``."""
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(seed)
+
+    def fires(self, counter: str, rate: str) -> bool:
+        """Whether a fault fires now: its counter first, else a seeded draw against its rate."""
+        if self.take(counter):
+            return True
+        chance = float(getattr(self, rate))
+        if chance <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < chance
 
     def take(self, name: str) -> bool:
         """Use one count of the fault ``name``; False when none is left."""
@@ -64,7 +88,7 @@ class _SandboxSftp(asyncssh.SFTPServer):
     async def _before(self) -> None:
         if self._faults.delay_seconds > 0:
             await asyncio.sleep(self._faults.delay_seconds)
-        if self._faults.take("drop_next_requests"):
+        if self._faults.fires("drop_next_requests", "drop_rate"):
             self._abort()
 
     def _abort(self) -> None:
@@ -76,8 +100,8 @@ class _SandboxSftp(asyncssh.SFTPServer):
         await self._before()
         return super().open(path, pflags, attrs)
 
-    async def close(self, file_obj: Any) -> None:
-        await self._before()
+    def close(self, file_obj: Any) -> None:
+        # no faults here: asyncssh also calls close to release the files of a dropped session
         super().close(file_obj)
 
     async def read(self, file_obj: Any, offset: int, size: int) -> bytes:
@@ -120,7 +144,9 @@ class _SandboxSftp(asyncssh.SFTPServer):
         except FileExistsError:
             raise asyncssh.SFTPFailure("File already exists") from None
         os.unlink(old)
-        if os.path.basename(new).startswith("ord_") and self._faults.take("drop_after_order_rename"):
+        if os.path.basename(new).startswith("ord_") and self._faults.fires(
+            "drop_after_order_rename", "drop_after_order_rename_rate"
+        ):
             self._abort()
 
     async def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:

@@ -163,3 +163,38 @@ def test_the_password_never_reaches_logs_reprs_or_errors(
     assert len(errors) == 2 and "sftp connected" in caplog.text
     assert canary not in caplog.text
     assert not [text for text in texts if canary in text]
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_random_drops_never_lose_or_duplicate_an_order(
+    adapter: SftpAdapter, sandbox: SftpSandbox, warehouse: Warehouse, seed: int
+) -> None:
+    """Under seeded random drops, the core's procedure (find before retrying) makes exactly one order each."""
+    sandbox.faults.reseed(seed)
+    sandbox.faults.drop_rate = 0.05
+    sandbox.faults.drop_after_order_rename_rate = 0.2
+    references = [f"Z-{seed}-{n}" for n in range(30)]
+    outcomes: dict[str, str] = {}
+    for reference in references:
+        outcomes[reference] = _submit_like_the_core(adapter, reference)
+    sandbox.faults.drop_rate = sandbox.faults.drop_after_order_rename_rate = 0
+    sandbox.process_once()
+    counts = {ref: len(warehouse.list_orders(references=[ref])) for ref in references}
+    assert counts == dict.fromkeys(references, 1), f"seed {seed}: {outcomes}"
+    assert "unknown" in {o.split("+")[0] for o in outcomes.values()}, f"seed {seed} never lost a reply"
+
+
+def _submit_like_the_core(adapter: SftpAdapter, reference: str) -> str:
+    """Submit; retry retryable faults; after an unknown outcome, look up before submitting again."""
+    history: list[str] = []
+    for _ in range(50):
+        try:
+            if history and history[-1] == "unknown" and adapter.find_order(reference) is not None:
+                return "+".join([*history, "found"])
+            result = adapter.submit_order(make_order(reference))
+            return "+".join([*history, result.outcome.value])
+        except OutcomeUnknownError:
+            history.append("unknown")
+        except RetryableError:
+            history.append("retry" if not history or history[-1] != "unknown" else "unknown")
+    raise AssertionError(f"{reference}: no outcome after 50 attempts: {history}")
