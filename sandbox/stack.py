@@ -21,6 +21,8 @@ from typing import Any
 
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.sftp import SftpSandbox
+from sandbox.shipbob import ShipBobSandbox
+from sandbox.warehouse import Warehouse, WarehouseConfig
 
 __all__ = ["STARTERS", "RunningSandbox", "SandboxStack", "StackOptions", "serve_forever"]
 
@@ -91,6 +93,30 @@ def start_sftp(options: StackOptions) -> RunningSandbox:
     return RunningSandbox("sftp", env, description, box.stop, box)
 
 
+def start_shipbob(options: StackOptions) -> RunningSandbox:
+    """The ShipBob 1.0 API over a seeded warehouse whose delays run ``time_scale`` times faster."""
+    warehouse = Warehouse(seed=options.seed, config=WarehouseConfig().scaled(options.time_scale))
+    warehouse.seed_catalogue(20)
+    box = ShipBobSandbox(
+        warehouse=warehouse, seed=options.seed, time_scale=options.time_scale, rate_limits=options.rate_limits
+    ).start()
+    env = {
+        "SHIPBOB_API_URL": box.url,
+        "SHIPBOB_API_TOKEN": box.token,
+        "SHIPBOB_CHANNEL_ID": str(box.channel_id),
+    }
+    description = "\n".join(
+        [
+            "ShipBob (1.0 API)",
+            f"  api                 {box.url}/1.0/order",
+            f"  token               {box.token}",
+            f"  channel id          {box.channel_id}",
+            "  catalogue           SKU-0001 .. SKU-0020",
+        ]
+    )
+    return RunningSandbox("shipbob", env, description, box.stop, box)
+
+
 # ------------------------------------------------------------------------------------------------
 # The sandboxes the stack starts, in order. OWNERS OF OTHER SANDBOXES (ShipBob, SFTP): add
 # ("name", start_function) here; start_function(options) -> RunningSandbox as start_linnworks does.
@@ -98,6 +124,7 @@ def start_sftp(options: StackOptions) -> RunningSandbox:
 STARTERS: list[tuple[str, Callable[[StackOptions], RunningSandbox]]] = [
     ("linnworks", start_linnworks),
     ("sftp", start_sftp),
+    ("shipbob", start_shipbob),
 ]
 
 

@@ -6,6 +6,7 @@ tests assert on the warehouse directly (one order per reference, stock levels, s
 Public API (all methods are thread-safe; returned records are copies, safe to keep)::
 
     wh = Warehouse(seed=0, clock=None, config=WarehouseConfig())   # clock: () -> aware UTC datetime
+    WarehouseConfig.deterministic(ship_delay=...) / config.scaled(time_scale)  # no chance events / faster
     wh.seed_catalogue(count=20, on_hand=(0, 200)) -> list[str]      # SKU-0001..; seeded levels
     wh.upsert_product(sku, title="", barcode="", weight_kg=None, length_cm=None, width_cm=None,
                       height_cm=None) -> Product                    # created or updated by SKU
@@ -224,6 +225,17 @@ class WarehouseConfig:
     multi_parcel_rate: float = 0.10
     max_packages: int = 3
     carriers: tuple[str, ...] = ("USPS", "UPS", "FedEx", "DHL")
+
+    def scaled(self, time_scale: float) -> WarehouseConfig:
+        """The same warehouse with every delay ``time_scale`` times shorter (demos, benchmarks)."""
+        hold = self.hold_duration / time_scale if self.hold_duration is not None else None
+        return replace(
+            self,
+            ship_delay=self.ship_delay / time_scale,
+            hold_duration=hold,
+            backorder_duration=self.backorder_duration / time_scale,
+            partial_gap=self.partial_gap / time_scale,
+        )
 
     @classmethod
     def deterministic(cls, ship_delay: timedelta = timedelta(minutes=30)) -> WarehouseConfig:
