@@ -4,34 +4,33 @@ Correctness lives here, not in Prefect's cache. Each order has one row per (acco
 the reference is the Linnworks OrderId, fixed before the first attempt. Every state change is one
 transaction, committed before the next outside call, and kept in an audit trail (``Ledger.history``).
 
-States and allowed transitions (``ALLOWED`` is the table; anything else raises ``IllegalTransitionError``)::
+The main path, one transaction per arrow, each committed before the next outside call::
 
-    (register)
-        |
-        v
-     pending ----------------------------------------------------------------> cancelled (terminal)
-        |  ^ lookup found nothing at the 3PL                                       ^   ^
-        v  |                                                                       |   |
-     submitting ----> cancel_requested --------------------------------------------+   |
-        |  (3PL create attempted; outcome unknown until looked up)       ^             |
-        v                                                                |             |
-     submitted ---> exported -----------+------------------------------->+-------------+
-        |              |                |                                |             |
-        +--------------+--> partially_shipped <--+ (more parcels)       |             |
-        |              |       |    ^  |_________+                      |             |
-        |              |       v    |                                    |             |
-        +--------------+---> shipped  <----------------------------------+ (too late)  |
-                               |                                                       |
-                               v  tracking written and read back                      |
-                        tracking_written                                               |
-                               |                                                       |
-                               v                                                       |
-                          processed (terminal)                                         |
-                                                                                       |
-    on_hold   <- submitted | exported | partially_shipped | cancel_requested           |
-    on_hold   -> submitted | exported | partially_shipped | shipped | cancel_requested | cancelled
-    quarantined <- every open state (``Ledger.quarantine``, with a reason a person can act on)
-    quarantined -> the state it came from, or any other (``Ledger.release_quarantine``)
+    pending --> submitting --> submitted --> exported --> partially_shipped --> shipped
+     (row,       (3PL create     (3PL id       (Linnworks    (some parcels;        (all parcels;
+     reference)   attempted)      recorded)     tag written)  loops per parcel)     tracking recorded)
+
+    shipped --> tracking_written --> processed (terminal)
+                 (written to Linnworks    (processed in Linnworks; only ever from tracking_written)
+                  and read back equal)
+
+Every allowed transition (this list is checked against ``ALLOWED`` by the tests; anything else raises
+``IllegalTransitionError`` naming the order, the from-state and the to-state)::
+
+    pending           -> submitting, cancelled, quarantined
+    submitting        -> pending, submitted, cancel_requested, quarantined
+    submitted         -> exported, partially_shipped, shipped, cancel_requested, cancelled, on_hold,
+                         quarantined
+    exported          -> partially_shipped, shipped, cancel_requested, cancelled, on_hold, quarantined
+    partially_shipped -> partially_shipped, shipped, cancel_requested, on_hold, quarantined
+    shipped           -> tracking_written, quarantined
+    tracking_written  -> processed, quarantined
+    processed         -> (terminal)
+    cancel_requested  -> partially_shipped, shipped, cancelled, on_hold, quarantined
+    cancelled         -> (terminal)
+    on_hold           -> submitted, exported, partially_shipped, shipped, cancel_requested, cancelled,
+                         quarantined
+    quarantined       -> any other state (a person decides; ``release_quarantine`` defaults to the origin)
 
 What each state means for the next run:
 
@@ -50,7 +49,29 @@ What each state means for the next run:
 - ``quarantined``: waiting for a person, with ``quarantine_reason`` and ``quarantined_from``.
 
 Workers lease rows with ``Ledger.claim`` and pass ``owner=`` to ``transition`` so a lost lease raises
-``LeaseLostError`` instead of writing; ``expected_from=`` makes each move a compare-and-set on the state.
+``LeaseLostError`` instead of writing; ``expected_from=`` makes each move a compare-and-set on the state
+(``StateConflictError`` when another run moved it first: skip that order). Records returned are frozen
+pydantic models, detached from any session; every datetime is timezone-aware UTC.
+
+How the flows use it (each bullet is one ledger transaction unless it names an outside call):
+
+- export: ``register`` the open orders -> ``claim([PENDING, SUBMITTING])``. A ``submitting`` row: look the
+  reference up at the 3PL; found -> ``transition(SUBMITTED, remote_id=...)``; absent ->
+  ``transition(PENDING)``.
+  A ``pending`` row: ``transition(SUBMITTING, count_attempt=True)`` -> 3PL create (outside) -> accepted or
+  duplicate: ``transition(SUBMITTED, remote_id=...)``; rejected: ``quarantine(reason)``; unknown outcome:
+  ``update(last_error=...)`` and leave it in ``submitting`` -> Linnworks tag (outside) ->
+  ``transition(EXPORTED)`` -> ``release(references, owner)``.
+- shipments: poll events -> drop ``events_seen`` -> per event ``transition(PARTIALLY_SHIPPED | SHIPPED,
+  shipment=ShipmentSeen(...))`` (appending a shipment id twice is a no-op) -> ``record_events`` after the
+  effects are committed -> ``set_cursor``. Write tracking and read it back (outside) ->
+  ``transition(TRACKING_WRITTEN)`` -> process (outside; on a retry re-read ``Processed`` first) ->
+  ``transition(PROCESSED)``.
+- stock: level = 3PL on-hand + ``shipped_unprocessed_units()[sku]``; compare with ``stock_state``; a change
+  above the threshold -> ``hold_stock_change``; else SetStockLevel (outside) -> ``record_stock_written_many``
+  (refuses a snapshot older than the one recorded). Run one stock sync per account at a time.
+- catalogue: hash each item -> send those whose hash differs from ``catalogue_hashes`` ->
+  ``record_catalogue_hashes`` for the ones the 3PL accepted.
 
 Example:
     >>> import ledger

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import ledger
 from ledger import (
     ALLOWED,
     OPEN_STATES,
@@ -126,3 +127,26 @@ def test_history_records_every_change_with_owner_and_detail(book: Ledger) -> Non
     ]
     assert (history[1].detail, history[1].owner) == ("attempt 1", "w1")
     assert all(h.at.tzinfo is not None for h in history)
+
+
+def documented_transitions() -> dict[State, set[State]]:
+    """Parse the transition list in the package docstring ("from -> a, b," lines and their continuations)."""
+    doc = ledger.__doc__ or ""
+    block = doc[doc.index("Every allowed transition") :].split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    table: dict[State, set[State]] = {}
+    current = State.PENDING
+    for line in block.splitlines():
+        if "->" in line:
+            name, line = (part.strip() for part in line.split("->", 1))
+            current = State(name)
+            table[current] = set()
+        if "any other state" in line:
+            table[current] = set(State) - {current}
+        elif "(terminal)" not in line:
+            table[current] |= {State(word.strip()) for word in line.split(",") if word.strip()}
+    return table
+
+
+def test_package_docstring_lists_exactly_the_allowed_transitions() -> None:
+    """The transition list a reader sees in ``ledger``'s docstring is the table the code enforces."""
+    assert documented_transitions() == {state: set(targets) for state, targets in ALLOWED.items()}
