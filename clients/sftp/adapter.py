@@ -50,6 +50,7 @@ __all__ = ["SftpAdapter"]
 _log = logging.getLogger("clients.sftp")
 _EVENT_PREFIXES = ("ack_", "shp_")
 DEFAULT_MAX_ROWS_PER_POLL = 5000
+_FINISHED_MEMORY = 50_000
 
 
 def _utc_now() -> datetime:
@@ -93,6 +94,7 @@ class SftpAdapter:
         # which unacked event ids each outbound file holds, learnt by polling; guarded by _seen_lock
         self._pending_by_file: dict[str, set[str]] = {}
         self._acked: set[str] = set()
+        self._finished: set[str] = set()  # ids of files already moved, so a repeat ack needs no re-read
         self._seen_lock = threading.Lock()
         self._areas_made: set[str] = set()
 
@@ -194,7 +196,7 @@ class SftpAdapter:
         """
         ids = {event.event_id for event in events}
         with self._seen_lock:
-            known = set().union(*self._pending_by_file.values())
+            known = self._finished.union(*self._pending_by_file.values())
         if ids - known:
             self._scan(None, None)
         with self._seen_lock:
@@ -203,9 +205,14 @@ class SftpAdapter:
         for name in done:
             self._move(self._outbound, name, "processed")
             with self._seen_lock:
-                self._pending_by_file.pop(name, None)
+                self._remember_finished(self._pending_by_file.pop(name, set()))
                 self._acked &= set().union(*self._pending_by_file.values())
         _log.info("sftp ack: %d events, %d files moved to processed", len(events), len(done))
+
+    def _remember_finished(self, ids: set[str]) -> None:
+        if len(self._finished) > _FINISHED_MEMORY:
+            self._finished.clear()
+        self._finished |= ids
 
     def _scan(self, checkpoint: str | None, max_rows: int | None) -> EventPage:
         names = sorted(
