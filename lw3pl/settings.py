@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     stock_review_threshold: int = Field(
         default=500, ge=0, description="a stock change larger than this many units is held for review"
     )
+    partner_time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="sandboxes only: how much faster than real time the partners' minute runs",
+    )
     lease_seconds: int = Field(default=600, ge=10, description="how long a run's claim on orders lasts")
 
     @cached_property
