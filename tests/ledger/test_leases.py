@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -176,3 +178,20 @@ def test_postgres_claim_skips_rows_locked_by_another_transaction(postgres_url: s
             assert sorted(o.reference for o in claimed) == references[3:]
         finally:
             engine.dispose()
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path: Path, clock: FakeClock) -> None:
+    """While another process holds the SQLite write lock, reads still answer (WAL, deferred reads)."""
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    ledger.migrate(url)
+    with Ledger(url, account="acme", clock=clock) as book, ThreadPoolExecutor(1) as pool:
+        register_many(book, 2)
+        writer = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            reading = pool.submit(lambda: (book.get("order-0000"), book.counts_by_state()))
+            record, counts = reading.result(timeout=20)
+            assert record is not None and counts[State.PENDING] == 2
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
