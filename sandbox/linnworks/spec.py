@@ -345,6 +345,7 @@ def bind_parameters(
     spec = spec or load_spec()
     decoder = _Decoder(spec, operation.name)
     result = BindResult()
+    undecodable: set[str] = set()
     declared = operation.by_lower_name
     wrapper = operation.single_request
     if wrapper is not None and allow_unwrapped and params and "request" not in {k.lower() for k in params}:
@@ -358,9 +359,16 @@ def bind_parameters(
         if parameter.name in result.values:
             result.problems.append(f"parameter '{parameter.name}' given twice for {operation.name}")
             continue
+        before = len(decoder.problems)
         result.values[parameter.name] = decoder.decode(value, parameter.schema, parameter.name)
+        if len(decoder.problems) > before:
+            undecodable.add(parameter.name)
     for parameter in operation.parameters:
-        if parameter.required and result.values.get(parameter.name) is None:
+        if (
+            parameter.required
+            and result.values.get(parameter.name) is None
+            and parameter.name not in undecodable
+        ):
             result.problems.append(
                 f"missing required parameter '{parameter.name}' for {operation.name} "
                 f"(non-nullable {parameter.dotnet_type})"
