@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -278,14 +278,21 @@ class Caller:
         status = response.status_code
         context = self._context(spec, response, endpoint)
         if 200 <= status < 300:
-            return Reply(_decode_body(endpoint, response, context), context)
+            try:
+                return Reply(_decode_body(endpoint, response, context), context)
+            except MalformedResponseError as error:
+                excerpt = scrub_text(response.text, self._secrets(), 300)
+                raise MalformedResponseError(
+                    error.message, context=replace(context, body_excerpt=excerpt)
+                ) from None
         text = response.text
         if status == 429 or (400 <= status < 500 and _QUOTA_TEXT.search(text)):
             retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
-            error = RateLimitedError(
+            if retry_after is not None:  # an absurd value is not passed on to callers either
+                retry_after = min(retry_after, self._retry.max_retry_after)
+            raise RateLimitedError(
                 f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
             )
-            raise error
         if status in _TRANSIENT_STATUSES or status >= 500:
             raise _TransientError(
                 f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context

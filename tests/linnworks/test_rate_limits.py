@@ -59,7 +59,7 @@ def test_retry_after_beyond_time_budget_raises_rate_limited() -> None:
     client = make_client(fake, clock, retry=RetryPolicy(max_total_seconds=60.0))
     with pytest.raises(RateLimitedError) as raised:
         client.get_stock_locations()
-    assert raised.value.retry_after == 86400.0
+    assert raised.value.retry_after == 120.0, "callers get the capped wait, not a day"
     assert clock.sleeps == []
 
 

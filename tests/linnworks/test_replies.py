@@ -39,6 +39,15 @@ def test_malformed_reply_names_the_endpoint(action: object) -> None:
     assert len(fake.data_calls()) == 1
 
 
+def test_html_reply_keeps_a_short_excerpt() -> None:
+    """A malformed reply's context carries a short excerpt of the body for the person debugging it."""
+    fake = FakeLinnworks()
+    fake.queue("Inventory/GetStockLocations", reply(200, text="<html><body>Maintenance</body></html>"))
+    with pytest.raises(MalformedResponseError) as raised:
+        make_client(fake).get_stock_locations()
+    assert raised.value.context is not None and "Maintenance" in (raised.value.context.body_excerpt or "")
+
+
 def test_wrong_shape_message_does_not_echo_values() -> None:
     """Validation problems are described by field path, never by the (possibly personal) value."""
     fake = FakeLinnworks(
