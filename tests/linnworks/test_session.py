@@ -147,3 +147,16 @@ def test_auth_5xx_is_retried() -> None:
     fake.auth_script.append(reply(503, text="busy"))
     make_client(fake, retry=RetryPolicy.no_wait()).get_stock_locations()
     assert len(fake.auth_calls()) == 2
+
+
+def test_threads_share_one_session() -> None:
+    """Calls from a thread pool open exactly one session and all succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = FakeLinnworks()
+    client = make_client(fake)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: client.get_stock_locations(), range(40)))
+    assert len(results) == 40
+    assert len(fake.auth_calls()) == 1
+    assert {call.authorization for call in fake.data_calls()} == {fake.tokens[0]}
