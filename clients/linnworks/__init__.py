@@ -8,7 +8,7 @@ reply was lost: look the record up), ``RecordError``/``MalformedResponseError`` 
 from ._client import LinnworksClient
 from ._http import Safety, parse_retry_after
 from ._limits import ENDPOINTS, EndpointSpec
-from ._pacing import InProcessPacer, NoPacer, Pacer
+from ._pacing import InProcessPacer, NoPacer, Pacer, shared_pacer
 from ._retry import RetryPolicy
 from .models import (
     ZERO_GUID,
@@ -95,4 +95,5 @@ __all__ = [
     "UpdateTotalsResult",
     "parse_linnworks_datetime",
     "parse_retry_after",
+    "shared_pacer",
 ]

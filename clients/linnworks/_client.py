@@ -15,7 +15,7 @@ from pydantic import SecretStr, TypeAdapter, ValidationError
 from clients.errors import MalformedResponseError, RecordError
 
 from ._http import Caller, Credentials, Reply, Safety, describe_validation_error
-from ._pacing import InProcessPacer, Pacer
+from ._pacing import InProcessPacer, Pacer, shared_pacer
 from ._retry import RetryPolicy
 from .models import (
     WIRE,
@@ -69,7 +69,8 @@ class LinnworksClient:
         installation_token: the token of the app's installation (LINNWORKS_INSTALLATION_TOKEN).
         auth_url: where Auth/AuthorizeByApplication lives; data calls go to the session's ``Server``.
         transport: an httpx transport (tests inject ``httpx.MockTransport``).
-        pacer: paces calls below the per-method limits; default an in-process pacer.
+        pacer: paces calls below the per-method limits; default an in-process pacer shared by every client
+            of the same account in this process (a private one when ``clock``/``sleep`` are injected).
         clock: monotonic seconds; sleep: how to wait (both injected for tests).
         retry: the retry policy (attempts, total time, backoff).
         timeout: seconds for connect/read/write of one HTTP exchange.
@@ -107,7 +108,7 @@ class LinnworksClient:
             http=self._http,
             auth_url=auth_url,
             credentials=credentials,
-            pacer=pacer or InProcessPacer(clock=clock, sleep=sleep, time_scale=time_scale),
+            pacer=pacer or _default_pacer(credentials, auth_url, clock, sleep, time_scale),
             retry=retry or RetryPolicy(),
             clock=clock,
             sleep=sleep,
@@ -442,6 +443,20 @@ class LinnworksClient:
 
     def _call(self, endpoint: str, values: dict[str, Any], safety: Safety) -> Reply:
         return self._caller.call(endpoint, values, safety)
+
+
+def _default_pacer(
+    credentials: Credentials,
+    auth_url: str,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    time_scale: float,
+) -> Pacer:
+    if clock is time.monotonic and sleep is time.sleep:
+        # Real time: every client of this account in the process shares one budget.
+        account = f"{auth_url}|{credentials.application_id}|{credentials.installation_token}"
+        return shared_pacer(account, time_scale)
+    return InProcessPacer(clock=clock, sleep=sleep, time_scale=time_scale)
 
 
 def _parse(reply: Reply, adapter: TypeAdapter[T]) -> T:

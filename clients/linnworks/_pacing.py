@@ -8,12 +8,13 @@ pacer (shared by every worker of an account) can replace it through the same pro
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["InProcessPacer", "NoPacer", "Pacer"]
+__all__ = ["InProcessPacer", "NoPacer", "Pacer", "shared_pacer"]
 
 _MINUTE = 60.0
 
@@ -78,3 +79,21 @@ class InProcessPacer:
             self._next_slot[method] = slot + self.interval(per_minute)
         if slot > now:
             self._sleep(slot - now)
+
+
+_SHARED: dict[tuple[str, float], InProcessPacer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pacer(account_key: str, time_scale: float = 1.0) -> InProcessPacer:
+    """The process-wide pacer of one Linnworks account (real clock), shared by every client built for it.
+
+    Limits are per account, so two clients of the same account in one worker must not each get the whole
+    budget. ``account_key`` is hashed; it may contain the installation token.
+    """
+    key = (hashlib.sha256(account_key.encode()).hexdigest(), time_scale)
+    with _SHARED_LOCK:
+        pacer = _SHARED.get(key)
+        if pacer is None:
+            pacer = _SHARED[key] = InProcessPacer(time_scale=time_scale)
+        return pacer

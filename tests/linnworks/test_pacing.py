@@ -121,3 +121,18 @@ def test_no_wait_switch_removes_sleeping() -> None:
     """RetryPolicy.no_wait() decides the same but never waits."""
     policy = RetryPolicy.no_wait()
     assert policy.next_delay(RateLimitedError("x", retry_after=30.0), 1, 0.0) == 0.0
+
+
+def test_clients_of_one_account_share_the_default_pacer() -> None:
+    """Two real-time clients of the same account share one pacer; another account gets its own."""
+    from pydantic import SecretStr
+
+    from clients.linnworks import LinnworksClient, shared_pacer
+
+    def pacer_of(token: str) -> object:
+        client = LinnworksClient("a", SecretStr("s"), SecretStr(token), auth_url="https://auth.example")
+        return client._caller._pacer  # the wiring under test
+
+    assert pacer_of("t1") is pacer_of("t1")
+    assert pacer_of("t1") is not pacer_of("t2")
+    assert shared_pacer("x", 60.0) is not shared_pacer("x", 1.0)
