@@ -1,0 +1,46 @@
+"""Each mutating call is committed before it returns: a process killed right after still left it behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from ledger import Ledger, State
+
+from .conftest import FakeClock, new_order
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLED_AFTER_TRANSITION = textwrap.dedent(
+    """
+    import os, signal, sys
+    from ledger import Ledger, State
+    book = Ledger(sys.argv[1], account=sys.argv[2])
+    [order] = book.claim([State.PENDING], "doomed", limit=1, lease_seconds=600)
+    book.transition(order.reference, State.SUBMITTING, owner="doomed", count_attempt=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no close(), no atexit: as if the worker died mid-call
+    """
+)
+
+
+def test_state_change_survives_kill_9_of_the_worker(
+    migrated_url: str, account: str, clock: FakeClock
+) -> None:
+    """A worker killed right after transition() returned leaves the order in submitting for the next run."""
+    with Ledger(migrated_url, account=account, clock=clock) as book:
+        book.register([new_order("r")])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        result = subprocess.run(
+            [sys.executable, "-c", KILLED_AFTER_TRANSITION, migrated_url, account],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+        record = book.get("r")
+        assert record is not None
+        assert (record.state, record.attempts, record.lease_owner) == (State.SUBMITTING, 1, "doomed")
