@@ -26,10 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     with sandbox:
         info = sandbox.info()
-        print("Linnworks sandbox running (Ctrl-C to stop)")
+        print("Linnworks sandbox running (Ctrl-C to stop)", flush=True)
         for key, value in info.items():
-            print(f"  {key:<20} {value}")
-        print(f"  {'admin':<20} {sandbox.data_url}/_admin/info")
+            print(f"  {key:<20} {value}", flush=True)
+        print(f"  {'admin':<20} {sandbox.data_url}/_admin/info", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -65,7 +65,7 @@ class AdminMixin:
         """Create a location directly (``IsFulfillmentCenter=True`` etc. as keyword arguments)."""
         with self._lock:
             self.account.add_location({**fields, "LocationName": name})
-            return next(loc for loc in self.account.locations.values() if loc["LocationName"] == name)
+            return _copy(next(loc for loc in self.account.locations.values() if loc["LocationName"] == name))
 
     def add_postal_service(
         self, name: str, vendor: str = "NONE", service_id: str | None = None
@@ -145,14 +145,14 @@ class AdminMixin:
             raise ValueError(f"state must be one of {ORDER_STATES}")
         with self._lock:
             return [
-                self.account.admin_order(order)
+                _copy(self.account.admin_order(order))
                 for order in self.account.orders.values()
                 if (location_id is None or order.location == location_id) and _in_state(order, state)
             ]
 
     def order(self, order_id: str) -> dict[str, Any]:
         with self._lock:
-            return self.account.admin_order(self.account.order(order_id))
+            return _copy(self.account.admin_order(self.account.order(order_id)))
 
     def update_order(
         self,
@@ -178,11 +178,17 @@ class AdminMixin:
                 order.doc["FulfilmentLocationId"] = location_id
                 order.general["Location"] = location_id
             self.account.stock_changed()
-            return self.account.admin_order(order)
+            return _copy(self.account.admin_order(order))
 
     def identifiers(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(ident) for ident in self.account.get_identifiers()]
+
+
+def _copy(document: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy, so callers can keep or change what they get without touching the sandbox's state."""
+    copied: dict[str, Any] = json.loads(json.dumps(document))
+    return copied
 
 
 def _in_state(order: Order, state: str) -> bool:
@@ -301,7 +307,8 @@ def handle_admin(lw: LinnworksSandbox, request: HttpRequest) -> HttpResponse:
             {"error": f"unknown admin path {request.path}", "resources": sorted(ROUTES)}, 404
         )
     try:
-        return json_response(route(lw, request, _body(request), parts[1:]))
+        with lw._lock:  # replies reference live state: serialise before anyone can change it
+            return json_response(route(lw, request, _body(request), parts[1:]))
     except (BusinessError, ValueError, KeyError, TypeError) as error:
         message = error.message if isinstance(error, BusinessError) else f"{type(error).__name__}: {error}"
         return json_response({"error": message}, 400)
