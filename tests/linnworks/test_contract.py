@@ -302,6 +302,41 @@ def test_lost_process_reply_is_outcome_unknown_and_reconcilable(
     assert linnworks.get_orders_by_id([order_id])[0].processed
 
 
+def test_slow_read_times_out_and_is_retried(sandbox: LinnworksSandbox) -> None:
+    """A read slower than the client's timeout is abandoned and tried again, then succeeds."""
+    from pydantic import SecretStr
+
+    from .conftest import TIME_SCALE, RecordingTransport
+
+    client = LinnworksClient(
+        sandbox.application_id,
+        SecretStr(sandbox.application_secret),
+        SecretStr(sandbox.installation_token),
+        auth_url=sandbox.auth_url,
+        transport=RecordingTransport(SENT, "test_slow_read_times_out_and_is_retried"),
+        timeout=0.3,
+        time_scale=TIME_SCALE,
+    )
+    sandbox.add_fault("slow", "OpenOrders/GetIdentifiers", count=1, delay_seconds=1.0)
+    with client:
+        assert client.get_identifiers()
+    assert sandbox.call_counts()["OpenOrders/GetIdentifiers"] == 2
+
+
+def test_dropped_write_before_work_is_still_outcome_unknown(
+    linnworks: LinnworksClient, sandbox: LinnworksSandbox
+) -> None:
+    """A connection dropped after sending a non-idempotent write is OutcomeUnknown even if nothing ran."""
+    centre = _fulfilment_centre(linnworks)
+    [order_id] = _orders(sandbox, centre)
+    sandbox.add_fault("drop_before", "Orders/CancelOrder", count=1)
+    with pytest.raises(OutcomeUnknownError):
+        linnworks.cancel_order(order_id, fulfilment_center=centre.stock_location_id)
+    assert not linnworks.get_orders_by_id([order_id])[0].processed, (
+        "the re-read tells the caller it did not run"
+    )
+
+
 def test_revoked_session_is_renewed_once(linnworks: LinnworksClient, sandbox: LinnworksSandbox) -> None:
     """When the sandbox revokes the session, the client re-authenticates once and the call succeeds."""
     linnworks.get_stock_locations()
