@@ -107,6 +107,12 @@ class ShipBobConfig:
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= 250:
+            raise ValueError("page_size must be between 1 and 250 (ShipBob's maximum)")
+        if self.per_minute <= 0 or self.time_scale <= 0 or self.max_pages_per_poll <= 0:
+            raise ValueError("per_minute, time_scale and max_pages_per_poll must be positive")
+
 
 @dataclass(frozen=True)
 class _Cursor:

@@ -34,7 +34,14 @@ from urllib.parse import urlencode
 from sandbox._http import DropConnection, HttpRequest, HttpResponse, LoopbackServer, json_response
 from sandbox.shipbob.schema import Operation, SpecValidator
 from sandbox.shipbob.views import inventory_view, order_view, product_view
-from sandbox.warehouse import CancelOutcome, DuplicateReference, UnknownSku, Warehouse, WarehouseOrder
+from sandbox.warehouse import (
+    CancelOutcome,
+    DuplicateReference,
+    Product,
+    UnknownSku,
+    Warehouse,
+    WarehouseOrder,
+)
 
 __all__ = ["FAULT_KINDS", "Fault", "RequestRecord", "ShipBobSandbox"]
 
@@ -43,6 +50,7 @@ CORRUPTIONS = ("quantity_string", "negative_quantity", "missing_tracking", "not_
 PER_MINUTE = 150
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 50
+REQUEST_LOG_SIZE = 100_000  # the newest requests, for tests and benchmarks
 _COUNTRY_CODES = (
     "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ "
     "BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM "
@@ -147,7 +155,7 @@ class ShipBobSandbox:
         self.time_scale = time_scale
         self.rate_limits = rate_limits
         self.auto_advance = auto_advance
-        self.requests: list[RequestRecord] = []
+        self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         self._validator = SpecValidator()
         self._limiter = _SlidingWindow(PER_MINUTE, 60.0 / time_scale, monotonic)
         self._faults: list[Fault] = []
@@ -375,9 +383,11 @@ class ShipBobSandbox:
     def _channel(self) -> dict[str, Any]:
         return {"id": self.channel_id, "name": "lw3pl sandbox store"}
 
-    def _order_json(self, order: WarehouseOrder) -> Any:
-        products = {product.sku: product for product in self.warehouse.products()}
-        view = order_view(order, products, self._channel())
+    def _catalogue(self) -> dict[str, Product]:
+        return {product.sku: product for product in self.warehouse.products()}
+
+    def _order_json(self, order: WarehouseOrder, products: dict[str, Product] | None = None) -> Any:
+        view = order_view(order, products or self._catalogue(), self._channel())
         with self._lock:
             corruption = self._corruptions.get(order.reference)
         return _corrupt(view, corruption) if corruption else view
@@ -446,7 +456,8 @@ class ShipBobSandbox:
         if (_query_value(request, "SortOrder") or "Newest") == "Newest":
             orders.reverse()
         page, headers = _paginate(orders, request)
-        return json_response([self._order_json(order) for order in page], headers=headers)
+        catalogue = self._catalogue()
+        return json_response([self._order_json(order, catalogue) for order in page], headers=headers)
 
     def _find_order(self, raw_id: str) -> WarehouseOrder:
         order = self.warehouse.get(int(raw_id))
