@@ -68,8 +68,10 @@ How the flows use it (each bullet is one ledger transaction unless it names an o
   ``transition(TRACKING_WRITTEN)`` -> process (outside; on a retry re-read ``Processed`` first) ->
   ``transition(PROCESSED)``.
 - stock: level = 3PL on-hand + ``shipped_unprocessed_units()[sku]``; compare with ``stock_state``; a change
-  above the threshold -> ``hold_stock_change``; else SetStockLevel (outside) -> ``record_stock_written_many``
-  (refuses a snapshot older than the one recorded). Run one stock sync per account at a time.
+  above the threshold -> ``hold_stock_change`` (unless ``held_stock_changes(HoldStatus.APPROVED)`` has that
+  SKU: a person approved it); else SetStockLevel (outside) -> ``record_stock_written_many`` (refuses a
+  snapshot older than the one recorded; closes approved holds as applied). One stock sync per account at a
+  time: the ledger orders the records, not the SetStockLevel calls of two overlapping runs.
 - catalogue: hash each item -> send those whose hash differs from ``catalogue_hashes`` ->
   ``record_catalogue_hashes`` for the ones the 3PL accepted.
 
