@@ -342,6 +342,8 @@ class Account:
         for key, value in (info or {}).items():
             if key in _WRITABLE_GENERAL:
                 order.general[key] = format_date(value) if isinstance(value, datetime) else value
+        if isinstance((info or {}).get("ReceivedDate"), datetime):
+            order.received = (info or {})["ReceivedDate"]
         if "IsParked" in (info or {}) or "Marker" in (info or {}):
             parked = bool(order.general["IsParked"]) or order.general["Marker"] == 7
             order.general["IsParked"] = parked

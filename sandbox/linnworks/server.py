@@ -10,6 +10,7 @@ void methods answering 204. Admin endpoints live under ``/_admin/`` on the data 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -33,6 +34,8 @@ from sandbox.linnworks.seed import Seeder
 from sandbox.linnworks.spec import Operation, Spec, bind_parameters, load_spec
 
 __all__ = ["LinnworksSandbox"]
+
+logger = logging.getLogger(__name__)
 
 INVALID = {"Message": "The request is invalid."}
 DENIED = {"Message": "Authorization has been denied for this request."}
@@ -320,9 +323,17 @@ class LinnworksSandbox(AdminMixin):
         if quota is not None:
             return _finish(call, quota, "rate limit")
         allow_unwrapped = operation.name not in self.settings.strict_wrapper
-        bound = bind_parameters(operation, raw, spec=self.spec, allow_unwrapped=allow_unwrapped)
+        bound = bind_parameters(
+            operation, raw, spec=self.spec, allow_unwrapped=allow_unwrapped, redact_values=host == "auth"
+        )
         if bound.problems:
-            return _finish(call, json_response(INVALID, 400), "; ".join(bound.problems))
+            reason = "; ".join(bound.problems)
+            response = json_response(INVALID, 400)
+            if host == "data":
+                response.headers["X-Sandbox-Reason"] = reason[:500]
+            return _finish(call, response, reason)
+        if operation.single_request is not None and bound.values.get("request") is None:
+            return _finish(call, json_response({"Message": "request is empty"}, 400), "no request object")
         response = work(operation, bound.values, token)
         _finish(call, response, call.reason)
         if fault is not None and fault.kind == "drop_after":
@@ -510,6 +521,8 @@ def _guid(rng: random.Random) -> str:
 def _finish(call: _Call, response: HttpResponse, reason: str | None) -> HttpResponse:
     call.status = response.status
     call.reason = reason
+    if response.status >= 400:
+        logger.debug("linnworks sandbox %s %s -> %s: %s", call.verb, call.path, response.status, reason)
     return response
 
 

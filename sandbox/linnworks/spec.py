@@ -141,16 +141,18 @@ class _Invalid(Exception):
 class _Decoder:
     """Decodes one value against a schema fragment, collecting precise problems."""
 
-    def __init__(self, spec: Spec, operation: str) -> None:
+    def __init__(self, spec: Spec, operation: str, redact: bool = False) -> None:
         self.spec = spec
         self.operation = operation
+        self.redact = redact
         self.problems: list[str] = []
 
     def decode(self, value: Any, schema: Mapping[str, Any], where: str) -> Any:
         try:
             return self._decode(value, schema, where)
         except _Invalid as error:
-            self.problems.append(f"{self.operation}: {where}: {error}")
+            detail = f"does not decode to {_describe(schema)}" if self.redact else str(error)
+            self.problems.append(f"{self.operation}: {where}: {detail}")
             return None
 
     def _decode(self, value: Any, schema: Mapping[str, Any], where: str) -> Any:
@@ -215,6 +217,13 @@ class _Decoder:
                 continue
             decoded[declared] = self.decode(item, properties[declared], f"{where}.{declared}")
         return decoded
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    ref = schema.get("$ref")
+    if ref is not None:
+        return str(ref).rsplit("/", 1)[-1]
+    return "/".join(str(part) for part in (schema.get("type"), schema.get("format")) if part)
 
 
 def _enum(value: Any, names: list[str]) -> str:
@@ -327,7 +336,12 @@ def _boolean(value: Any) -> bool | None:
 
 
 def bind_parameters(
-    operation: Operation, params: Mapping[str, Any], *, spec: Spec | None = None, allow_unwrapped: bool = True
+    operation: Operation,
+    params: Mapping[str, Any],
+    *,
+    spec: Spec | None = None,
+    allow_unwrapped: bool = True,
+    redact_values: bool = False,
 ) -> BindResult:
     """Bind raw parameters (names in any case; wire text or JSON values) to ``operation``'s parameters.
 
@@ -337,13 +351,14 @@ def bind_parameters(
         spec: The spec holding the definitions (default: the packaged one).
         allow_unwrapped: For single-``request`` methods, accept the request object's properties given
             directly (flat form fields or an unwrapped JSON object) instead of inside ``request``.
+        redact_values: Keep values out of the problem texts (for calls that carry credentials).
 
     Returns:
         The decoded values keyed by declared parameter name (absent parameters are omitted) and the
         problems found; any problem means the real server would answer 400 "The request is invalid.".
     """
     spec = spec or load_spec()
-    decoder = _Decoder(spec, operation.name)
+    decoder = _Decoder(spec, operation.name, redact_values)
     result = BindResult()
     undecodable: set[str] = set()
     declared = operation.by_lower_name

@@ -222,3 +222,27 @@ def test_strict_wrapper_refuses_unwrapped_request(api: Api) -> None:
     api.lw.configure(strict_wrapper=["OpenOrders/UnassignOrderIdentifier"])
     assert api.call("OpenOrders/UnassignOrderIdentifier", encoding="json", **body).status_code == 400
     assert api.call("OpenOrders/UnassignOrderIdentifier", encoding="json", request=body).status_code == 200
+
+
+def test_single_request_method_without_request_is_refused(api: Api) -> None:
+    """A single-request method called with no parameters answers 400 "request is empty"."""
+    reply = api.call("OpenOrders/AssignOrderIdentifier")
+    assert reply.status_code == 400
+    assert reply.json() == {"Message": "request is empty"}
+
+
+def test_malformed_credentials_stay_out_of_the_log(lw: LinnworksSandbox, http: httpx.Client) -> None:
+    """A malformed secret is refused as invalid, and neither the log params nor the reason contain it."""
+    secret = "not-a-guid-secret-value"
+    reply = http.post(
+        lw.auth_url + AUTH,
+        data={
+            "ApplicationId": lw.application_id,
+            "ApplicationSecret": secret,
+            "Token": lw.installation_token,
+        },
+    )
+    assert reply.status_code == 400
+    (call,) = lw.requests("Auth/AuthorizeByApplication")
+    assert secret not in json.dumps(call)
+    assert "ApplicationSecret" in str(call["reason"])
