@@ -24,7 +24,15 @@ from clients.threepl import ThreePLAdapter
 from ledger import Ledger
 from lw3pl.settings import Settings
 
-__all__ = ["Runtime", "build_runtime", "current_runtime", "make_adapter", "run_owner", "use_runtime"]
+__all__ = [
+    "Runtime",
+    "build_runtime",
+    "current_runtime",
+    "flow_runtime",
+    "make_adapter",
+    "run_owner",
+    "use_runtime",
+]
 
 
 @dataclass
@@ -140,6 +148,18 @@ def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
     finally:
         with _lock:
             _installed = previous
+
+
+@contextmanager
+def flow_runtime(credentials_block: str | None = None) -> Iterator[Runtime]:
+    """The runtime for one flow run: the installed one (demo, tests, a parent flow) or one built here."""
+    with _lock:
+        installed = _installed
+    if installed is not None:
+        yield installed
+        return
+    with use_runtime(current_runtime(credentials_block)) as runtime:
+        yield runtime
 
 
 def run_owner() -> str:

@@ -15,7 +15,7 @@ from clients.threepl import Address, FulfilmentOrder, OrderLine
 from lw3pl.settings import Settings
 from tasks.countries import country_code
 
-__all__ = ["MappingError", "not_exportable_reason", "payload_hash", "to_fulfilment_order"]
+__all__ = ["MappingError", "has_identifier", "not_exportable_reason", "payload_hash", "to_fulfilment_order"]
 
 _FALLBACK_SERVICE = "*"
 
@@ -37,12 +37,13 @@ def not_exportable_reason(order: OrderDetails, location_id: UUID, tag: str) -> s
         (general.is_parked, "parked"),
         (general.status != OrderStatus.PAID, f"not paid (status {general.status})"),
         (order.fulfilment_location_id != location_id, "not at the fulfilment centre"),
-        (_has_identifier(order, tag), f"already carries identifier {tag}"),
+        (has_identifier(order, tag), f"already carries identifier {tag}"),
     ]
     return next((reason for failed, reason in checks if failed), None)
 
 
-def _has_identifier(order: OrderDetails, tag: str) -> bool:
+def has_identifier(order: OrderDetails, tag: str) -> bool:
+    """Whether the order carries identifier ``tag`` (matched on Tag or Name, as Linnworks filters do)."""
     wanted = tag.lower()
     return any(
         wanted in {(identifier.tag or "").lower(), (identifier.name or "").lower()}

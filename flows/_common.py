@@ -1,0 +1,42 @@
+"""What every flow does at its end: publish the report and log a one-line summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+
+from prefect import get_run_logger
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from tasks.reporting import Progress, RunReport, publish_report
+
+__all__ = ["chunks", "collect", "finish", "thread_runner"]
+
+
+def thread_runner(max_workers: int) -> TaskRunner[PrefectFuture[Any]]:
+    """A thread-pool task runner to overlap the I/O of batch tasks (typed as the flow decorator wants)."""
+    return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=max_workers))
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, sizes: list[int]) -> RunReport:
+    """Merge batch reports as they finish, advancing the progress artifact."""
+    report = RunReport()
+    for future, size in zip(futures, sizes, strict=True):
+        report = report.merge(future.result())
+        progress.advance(size)
+    return report
+
+
+def finish(report: RunReport, flow_slug: str) -> dict[str, int]:
+    """Publish artifacts and a summary log line; return the counts (the flow's small result)."""
+    publish_report(report, flow_slug)
+    counts = report.counts()
+    summary = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count)
+    get_run_logger().info("%s: %s", flow_slug, summary or "nothing to do")
+    return counts

@@ -1,0 +1,31 @@
+"""Deployment ``export-orders`` (every 5 minutes): open orders of the fulfilment centre -> 3PL, once each."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows._common import chunks, collect, finish, thread_runner
+from tasks.context import flow_runtime
+from tasks.export import export_batch, list_exportable_orders
+from tasks.reporting import Progress
+from tasks.setup import find_fulfilment_centre
+
+__all__ = ["export_orders"]
+
+
+@flow(name="export-orders", task_runner=thread_runner(4))
+def export_orders(batch_size: int | None = None, credentials_block: str | None = None) -> dict[str, int]:
+    """Send each paid, unparked, unlocked, untagged open order of the fulfilment centre to the 3PL; tag it.
+
+    Args:
+        batch_size: orders per task (default EXPORT_BATCH_SIZE); each batch is one retryable task.
+        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+    """
+    with flow_runtime(credentials_block) as runtime:
+        settings = runtime.settings
+        location = find_fulfilment_centre(settings.fulfilment_centre_name, settings.lw3pl_account)
+        batches = chunks(list_exportable_orders(location), batch_size or settings.export_batch_size)
+        progress = Progress(sum(map(len, batches)), "orders exported")
+        futures = [export_batch.submit(batch, location) for batch in batches]
+        report = collect(futures, progress, [len(batch) for batch in batches])
+    return finish(report, "export-orders")

@@ -1,0 +1,282 @@
+"""Export: the fulfilment centre's exportable open orders -> ledger -> 3PL -> Linnworks identifier.
+
+The saga per order (docs/guarantees.md): register (reference fixed) -> ``submitting`` committed -> create at
+the 3PL (the pivot) -> ``submitted`` with the 3PL id -> tag in Linnworks -> ``exported``. An order found in
+``submitting`` (a crash or a lost reply) is looked up at the 3PL before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from prefect import task
+
+from clients.errors import OutcomeUnknownError, RecordError, RetryableError
+from clients.linnworks import (
+    BooleanFieldFilter,
+    ExtendedProperty,
+    FieldsFilter,
+    FieldSorting,
+    ListFieldFilter,
+    OrderDetails,
+)
+from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
+from ledger import NewOrder, OrderRecord, State
+from lw3pl.crashpoints import crashpoint
+from tasks.context import Runtime, current_runtime, run_owner
+from tasks.mapping import (
+    MappingError,
+    has_identifier,
+    not_exportable_reason,
+    payload_hash,
+    to_fulfilment_order,
+)
+from tasks.reporting import ReportRow, RunReport
+from tasks.retrying import TASK_RETRY_OPTIONS
+
+__all__ = ["export_batch", "list_exportable_orders"]
+
+logger = logging.getLogger("lw3pl.export")
+
+UNFINISHED = (State.PENDING, State.SUBMITTING, State.SUBMITTED)
+REMOTE_ID_PROPERTY = "3PL order id"
+
+
+@task(name="list-exportable-orders", **TASK_RETRY_OPTIONS)
+def list_exportable_orders(location_id: UUID) -> list[str]:
+    """Open orders at the fulfilment centre that are paid, not parked or locked and not yet tagged, plus
+    every order the ledger has not finished exporting (a crash or a fault left it half-way)."""
+    runtime = current_runtime()
+    tag = runtime.settings.export_identifier_tag
+    filters = FieldsFilter(
+        list_fields=[
+            ListFieldFilter(field_code="GENERAL_INFO_IDENTIFIER", type="Not", value=tag),
+            ListFieldFilter(field_code="GENERAL_INFO_STATUS", type="Is", value="1"),
+        ],
+        boolean_fields=[
+            BooleanFieldFilter(field_code="GENERAL_INFO_PARKED", value=False),
+            BooleanFieldFilter(field_code="GENERAL_INFO_LOCKED", value=False),
+        ],
+    )
+    sorting = [FieldSorting(field_code="GENERAL_INFO_DATE", direction="Ascending", order=1)]
+    listed = runtime.linnworks.get_all_open_orders(
+        fulfilment_center=location_id, filters=filters, sorting=sorting
+    )
+    unfinished = [record.reference for record in runtime.ledger.in_states(UNFINISHED)]
+    return list(dict.fromkeys([str(order_id) for order_id in listed] + unfinished))
+
+
+@dataclass
+class _Batch:
+    """One batch's working set: Linnworks details, payloads, and the report being built."""
+
+    runtime: Runtime
+    owner: str
+    location_id: UUID
+    details: dict[str, OrderDetails]
+    payloads: dict[str, FulfilmentOrder] = field(default_factory=dict)
+    report: RunReport = field(default_factory=RunReport)
+
+    def label(self, reference: str) -> str:
+        order = self.details.get(reference)
+        return str(order.num_order_id) if order else ""
+
+    def quarantine(self, reference: str, reason: str, *, claimed: bool = True) -> None:
+        self.runtime.ledger.quarantine(reference, reason, owner=self.owner if claimed else None)
+        row = ReportRow(reference=reference, label=self.label(reference), detail=reason)
+        self.report.quarantined.append(row)
+        logger.warning("order %s quarantined", reference)
+
+    def defer(self, reference: str, error: Exception) -> None:
+        self.runtime.ledger.update(reference, owner=self.owner, last_error=str(error)[:500])
+        self.report.deferred += 1
+
+
+@task(name="export-batch", **TASK_RETRY_OPTIONS)
+def export_batch(order_ids: Sequence[str], location_id: UUID) -> RunReport:
+    """Run the export saga for one batch of orders; per-order problems are quarantined or deferred."""
+    runtime = current_runtime()
+    details = runtime.linnworks.get_orders_by_id([UUID(ref) for ref in order_ids])
+    batch = _Batch(runtime, run_owner(), location_id, {str(order.order_id): order for order in details})
+    _register(batch, order_ids)
+    claimed = runtime.ledger.claim(
+        UNFINISHED, batch.owner, limit=len(order_ids), lease_seconds=runtime.settings.lease_seconds,
+        references=order_ids,
+    )  # fmt: skip
+    try:
+        submitted = [ref for ref in (_submit(batch, record) for record in claimed) if ref is not None]
+        _tag(batch, submitted)
+    finally:
+        runtime.ledger.release([record.reference for record in claimed], batch.owner)
+    return batch.report
+
+
+def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
+    """Fix the reference and payload of every exportable order in the ledger before any outside call."""
+    known = batch.runtime.ledger.get_many(order_ids)
+    new: list[NewOrder] = []
+    unmappable: dict[str, str] = {}
+    for reference, order in batch.details.items():
+        record = known.get(reference)
+        if record is not None and record.state not in (State.PENDING, State.SUBMITTING):
+            continue
+        if record is None and _skip_reason(batch, order) is not None:
+            continue
+        try:
+            batch.payloads[reference] = to_fulfilment_order(order, batch.runtime.settings)
+        except MappingError as error:
+            unmappable[reference] = str(error)
+        fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
+        new.append(
+            NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
+        )
+    batch.runtime.ledger.register(new)
+    for reference, reason in unmappable.items():
+        batch.quarantine(reference, reason, claimed=False)
+
+
+def _skip_reason(batch: _Batch, order: OrderDetails) -> str | None:
+    return not_exportable_reason(order, batch.location_id, batch.runtime.settings.export_identifier_tag)
+
+
+def _submit(batch: _Batch, record: OrderRecord) -> str | None:
+    """Bring one claimed order to ``submitted``; returns its reference if it got there."""
+    reference = record.reference
+    if record.state is State.SUBMITTED:
+        return reference
+    try:
+        if record.state is State.SUBMITTING and _found_by_lookup(batch, reference):
+            return reference
+    except _Deferred:
+        return None
+    payload = batch.payloads.get(reference)
+    if payload is None:
+        return None  # no longer exportable (e.g. parked since it was listed): stays pending for a later run
+    order = batch.details[reference]
+    if (reason := _skip_reason(batch, order)) is not None:
+        logger.info("order %s not sent now: %s", reference, reason)
+        return None
+    return _create(batch, reference, payload)
+
+
+def _found_by_lookup(batch: _Batch, reference: str) -> bool:
+    """Resolve an unseen outcome: found at the 3PL -> ``submitted``; proven absent -> back to ``pending``."""
+    ledger = batch.runtime.ledger
+    try:
+        remote = batch.runtime.threepl.find_order(reference)
+    except RetryableError as error:
+        batch.defer(reference, error)
+        raise _Deferred from error
+    if remote is not None:
+        ledger.transition(
+            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.owner,
+            remote_id=remote.remote_id, last_error=None, detail="found at the 3PL by reference",
+        )  # fmt: skip
+        return True
+    ledger.transition(
+        reference, State.PENDING, expected_from=[State.SUBMITTING], owner=batch.owner,
+        detail="not at the 3PL: safe to send again",
+    )  # fmt: skip
+    return False
+
+
+class _Deferred(Exception):
+    """Internal: leave this order for the next run."""
+
+
+def _create(batch: _Batch, reference: str, payload: FulfilmentOrder) -> str | None:
+    ledger = batch.runtime.ledger
+    ledger.transition(
+        reference, State.SUBMITTING, expected_from=[State.PENDING], owner=batch.owner,
+        count_attempt=True, payload_hash=payload_hash(payload),
+    )  # fmt: skip
+    crashpoint("before_3pl_create")
+    try:
+        result = batch.runtime.threepl.submit_order(payload)
+    except OutcomeUnknownError as error:
+        batch.defer(reference, error)  # stays ``submitting``: the next run looks it up first
+        return None
+    except RetryableError as error:
+        batch.defer(reference, error)
+        return None
+    except RecordError as error:
+        batch.quarantine(reference, f"the 3PL refused the order: {error.message}")
+        return None
+    crashpoint("after_3pl_create")
+    return _record_result(batch, reference, result)
+
+
+def _record_result(batch: _Batch, reference: str, result: SubmitResult) -> str | None:
+    if result.outcome in (SubmitOutcome.ACCEPTED, SubmitOutcome.DUPLICATE):
+        remote_id = result.remote_id or _lookup_remote_id(batch, reference)
+        batch.runtime.ledger.transition(
+            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.owner,
+            remote_id=remote_id, last_error=None, detail=f"3PL {result.outcome.value}",
+        )  # fmt: skip
+        return reference
+    if result.outcome is SubmitOutcome.REJECTED:
+        batch.quarantine(reference, f"the 3PL rejected the order: {result.reason() or 'no reason given'}")
+        return None
+    batch.defer(reference, RetryableError(f"the 3PL asked to retry later ({result.reason()})"))
+    return None
+
+
+def _lookup_remote_id(batch: _Batch, reference: str) -> str:
+    remote = batch.runtime.threepl.find_order(reference)
+    return remote.remote_id if remote else ""
+
+
+def _tag(batch: _Batch, references: Sequence[str]) -> None:
+    """Tag submitted orders in Linnworks (one call per batch) and mark them ``exported``."""
+    open_refs = [ref for ref in references if ref in batch.details and not batch.details[ref].processed]
+    if not open_refs:
+        return
+    runtime = batch.runtime
+    if runtime.settings.write_remote_id_property:
+        _write_remote_ids(batch, open_refs)
+    tag = runtime.settings.export_identifier_tag
+    try:
+        result = runtime.linnworks.assign_order_identifier([UUID(ref) for ref in open_refs], tag)
+    except (RetryableError, OutcomeUnknownError) as error:
+        for reference in open_refs:
+            batch.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
+        return
+    confirmed = {str(order_id) for order_id in result.changed} | _already_tagged(batch, result.not_changed)
+    crashpoint("after_tag")
+    for reference in open_refs:
+        if reference in confirmed:
+            record = runtime.ledger.transition(
+                reference,
+                State.EXPORTED,
+                expected_from=[State.SUBMITTED],
+                owner=batch.owner,
+                detail=f"tagged {tag}",
+            )
+            batch.report.exported.append(
+                ReportRow(reference=reference, label=batch.label(reference), detail=record.remote_id or "")
+            )
+        else:
+            batch.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
+
+
+def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
+    """NotChanged orders that do carry the tag (e.g. tagged by an earlier run that died before recording)."""
+    tag = batch.runtime.settings.export_identifier_tag
+    orders = batch.runtime.linnworks.get_orders_by_id(list(not_changed))
+    return {str(order.order_id) for order in orders if has_identifier(order, tag)}
+
+
+def _write_remote_ids(batch: _Batch, references: Sequence[str]) -> None:
+    """Store the 3PL id as an extended property (read first: SetExtendedProperties replaces them all)."""
+    linnworks = batch.runtime.linnworks
+    for reference in references:
+        record = batch.runtime.ledger.get(reference)
+        if record is None or not record.remote_id:
+            continue
+        order_id = UUID(reference)
+        existing = [p for p in linnworks.get_extended_properties(order_id) if p.name != REMOTE_ID_PROPERTY]
+        mine = ExtendedProperty(name=REMOTE_ID_PROPERTY, value=record.remote_id, type="Info")
+        linnworks.set_extended_properties(order_id, [*existing, mine])

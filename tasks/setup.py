@@ -1,0 +1,102 @@
+"""Setup of the fulfilment centre: the 3PL's location in Linnworks and the export identifier."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from prefect import task
+from prefect.cache_policies import INPUTS
+from pydantic import BaseModel
+
+from clients.errors import OutcomeUnknownError, StopError
+from clients.linnworks import Identifier, StockLocation
+from tasks.context import current_runtime
+from tasks.retrying import TASK_RETRY_OPTIONS
+
+__all__ = ["SetupStep", "ensure_export_identifier", "ensure_fulfilment_centre", "find_fulfilment_centre"]
+
+
+class SetupStep(BaseModel):
+    """What one setup step did: created, updated or unchanged."""
+
+    what: str
+    action: str
+    id: str
+
+
+def _find(locations: list[StockLocation], name: str) -> StockLocation | None:
+    wanted = name.strip().lower()
+    return next((loc for loc in locations if loc.location_name.strip().lower() == wanted), None)
+
+
+def _needs_update(location: StockLocation) -> bool:
+    return not (location.is_fulfillment_center and location.fulfilment_center_deduct_stock_when_processed)
+
+
+@task(name="ensure-fulfilment-centre", **TASK_RETRY_OPTIONS)
+def ensure_fulfilment_centre() -> SetupStep:
+    """Create or update the location FULFILMENT_CENTRE_NAME as a fulfilment centre; idempotent.
+
+    FulfilmentCenterDeductStockWhenProcessed is switched on because the stock rule relies on it: Linnworks
+    keeps counting shipped units until the order is processed, and lw3pl adds them back until then.
+    """
+    runtime = current_runtime()
+    name = runtime.settings.fulfilment_centre_name
+    linnworks = runtime.linnworks
+    location = _find(linnworks.get_stock_locations(), name)
+    if location is None:
+        _add_location(name)
+        location = _find(linnworks.get_stock_locations(), name)
+        if location is None:
+            raise StopError(f"Linnworks accepted AddLocation for {name!r} but does not list it")
+        return SetupStep(what="location", action="created", id=str(location.stock_location_id))
+    if _needs_update(location):
+        flags = {"is_fulfillment_center": True, "fulfilment_center_deduct_stock_when_processed": True}
+        linnworks.update_location(location.model_copy(update=flags))
+        return SetupStep(what="location", action="updated", id=str(location.stock_location_id))
+    return SetupStep(what="location", action="unchanged", id=str(location.stock_location_id))
+
+
+def _add_location(name: str) -> None:
+    new = StockLocation(
+        stock_location_id=uuid4(),
+        location_name=name,
+        is_fulfillment_center=True,
+        fulfilment_center_deduct_stock_when_processed=True,
+    )
+    # A lost reply is fine: the re-read by name right after tells whether the location was created.
+    with contextlib.suppress(OutcomeUnknownError):
+        current_runtime().linnworks.add_location(new)
+
+
+@task(name="ensure-export-identifier", **TASK_RETRY_OPTIONS)
+def ensure_export_identifier() -> SetupStep:
+    """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent."""
+    runtime = current_runtime()
+    tag = runtime.settings.export_identifier_tag
+    existing = [i for i in runtime.linnworks.get_identifiers() if i.tag.lower() == tag.lower()]
+    if existing:
+        return SetupStep(what="identifier", action="unchanged", id=str(existing[0].identifier_id))
+    created = runtime.linnworks.save_identifier(
+        Identifier(tag=tag, name=f"Sent to 3PL ({tag})", is_custom=True)
+    )
+    return SetupStep(what="identifier", action="created", id=str(created.identifier_id))
+
+
+@task(
+    name="find-fulfilment-centre",
+    cache_policy=INPUTS,
+    cache_expiration=timedelta(minutes=10),
+    **TASK_RETRY_OPTIONS,
+)
+def find_fulfilment_centre(name: str, account: str) -> UUID:
+    """The id of the fulfilment-centre location (a pure read, cached for ten minutes per account and name)."""
+    location = _find(current_runtime().linnworks.get_stock_locations(), name)
+    if location is None or not location.is_fulfillment_center:
+        raise StopError(
+            f"no fulfilment-centre location named {name!r} in Linnworks ({account}): run the "
+            "setup-fulfilment-centre flow first, or fix FULFILMENT_CENTRE_NAME"
+        )
+    return location.stock_location_id
