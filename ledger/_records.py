@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 Quantity = Annotated[int, Field(ge=0)]
+# Keys are indexed; PostgreSQL refuses index entries over ~2.7 kB, so a key this long is a bug upstream.
+KEY_MAX_CHARS = 300
 
 
 class _Record(BaseModel):
@@ -37,7 +39,7 @@ class NewOrder(_Record):
 
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
-    reference: str = Field(min_length=1, description="the Linnworks OrderId; never changes")
+    reference: str = Field(min_length=1, max_length=KEY_MAX_CHARS, description="the Linnworks OrderId")
     num_order_id: str = Field(description="the Linnworks NumOrderId people see")
     payload_hash: str = Field(description="hash of the payload built for the 3PL")
 
@@ -104,8 +106,8 @@ class TransitionRecord(_Record):
 class NewEvent(_Record):
     """A 3PL event to deduplicate by its id (stable across polls and redeliveries)."""
 
-    event_id: str = Field(min_length=1)
-    reference: str
+    event_id: str = Field(min_length=1, max_length=KEY_MAX_CHARS)
+    reference: str = Field(max_length=KEY_MAX_CHARS)
     kind: str
     occurred_at: datetime
     payload: dict[str, Any] = Field(default_factory=dict)
