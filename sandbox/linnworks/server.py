@@ -100,6 +100,7 @@ class _Settings:
     rate_limits: bool = True
     session_idle_seconds: float = 1200.0
     strict_wrapper: set[str] = field(default_factory=set)
+    auth_failure_status: int = 401
 
 
 class LinnworksSandbox(AdminMixin):
@@ -148,6 +149,7 @@ class LinnworksSandbox(AdminMixin):
         self._log: deque[_Call] = deque(maxlen=LOG_LIMIT)
         self._counts: Counter[str] = Counter()
         self._seq = 0
+        self._started = False
         self._auth_server = LoopbackServer(self._handle_auth, host=host, port=auth_port)
         self._data_server = LoopbackServer(self._handle_data, host=host, port=data_port)
         self.reset(seed)
@@ -164,13 +166,26 @@ class LinnworksSandbox(AdminMixin):
         return self._data_server.url
 
     def start(self) -> LinnworksSandbox:
+        """Serve both hosts in background threads."""
         self._auth_server.start()
         self._data_server.start()
+        self._started = True
         return self
 
     def stop(self) -> None:
-        self._auth_server.stop()
-        self._data_server.stop()
+        """Stop serving and release both ports (also safe when never started)."""
+        if self._started:
+            threads = [
+                threading.Thread(target=server.stop) for server in (self._auth_server, self._data_server)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        else:
+            for server in (self._auth_server, self._data_server):
+                server._server.server_close()
+        self._started = False
 
     def __enter__(self) -> LinnworksSandbox:
         return self.start()
@@ -377,7 +392,7 @@ class LinnworksSandbox(AdminMixin):
         given = (request.get("ApplicationId"), request.get("ApplicationSecret"), request.get("Token"))
         if given != (self.application_id, self.application_secret, self.installation_token):
             payload = {"Code": "-", "Message": "Invalid application credentials"}
-            response = json_response(payload, 401)
+            response = json_response(payload, self.settings.auth_failure_status)
             response.headers["X-Sandbox-Reason"] = "credentials do not match"
             return response
         return json_response(self._base_session(self._new_session()))
@@ -465,6 +480,7 @@ class LinnworksSandbox(AdminMixin):
         process_failure_as_400: bool | None = None,
         change_status_skips_parked: bool | None = None,
         max_ids_per_call: int | bool | None = False,
+        auth_failure_status: int | None = None,
     ) -> dict[str, Any]:
         """Change settings at run time; ``None`` leaves a setting alone (``max_ids_per_call=None`` clears)."""
         with self._lock:
@@ -478,6 +494,8 @@ class LinnworksSandbox(AdminMixin):
                 self._windows.clear()
             if session_idle_seconds is not None:
                 settings.session_idle_seconds = session_idle_seconds
+            if auth_failure_status is not None:
+                settings.auth_failure_status = auth_failure_status
             if strict_wrapper is not None:
                 settings.strict_wrapper = {self.spec.by_name(name).name for name in strict_wrapper}
             options = self.account.options
@@ -497,6 +515,7 @@ class LinnworksSandbox(AdminMixin):
                 "rate_limits": self.settings.rate_limits,
                 "session_idle_seconds": self.settings.session_idle_seconds,
                 "strict_wrapper": sorted(self.settings.strict_wrapper),
+                "auth_failure_status": self.settings.auth_failure_status,
                 "process_failure_as_400": options.process_failure_as_400,
                 "change_status_skips_parked": options.change_status_skips_parked,
                 "max_ids_per_call": options.max_ids_per_call,

@@ -138,3 +138,17 @@ def test_stack_env_points_at_the_sandbox(http: httpx.Client) -> None:
         assert reply.json()["Server"] == stack.linnworks.data_url
         assert stack.linnworks.data_url in stack.describe()
         assert stack.linnworks.stock_level("SOCK-BLK", ZERO_GUID) > 0
+
+
+def test_auth_failure_status_is_configurable(lw: LinnworksSandbox, http: httpx.Client) -> None:
+    """Bad credentials answer 401 by default and the configured status when changed."""
+    lw.configure(auth_failure_status=400)
+    reply = http.post(lw.auth_url + "/api/Auth/AuthorizeByApplication", data={"ApplicationId": ZERO_GUID})
+    assert reply.status_code == 400
+
+
+def test_a_sandbox_never_started_can_be_stopped() -> None:
+    """stop() on a sandbox that never served releases its ports instead of hanging."""
+    sandbox = LinnworksSandbox(seed=1)
+    sandbox.stop()
+    assert sandbox.requests() == []
