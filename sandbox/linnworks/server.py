@@ -41,7 +41,7 @@ INVALID = {"Message": "The request is invalid."}
 DENIED = {"Message": "Authorization has been denied for this request."}
 AUTH_PATH = "/api/auth/authorizebyapplication"
 REDACTED_PARAMS = {"applicationsecret", "token", "request"}
-LOG_LIMIT = 200_000
+LOG_LIMIT = 50_000
 
 
 def _utc_now() -> datetime:
@@ -345,7 +345,7 @@ class LinnworksSandbox(AdminMixin):
             reason = "; ".join(bound.problems)
             response = json_response(INVALID, 400)
             if host == "data":
-                response.headers["X-Sandbox-Reason"] = reason[:500]
+                response.headers["X-Sandbox-Reason"] = _header_text(reason)
             return _finish(call, response, reason)
         if operation.single_request is not None and bound.values.get("request") is None:
             return _finish(call, json_response({"Message": "request is empty"}, 400), "no request object")
@@ -433,7 +433,14 @@ class LinnworksSandbox(AdminMixin):
             payload = HANDLERS[operation.name](self.account, values)
         except BusinessError as error:
             response = json_response({"Code": error.code, "Message": error.message}, 400)
-            response.headers["X-Sandbox-Reason"] = error.message
+            response.headers["X-Sandbox-Reason"] = _header_text(error.message)
+            return response
+        except Exception as error:  # a sandbox bug must still answer, as IIS would: 500
+            logger.exception("linnworks sandbox: %s failed", operation.name)
+            response = json_response({"Message": "An error has occurred."}, 500)
+            response.headers["X-Sandbox-Reason"] = _header_text(
+                f"sandbox bug: {type(error).__name__}: {error}"
+            )
             return response
         if operation.response_status == 204:
             return HttpResponse(status=204)
@@ -535,6 +542,12 @@ class LinnworksSandbox(AdminMixin):
 
 def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _header_text(text: str) -> str:
+    """A header-safe (ASCII, one line, bounded) copy of ``text``."""
+    flat = " ".join(text.split())[:500]
+    return flat.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _finish(call: _Call, response: HttpResponse, reason: str | None) -> HttpResponse:

@@ -243,7 +243,7 @@ def _enum(value: Any, names: list[str]) -> str:
 
 
 def _short(names: list[str]) -> str:
-    return ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+    return ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
 
 
 def _scalar(value: Any, kind: str | None, fmt: str | None) -> Any:

@@ -246,3 +246,14 @@ def test_malformed_credentials_stay_out_of_the_log(lw: LinnworksSandbox, http: h
     (call,) = lw.requests("Auth/AuthorizeByApplication")
     assert secret not in json.dumps(call)
     assert "ApplicationSecret" in str(call["reason"])
+
+
+def test_non_ascii_values_in_errors_do_not_break_the_reply(api: Api) -> None:
+    """An error whose reason quotes non-ASCII input still answers cleanly (header-safe reason)."""
+    reply = api.call(
+        "Stock/SetStockLevel", stockLevels=[{"SKU": "CAFÉ-☕", "LocationId": ZERO_GUID, "Level": 1}]
+    )
+    assert reply.status_code == 400
+    assert reply.json()["Code"] == "-"
+    bad_enum = api.call("Orders/GetAllOpenOrders", fulfilmentCenter=ZERO_GUID, sorting=[{"FieldCode": "ÿ"}])
+    assert bad_enum.status_code == 400
