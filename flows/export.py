@@ -23,7 +23,7 @@ def export_orders(batch_size: int | None = None, credentials_block: str | None =
     """
     with flow_runtime(credentials_block) as runtime:
         settings = runtime.settings
-        location = find_fulfilment_centre(settings.fulfilment_centre_name, settings.lw3pl_account)
+        location = find_fulfilment_centre(settings.fulfilment_centre_name, runtime.account_key)
         batches = chunks(list_exportable_orders(location), batch_size or settings.export_batch_size)
         progress = Progress(sum(map(len, batches)), "orders exported")
         futures = [export_batch.submit(batch, location) for batch in batches]

@@ -8,6 +8,7 @@ flow parameters (they are stored and shown by Prefect). It is built once per pro
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -43,6 +44,19 @@ class Runtime:
     linnworks: LinnworksClient
     threepl: ThreePLAdapter
     ledger: Ledger
+
+    @property
+    def account_key(self) -> str:
+        """A non-secret fingerprint of the Linnworks account (for cache keys): same account, same key."""
+        settings = self.settings
+        material = "|".join(
+            [
+                settings.linnworks_auth_url,
+                settings.linnworks_application_id,
+                settings.linnworks_installation_token.get_secret_value(),
+            ]
+        )
+        return f"{settings.lw3pl_account}-{hashlib.sha256(material.encode()).hexdigest()[:16]}"
 
     def close(self) -> None:
         self.linnworks.close()

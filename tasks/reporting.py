@@ -47,10 +47,16 @@ class RunReport(BaseModel):
     catalogue: list[ReportRow] = Field(default_factory=list)
     deferred: int = Field(default=0, description="orders left for the next run (rate limits, faults)")
     notes: list[str] = Field(default_factory=list)
+    claimed: int = Field(default=0, description="orders a claim-based step leased (to know when it is done)")
 
     def merge(self, other: RunReport) -> RunReport:
         merged: dict[str, Any] = {name: getattr(self, name) + getattr(other, name) for name in _SECTIONS}
-        return RunReport(**merged, deferred=self.deferred + other.deferred, notes=self.notes + other.notes)
+        return RunReport(
+            **merged,
+            deferred=self.deferred + other.deferred,
+            notes=self.notes + other.notes,
+            claimed=self.claimed + other.claimed,
+        )
 
     def counts(self) -> dict[str, int]:
         counts = {name: len(getattr(self, name)) for name in _SECTIONS}

@@ -91,12 +91,16 @@ def ensure_export_identifier() -> SetupStep:
     cache_expiration=timedelta(minutes=10),
     **TASK_RETRY_OPTIONS,
 )
-def find_fulfilment_centre(name: str, account: str) -> UUID:
-    """The id of the fulfilment-centre location (a pure read, cached for ten minutes per account and name)."""
+def find_fulfilment_centre(name: str, account_key: str) -> UUID:
+    """The id of the fulfilment-centre location: a pure read, cached for ten minutes per account and name.
+
+    ``account_key`` (``Runtime.account_key``) is part of the cache key so that two accounts, or a sandbox
+    started again with new credentials, never share a cached location id.
+    """
     location = _find(current_runtime().linnworks.get_stock_locations(), name)
     if location is None or not location.is_fulfillment_center:
         raise StopError(
-            f"no fulfilment-centre location named {name!r} in Linnworks ({account}): run the "
+            f"no fulfilment-centre location named {name!r} in Linnworks: run the "
             "setup-fulfilment-centre flow first, or fix FULFILMENT_CENTRE_NAME"
         )
     return location.stock_location_id
