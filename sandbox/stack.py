@@ -47,9 +47,22 @@ class RunningSandbox:
     handle: Any = field(default=None, repr=False)
 
 
+def warehouse_catalogue(count: int = 20) -> list[dict[str, Any]]:
+    """Linnworks stock items matching what ``Warehouse.seed_catalogue(count)`` stocks at the 3PLs."""
+    return [
+        {"sku": f"SKU-{index:04d}", "title": f"Item {index}", "barcode": f"50000000{index:05d}"}
+        for index in range(1, count + 1)
+    ]
+
+
 def start_linnworks(options: StackOptions) -> RunningSandbox:
-    """The Linnworks sandbox (auth + data host) with the default seeded account."""
-    lw = LinnworksSandbox(seed=options.seed, time_scale=options.time_scale, rate_limits=options.rate_limits)
+    """The Linnworks sandbox (auth + data host) whose stock items are the 3PL sandboxes' SKUs."""
+    lw = LinnworksSandbox(
+        seed=options.seed,
+        time_scale=options.time_scale,
+        rate_limits=options.rate_limits,
+        catalogue=warehouse_catalogue(),
+    )
     lw.start()
     env = {
         "LINNWORKS_AUTH_URL": lw.auth_url,
@@ -66,6 +79,7 @@ def start_linnworks(options: StackOptions) -> RunningSandbox:
             f"  application id      {lw.application_id}",
             f"  application secret  {lw.application_secret}",
             f"  installation token  {lw.installation_token}",
+            "  catalogue           SKU-0001 .. SKU-0020 (+ composites BUNDLE-1, BUNDLE-2)",
         ]
     )
     return RunningSandbox("linnworks", env, description, lw.stop, lw)

@@ -10,7 +10,7 @@ import copy
 import json
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,10 +50,23 @@ _PRODUCTS = (
     ("TOWEL-BATH", "Bath towel", 5.5, 22.0, 0.7),
     ("LAMP-DESK", "Desk lamp", 12.0, 45.0, 1.2),
 )
-_BUNDLES = (
+Bundle = tuple[str, str, tuple[tuple[str, int], ...]]
+_BUNDLES: tuple[Bundle, ...] = (
     ("BUNDLE-SOCKS-2", "Socks bundle (black + white)", (("SOCK-BLK", 1), ("SOCK-WHT", 1))),
     ("BUNDLE-GIFT", "Gift set (mug + candle + soap)", (("MUG-LOGO", 1), ("CANDLE-VAN", 1), ("SOAP-LAV", 2))),
 )
+
+
+def _bundles_of(skus: Sequence[str]) -> tuple[Bundle, ...]:
+    """Two composite parents built from the first catalogue items (none if there are too few)."""
+    if len(skus) < 4:
+        return ()
+    return (
+        ("BUNDLE-1", f"Bundle: {skus[0]} + {skus[1]}", ((skus[0], 1), (skus[1], 1))),
+        ("BUNDLE-2", f"Bundle: {skus[2]} + 2 x {skus[3]}", ((skus[2], 1), (skus[3], 2))),
+    )
+
+
 _NAMES = (
     "Ada Lovelace",
     "Alan Turing",
@@ -109,18 +122,40 @@ class Seeder:
     def guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def default_account(self, item_count: int = 20) -> None:
-        """Postal services, ~20 stock items with levels at the Default location (identifiers are built in)."""
+    def default_account(self, catalogue: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Postal services and ~20 stock items with levels at the Default location (identifiers are built in).
+
+        Args:
+            catalogue: Items to create instead of the built-in products, each ``{"sku", "title",
+                "barcode"?, "level"?, "weight"?, "retail_price"?}``; two bundles of the first items are
+                added as composite parents.
+        """
         for name, vendor in DEFAULT_POSTAL_SERVICES:
             self.add_postal_service(name, vendor)
-        for sku, title, cost, price, weight in _PRODUCTS[: max(item_count - len(_BUNDLES), 0)]:
-            self.add_stock_item(sku, title, {ZERO_GUID: self.rng.randint(20, 200)}, cost, price, weight)
-        for sku, title, parts in _BUNDLES:
-            components = [
-                (self.account.items_by_sku[p].id, qty) for p, qty in parts if p in self.account.items_by_sku
-            ]
-            if len(components) == len(parts):
-                self.add_stock_item(sku, title, {}, 0.0, 25.0, 0.5, components=components)
+        if catalogue is None:
+            for sku, title, cost, price, weight in _PRODUCTS:
+                self.add_stock_item(sku, title, {ZERO_GUID: self.rng.randint(20, 200)}, cost, price, weight)
+            bundles = _BUNDLES
+        else:
+            for entry in catalogue:
+                self._add_catalogue_item(entry)
+            skus = [str(entry["sku"]) for entry in catalogue]
+            bundles = _bundles_of(skus)
+        for sku, title, parts in bundles:
+            components = [(self.account.items_by_sku[p.upper()].id, qty) for p, qty in parts]
+            self.add_stock_item(sku, title, {}, 0.0, 25.0, 0.5, components=components)
+
+    def _add_catalogue_item(self, entry: Mapping[str, Any]) -> None:
+        level = entry.get("level")
+        self.add_stock_item(
+            str(entry["sku"]),
+            str(entry.get("title") or entry["sku"]),
+            {ZERO_GUID: int(level) if level is not None else self.rng.randint(20, 200)},
+            float(entry.get("purchase_price", 1.0)),
+            float(entry.get("retail_price", 10.0)),
+            float(entry.get("weight", 0.2)),
+            barcode=entry.get("barcode"),
+        )
 
     def add_postal_service(self, name: str, vendor: str, service_id: str | None = None) -> PostalService:
         service = PostalService(id=(service_id or self.guid()).lower(), name=name, vendor=vendor)

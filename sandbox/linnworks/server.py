@@ -16,7 +16,7 @@ import random
 import threading
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -114,6 +114,8 @@ class LinnworksSandbox(AdminMixin):
         session_idle_seconds: Idle time after which a session token stops working (sliding).
         clock: Returns the current aware UTC time; inject to test expiry without waiting.
         default_seed: Start with the default account (Default location, ~20 stock items, postal services).
+        catalogue: Seed these stock items instead of the built-in ones (``{"sku", "title", "barcode"?,
+            "level"?, ...}``), e.g. to match a 3PL sandbox's catalogue.
         host, auth_port, data_port: Where to listen (port 0 = a free port).
 
     Example:
@@ -130,6 +132,7 @@ class LinnworksSandbox(AdminMixin):
         clock: Callable[[], datetime] | None = None,
         *,
         default_seed: bool = True,
+        catalogue: Sequence[Mapping[str, Any]] | None = None,
         host: str = "127.0.0.1",
         auth_port: int = 0,
         data_port: int = 0,
@@ -144,6 +147,7 @@ class LinnworksSandbox(AdminMixin):
         self.installation_token = _guid(credentials)
         self._lock = threading.RLock()
         self._default_seed = default_seed
+        self._catalogue = [dict(entry) for entry in catalogue] if catalogue is not None else None
         self._sessions: dict[str, float] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
         self._log: deque[_Call] = deque(maxlen=LOG_LIMIT)
@@ -210,7 +214,7 @@ class LinnworksSandbox(AdminMixin):
             self._log.clear()
             self._counts.clear()
             if self._default_seed:
-                self.seeder.default_account()
+                self.seeder.default_account(self._catalogue)
 
     # ----------------------------------------------------------------- time
     def _seconds(self) -> float:

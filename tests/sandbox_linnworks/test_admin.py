@@ -137,7 +137,7 @@ def test_stack_env_points_at_the_sandbox(http: httpx.Client) -> None:
         assert reply.status_code == 200
         assert reply.json()["Server"] == stack.linnworks.data_url
         assert stack.linnworks.data_url in stack.describe()
-        assert stack.linnworks.stock_level("SOCK-BLK", ZERO_GUID) > 0
+        assert stack.linnworks.stock_level("SKU-0020", ZERO_GUID) > 0
 
 
 def test_auth_failure_status_is_configurable(lw: LinnworksSandbox, http: httpx.Client) -> None:
@@ -152,3 +152,21 @@ def test_a_sandbox_never_started_can_be_stopped() -> None:
     sandbox = LinnworksSandbox(seed=1)
     sandbox.stop()
     assert sandbox.requests() == []
+
+
+def test_catalogue_option_replaces_the_built_in_items(lw: LinnworksSandbox, clock: FakeClock) -> None:
+    """A given catalogue becomes the stock items (with levels as given), plus two composite bundles."""
+    catalogue = [{"sku": f"SKU-{i}", "title": f"Item {i}", "level": i} for i in range(1, 6)]
+    with LinnworksSandbox(seed=1, clock=clock, catalogue=catalogue) as custom:
+        items = custom.stock_items()
+        assert [i["SKU"] for i in items] == [
+            "SKU-1",
+            "SKU-2",
+            "SKU-3",
+            "SKU-4",
+            "SKU-5",
+            "BUNDLE-1",
+            "BUNDLE-2",
+        ]
+        assert custom.stock_level("SKU-3") == 3
+        custom.create_orders(3, composite=True)
