@@ -117,9 +117,48 @@ def connect_shipbob(info: dict[str, str], options: RunOptions) -> Connection:
     return Connection(adapter, lambda: transport.limited, lambda: transport.requests)
 
 
+# --- SFTP ----------------------------------------------------------------------------------------------
+
+
+_SERVING: list[object] = []
+
+
+def serve_sftp(options: RunOptions) -> dict[str, str]:
+    from sandbox.sftp import SftpSandbox
+    from sandbox.warehouse import Warehouse, WarehouseConfig
+
+    warehouse = Warehouse(seed=1, config=WarehouseConfig.deterministic())
+    warehouse.seed_catalogue(10, on_hand=(10**7, 10**7))
+    box = SftpSandbox(warehouse=warehouse).start()  # a file exchange has no rate limit to switch
+    _SERVING.append(box)  # keep it (and its temporary root) alive while the child serves
+    return {
+        "host": box.host,
+        "port": str(box.port),
+        "username": box.username,
+        "password": box.password,
+        "host_key": box.host_public_key,
+    }
+
+
+def connect_sftp(info: dict[str, str], options: RunOptions) -> Connection:
+    from clients.sftp import SftpAdapter, SftpConfig
+
+    config = SftpConfig(
+        host=info["host"],
+        port=int(info["port"]),
+        username=info["username"],
+        password=SecretStr(info["password"]),
+        host_public_key=info["host_key"],
+    )
+    return Connection(SftpAdapter(config), rate_limited=None, requests=None)
+
+
 TARGETS: dict[str, BenchTarget] = {
     "shipbob": BenchTarget(
         serve_shipbob, connect_shipbob, per_minute=150, skus=tuple(f"SKU-{i:04d}" for i in range(1, 11))
+    ),
+    "sftp": BenchTarget(
+        serve_sftp, connect_sftp, per_minute=None, skus=tuple(f"SKU-{i:04d}" for i in range(1, 11))
     ),
 }
 
