@@ -51,6 +51,7 @@ _log = logging.getLogger("clients.sftp")
 _EVENT_PREFIXES = ("ack_", "shp_")
 DEFAULT_MAX_ROWS_PER_POLL = 5000
 _FINISHED_MEMORY = 50_000
+_DRAIN_MEMORY = 100
 
 
 def _utc_now() -> datetime:
@@ -94,6 +95,7 @@ class SftpAdapter:
         # which unacked event ids each outbound file holds, learnt by polling; guarded by _seen_lock
         self._pending_by_file: dict[str, set[str]] = {}
         self._acked: set[str] = set()
+        self._drains: dict[str, frozenset[str]] = {}  # issued checkpoint -> files returned in that drain
         self._finished: set[str] = set()  # ids of files already moved, so a repeat ack needs no re-read
         self._seen_lock = threading.Lock()
         self._areas_made: set[str] = set()
@@ -179,9 +181,11 @@ class SftpAdapter:
     def poll_events(self, checkpoint: str | None) -> EventPage:
         """Events from the ``ack_``/``shp_`` files still in ``outbound/``, oldest file first.
 
-        Files stay until ``ack`` moves them, so a poll with ``checkpoint=None`` returns every event not
-        yet acked. A page ends after the file that reaches ``max_rows_per_poll`` rows; its checkpoint
-        then names that file and the next poll continues after it. The last page's checkpoint is None.
+        The files are the queue: they stay until ``ack`` moves them, so every poll starts from the oldest
+        file not yet acked. A page ends after the file that reaches ``max_rows_per_poll`` rows and then
+        carries a checkpoint that skips the files already returned in this drain (for a caller that
+        pages before acking); the last page's checkpoint is None. A checkpoint this adapter instance did
+        not issue (a stored cursor, another process) skips nothing, so an unacked file is never lost.
         Files with no readable event are moved to ``outbound/rejected/`` with their reasons quarantined.
         """
         page = self._scan(checkpoint, self._max_rows)
@@ -215,12 +219,16 @@ class SftpAdapter:
         self._finished |= ids
 
     def _scan(self, checkpoint: str | None, max_rows: int | None) -> EventPage:
+        with self._seen_lock:
+            skip = self._drains.pop(checkpoint, frozenset()) if checkpoint else frozenset()
         names = sorted(
-            (n for n in self._list(self._outbound) if n.startswith(_EVENT_PREFIXES) and n.endswith(".csv")),
+            (
+                n
+                for n in self._list(self._outbound)
+                if n.startswith(_EVENT_PREFIXES) and n.endswith(".csv") and n not in skip
+            ),
             key=_sort_key,
         )
-        if checkpoint is not None:
-            names = [n for n in names if _sort_key(n) > checkpoint]
         page = EventPage(events=[], checkpoint=None)
         seen: set[str] = set()
         rows = 0
@@ -231,9 +239,17 @@ class SftpAdapter:
             rows += data.count(b"\n")
             self._add_file(page, seen, name, fmt.parse_event_file(name, data))
             if max_rows is not None and rows >= max_rows and index + 1 < len(names):
-                page.checkpoint = _sort_key(name)
+                page.checkpoint = self._issue_checkpoint(skip.union(names[: index + 1]))
                 break
         return page
+
+    def _issue_checkpoint(self, returned: frozenset[str]) -> str:
+        token = f"sftp-drain-{secrets.token_hex(8)}"
+        with self._seen_lock:
+            if len(self._drains) >= _DRAIN_MEMORY:
+                self._drains.clear()  # abandoned drains: their callers start again from the oldest file
+            self._drains[token] = returned
+        return token
 
     def _add_file(self, page: EventPage, seen: set[str], name: str, parsed: fmt.ParsedEvents) -> None:
         page.quarantined.extend(parsed.quarantined)

@@ -181,6 +181,21 @@ def test_polls_page_by_rows_and_continue_after_the_checkpoint(
     assert third.checkpoint is None
 
 
+def test_a_stored_checkpoint_never_hides_unacked_files(
+    make_adapter: Callable[..., SftpAdapter], sandbox: SftpSandbox
+) -> None:
+    """A checkpoint kept from an earlier drain (or another process) skips nothing: unacked files come back."""
+    adapter = make_adapter(max_rows_per_poll=1)
+    for ref in ("K-1", "K-2"):
+        adapter.submit_order(make_order(ref))
+        sandbox.process_once()
+    stored = adapter.poll_events(None).checkpoint
+    assert stored is not None
+    assert [e.reference for e in make_adapter().poll_events(stored).events] == ["K-1", "K-2"]
+    adapter.poll_events(stored)  # the drain that checkpoint belonged to goes on once
+    assert [e.reference for e in adapter.poll_events(stored).events] == ["K-1"]
+
+
 def test_cancel_request_is_answered_by_the_warehouse(
     adapter: SftpAdapter, sandbox: SftpSandbox, warehouse: Warehouse
 ) -> None:
