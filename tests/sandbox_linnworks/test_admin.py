@@ -170,3 +170,30 @@ def test_catalogue_option_replaces_the_built_in_items(lw: LinnworksSandbox, cloc
         ]
         assert custom.stock_level("SKU-3") == 3
         custom.create_orders(3, composite=True)
+
+
+def test_foreground_runner_prints_working_urls(http: httpx.Client) -> None:
+    """``python -m sandbox.linnworks`` prints URLs and credentials that work, and stops on SIGTERM."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.linnworks", "--seed", "3", "--no-rate-limits"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(8)]
+        info = dict(line.split(None, 1) for line in lines[1:] if line.strip())
+        creds = {
+            "ApplicationId": info["application_id"].strip(),
+            "ApplicationSecret": info["application_secret"].strip(),
+            "Token": info["installation_token"].strip(),
+        }
+        reply = http.post(info["auth_url"].strip() + "/api/Auth/AuthorizeByApplication", data=creds)
+        assert reply.status_code == 200
+        assert reply.json()["Server"] == info["data_url"].strip()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
