@@ -314,7 +314,7 @@ _ACK_KINDS = {
     "on_hold": EventKind.ON_HOLD,
     "backordered": EventKind.BACKORDERED,
     "cancelled": EventKind.CANCELLED,
-    "cancel_rejected": EventKind.ERROR,
+    "cancel_rejected": EventKind.CANCEL_REJECTED,
 }
 
 
@@ -342,8 +342,8 @@ def _label(row: RawRow) -> str:
 
 
 def _ack_event(record: str, ack: AckRow) -> Event:
-    # several statuses share an EventKind; the detail then starts with the status to tell them apart
-    prefixed = ack.status in ("rejected", "cancel_rejected", "released")
+    # released shares ACCEPTED and rejected shares ERROR: the detail starts with the status to tell them apart
+    prefixed = ack.status in ("rejected", "released")
     detail = f"{ack.status}: {ack.reason}" if prefixed else ack.reason
     return Event(
         event_id=record,

@@ -172,6 +172,7 @@ class EventKind(StrEnum):
     ON_HOLD = "on_hold"
     BACKORDERED = "backordered"
     ERROR = "error"
+    CANCEL_REJECTED = "cancel_rejected"  # a cancel request the 3PL refused (already shipped); detail says why
 
 
 class Event(BaseModel):

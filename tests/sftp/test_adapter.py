@@ -216,7 +216,7 @@ def test_cancel_request_is_answered_by_the_warehouse(
 def test_cancel_after_shipping_is_answered_too_late(
     adapter: SftpAdapter, sandbox: SftpSandbox, clock: Clock
 ) -> None:
-    """A cancel request for a shipped order comes back as an error event starting 'cancel_rejected'."""
+    """A cancel request for a shipped order comes back as a cancel_rejected event with the reason."""
     adapter.submit_order(make_order("X-2"))
     sandbox.process_once()
     clock.advance(hours=1)
@@ -225,7 +225,7 @@ def test_cancel_after_shipping_is_answered_too_late(
     assert adapter.cancel_order("X-2", "too slow").outcome is CancelOutcome.REQUESTED
     sandbox.process_once()
     [event] = adapter.poll_events(None).events
-    assert (event.kind, event.detail) == (EventKind.ERROR, "cancel_rejected: already shipped")
+    assert (event.kind, event.detail) == (EventKind.CANCEL_REJECTED, "already shipped")
 
 
 def test_cancel_of_an_unknown_reference_is_not_found(adapter: SftpAdapter, sandbox: SftpSandbox) -> None:

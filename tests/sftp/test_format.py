@@ -112,7 +112,7 @@ def test_ack_rows_become_events_keyed_by_file_and_row() -> None:
     assert [(e.event_id, e.kind, e.reference, e.detail) for e in parsed.events] == [
         ("ack_1.csv#2", EventKind.ACCEPTED, "r1", ""),
         ("ack_1.csv#3", EventKind.ERROR, "r2", 'rejected: unknown SKU "X"'),
-        ("ack_1.csv#4", EventKind.ERROR, "r3", "cancel_rejected: already shipped"),
+        ("ack_1.csv#4", EventKind.CANCEL_REJECTED, "r3", "already shipped"),
         ("ack_1.csv#5", EventKind.ON_HOLD, "r4", "address check"),
     ]
     assert parsed.events[1].occurred_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
