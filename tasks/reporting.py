@@ -8,6 +8,7 @@ end. Rows carry ids and reasons, never addresses or secrets. Outside a flow run 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from prefect.artifacts import (
 from prefect.context import FlowRunContext
 from pydantic import BaseModel, Field
 
-__all__ = ["Progress", "ReportRow", "RunReport", "publish_report"]
+__all__ = ["Progress", "ReportRow", "RunReport", "add_progress_listener", "publish_report"]
 
 logger = logging.getLogger("lw3pl.reporting")
 
@@ -96,19 +97,35 @@ def publish_report(report: RunReport, flow_slug: str) -> None:
     )
 
 
+ProgressListener = Callable[[str, float], None]
+_listeners: list[ProgressListener] = []
+
+
+def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
+    """Also report progress in-process (the CLI draws a bar on a terminal); returns the remover."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
 class Progress:
-    """A Prefect progress artifact updated in place as batches complete (no-op outside a flow run)."""
+    """A Prefect progress artifact updated in place as batches complete (no-op outside a flow run).
+
+    In-process listeners (:func:`add_progress_listener`) get ``(description, fraction done)`` too.
+    """
 
     def __init__(self, total: int, description: str) -> None:
         self._total = max(total, 1)
         self._done = 0
         self._id: UUID | None = None
+        self._description = description
         if _in_flow_run():
             created = create_progress_artifact(progress=0.0, description=description)
             self._id = created if isinstance(created, UUID) else None
 
     def advance(self, amount: int) -> None:
         self._done += amount
+        for listener in list(_listeners):
+            listener(self._description, min(1.0, self._done / self._total))
         if self._id is not None:
             progress = min(100.0, 100.0 * self._done / self._total)
             update_progress_artifact(artifact_id=self._id, progress=progress)
