@@ -321,13 +321,34 @@ class LinnworksSandbox(AdminMixin):
             call = self._log_call(host, request, operation.name, {})
             return _finish(call, json_response(error.payload, error.status), error.reason)
         call = self._log_call(host, request, operation.name, _loggable(raw))
-        if request.method not in {"GET", "POST"}:
-            payload = {
-                "Message": "The requested resource does not support http method '" + request.method + "'."
-            }
-            return _finish(call, json_response(payload, 405), "verb not allowed")
         token = request.header("Authorization")
         fault = self.faults.pick(operation.name)
+        refusal = self._gate(request, operation, token, fault, call)
+        if refusal is not None:
+            return refusal
+        values = self._bind(operation, raw, host, call)
+        if isinstance(values, HttpResponse):
+            return values
+        response = work(operation, values, token)
+        _finish(call, response, response.headers.get("X-Sandbox-Reason"))
+        if fault is not None and fault.kind == "drop_after":
+            raise DropConnection
+        if fault is not None and fault.kind == "slow":
+            response.delay_seconds = fault.delay_seconds
+        return response
+
+    def _gate(
+        self,
+        request: HttpRequest,
+        operation: Operation,
+        token: str | None,
+        fault: FaultRule | None,
+        call: _Call,
+    ) -> HttpResponse | None:
+        """The refusals that come before binding: verb, injected faults, session, quota."""
+        if request.method not in {"GET", "POST"}:
+            message = f"The requested resource does not support http method '{request.method}'."
+            return _finish(call, json_response({"Message": message}, 405), "verb not allowed")
         if fault is not None:
             call.fault = fault.kind
             early = self._early_fault(fault, operation, token, call)
@@ -339,11 +360,18 @@ class LinnworksSandbox(AdminMixin):
                 reason = "'Bearer' prefix: Linnworks expects the raw token"
             return _finish(call, json_response(DENIED, 401), reason)
         quota = self._quota_response(token or "auth", operation)
-        if quota is not None:
-            return _finish(call, quota, "rate limit")
-        allow_unwrapped = operation.name not in self.settings.strict_wrapper
+        return None if quota is None else _finish(call, quota, "rate limit")
+
+    def _bind(
+        self, operation: Operation, raw: dict[str, Any], host: str, call: _Call
+    ) -> dict[str, Any] | HttpResponse:
+        """The bound values, or the 400 the real server would send."""
         bound = bind_parameters(
-            operation, raw, spec=self.spec, allow_unwrapped=allow_unwrapped, redact_values=host == "auth"
+            operation,
+            raw,
+            spec=self.spec,
+            allow_unwrapped=operation.name not in self.settings.strict_wrapper,
+            redact_values=host == "auth",
         )
         if bound.problems:
             reason = "; ".join(bound.problems)
@@ -353,13 +381,7 @@ class LinnworksSandbox(AdminMixin):
             return _finish(call, response, reason)
         if operation.single_request is not None and bound.values.get("request") is None:
             return _finish(call, json_response({"Message": "request is empty"}, 400), "no request object")
-        response = work(operation, bound.values, token)
-        _finish(call, response, call.reason)
-        if fault is not None and fault.kind == "drop_after":
-            raise DropConnection
-        if fault is not None and fault.kind == "slow":
-            response.delay_seconds = fault.delay_seconds
-        return response
+        return bound.values
 
     def _early_fault(
         self, fault: FaultRule, operation: Operation, token: str | None, call: _Call
