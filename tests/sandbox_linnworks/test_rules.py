@@ -413,3 +413,15 @@ def test_max_ids_per_call_cap(api: Api) -> None:
     reply = api.call("Orders/GetOrdersById", pkOrderIds=ids)
     assert reply.status_code == 400
     assert reply.json()["Message"] == "The maximum items count for this call is 2"
+
+
+def test_sorting_and_additional_filter(api: Api, fc: str) -> None:
+    """Sorting by date descending reverses the order; additionalFilter searches the order number."""
+    ids = api.lw.create_orders(3, fc)
+    sorting = [{"FieldCode": "GENERAL_INFO_DATE", "Direction": "Descending", "Order": 1}]
+    assert api.ok("Orders/GetAllOpenOrders", fulfilmentCenter=fc, sorting=sorting) == ids[::-1]
+    number = api.lw.order(ids[1])["NumOrderId"]
+    found = api.ok(
+        "Orders/GetAllOpenOrders", fulfilmentCenter=fc, additionalFilter=str(number), exactMatch=True
+    )
+    assert found == [ids[1]]
