@@ -108,6 +108,7 @@ def _apply(work: _Work, event: Event) -> None:
         EventKind.ON_HOLD: _on_hold,
         EventKind.BACKORDERED: _on_hold,
         EventKind.ERROR: _on_error,
+        EventKind.CANCEL_REJECTED: _on_cancel_rejected,
     }
     handler = handlers.get(event.kind)
     if handler is not None:
@@ -196,6 +197,16 @@ def _on_error(work: _Work, record: OrderRecord, event: Event) -> None:
     if record.state in (State.PROCESSED, State.CANCELLED, State.QUARANTINED):
         return
     work.quarantine(record, f"the 3PL reported an error: {event.detail or 'no detail'}", claimed=False)
+
+
+def _on_cancel_rejected(work: _Work, record: OrderRecord, event: Event) -> None:
+    if record.state is not State.CANCEL_REQUESTED:
+        return
+    reason = (
+        f"cancelled in Linnworks but the 3PL refused to cancel ({event.detail or 'no reason given'}): "
+        "it may ship; recover the parcel or refund"
+    )
+    work.quarantine(record, reason, claimed=False)
 
 
 # --- tracking ----------------------------------------------------------------------------------------
