@@ -1,4 +1,10 @@
-"""A real Prefect server, work pool, deployments and worker, each in its own process, for end-to-end tests."""
+"""A real Prefect server, work pool, deployments and worker, each in its own process, for end-to-end tests.
+
+``prefect_stack(home, worker_env)`` starts ``prefect server start`` on a free loopback port, creates the
+process work pool, registers the block types, runs ``prefect deploy`` for every deployment of prefect.yaml
+whose entrypoint file exists in this checkout, and starts ``prefect worker start`` with ``worker_env``. The
+returned :class:`PrefectStack` triggers deployments as the UI's Run button does and reads the REST API.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,17 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "lw3pl-process"
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def _free_port() -> int:
@@ -25,13 +35,53 @@ def _free_port() -> int:
         return port
 
 
-class PrefectStack:
-    """Handles to the running server and worker, and helpers to drive deployments through the CLI."""
+def project_deployments() -> list[dict[str, Any]]:
+    """The deployment entries of prefect.yaml."""
+    document = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    deployments: list[dict[str, Any]] = document["deployments"]
+    return deployments
 
-    def __init__(self, home: Path, env: dict[str, str]) -> None:
+
+def _committed(path: str) -> bool:
+    """True if ``path`` is in git (work in progress of others in a shared checkout does not count)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", path],
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    return listed.returncode == 0 if (REPO / ".git").exists() else (REPO / path).is_file()
+
+
+def deployable() -> list[dict[str, Any]]:
+    """Deployments of prefect.yaml whose entrypoint file is committed (flows still being written are left
+    out rather than failing the whole ``deploy``)."""
+    return [d for d in project_deployments() if _committed(d["entrypoint"].split(":")[0])]
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A flow run that reached a final state."""
+
+    id: str
+    deployment: str
+    state_type: str
+    state_name: str
+    seconds: float
+
+
+class PrefectStack:
+    """Handles to the running server and worker, and helpers to drive deployments and read the API."""
+
+    def __init__(self, home: Path, env: dict[str, str], deployed: list[str]) -> None:
         self.home = home
         self.env = env
         self.api_url = env["PREFECT_API_URL"]
+        self.deployed = deployed
+        self._http = httpx.Client(base_url=self.api_url, timeout=30)
+
+    def close(self) -> None:
+        self._http.close()
 
     def cli(self, *args: str, timeout: float = 240, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -47,37 +97,64 @@ class PrefectStack:
             raise AssertionError(f"prefect {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def run_deployment(self, name: str, timeout: float = 240) -> str:
-        """Trigger a deployment as the UI's Run button does and wait for its final state; return it."""
-        flow_run_id = self._create_flow_run(name)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self._flow_run_state(flow_run_id)
-            if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-                return state
-            time.sleep(1)
-        raise AssertionError(f"flow run of {name} did not finish within {timeout} s")
-
-    def _create_flow_run(self, name: str) -> str:
-        response = httpx.get(f"{self.api_url}/deployments/name/{name}", timeout=30)
+    def get(self, path: str) -> Any:
+        response = self._http.get(path)
         response.raise_for_status()
-        deployment_id = response.json()["id"]
-        created = httpx.post(f"{self.api_url}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
-        created.raise_for_status()
-        flow_run_id: str = created.json()["id"]
+        return response.json()
+
+    def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        response = self._http.post(path, json=dict(body or {}))
+        response.raise_for_status()
+        return response.json()
+
+    def run_deployment(self, name: str, timeout: float = 240) -> FinishedRun:
+        """Trigger ``flow/deployment`` as the UI's Run button does; wait for the run's final state."""
+        started = time.monotonic()
+        flow_run_id = self.create_flow_run(name)
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            run = self.get(f"/flow_runs/{flow_run_id}")
+            if run["state_type"] in FINAL_STATES:
+                return FinishedRun(
+                    flow_run_id, name, run["state_type"], run["state_name"], time.monotonic() - started
+                )
+            time.sleep(0.5)
+        raise AssertionError(f"flow run of {name} did not finish within {timeout} s\n{self.worker_log()}")
+
+    def create_flow_run(self, name: str) -> str:
+        """A new flow run of deployment ``name`` with its default parameters (what "Quick run" does)."""
+        deployment_id = self.deployment(name)["id"]
+        created = self.post(f"/deployments/{deployment_id}/create_flow_run", {})
+        flow_run_id: str = created["id"]
         return flow_run_id
 
-    def _flow_run_state(self, flow_run_id: str) -> str:
-        response = httpx.get(f"{self.api_url}/flow_runs/{flow_run_id}", timeout=30)
-        response.raise_for_status()
-        state_type: str = response.json()["state_type"]
-        return state_type
-
-    def deployment(self, name: str) -> dict[str, object]:
-        response = httpx.get(f"{self.api_url}/deployments/name/{name}", timeout=30)
-        response.raise_for_status()
-        body: dict[str, object] = response.json()
+    def deployment(self, name: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.get(f"/deployments/name/{name}")
         return body
+
+    def artifacts(self, flow_run_id: str) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = self.post(
+            "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}}
+        )
+        return body
+
+    def concurrency_limits(self) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = self.post("/v2/concurrency_limits/filter", {"limit": 200})
+        return body
+
+    def task_runs(self, flow_run_id: str) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = self.post(
+            "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200}
+        )
+        return body
+
+    def logs(self, flow_run_id: str) -> str:
+        entries = self.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "limit": 200})
+        return "\n".join(f"{entry['level']} {entry['message']}" for entry in entries)
+
+    def worker_log(self) -> str:
+        path = self.home / "worker.log"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else "(no worker log)"
 
 
 def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
@@ -94,6 +171,17 @@ def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, time
     raise AssertionError(f"prefect server not healthy after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @contextmanager
 def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[PrefectStack]:
     """Start server -> create the pool -> deploy prefect.yaml -> start a worker; stop all on exit."""
@@ -104,8 +192,9 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[Prefect
         PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_UI_ENABLED="false",
-        PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+        PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",  # only runs the test triggers
         PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_PREFETCH_SECONDS="1",
         LW3PL_PROJECT_DIR=str(REPO),
     )
     env.update(worker_env)
@@ -119,12 +208,14 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[Prefect
             stderr=subprocess.STDOUT,
         )
     worker: subprocess.Popen[bytes] | None = None
+    stack: PrefectStack | None = None
     try:
         _wait_healthy(env["PREFECT_API_URL"], server, server_log)
-        stack = PrefectStack(home, env)
+        names = [entry["name"] for entry in deployable()]
+        stack = PrefectStack(home, env, names)
         stack.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
         stack.cli("block", "register", "-m", "lw3pl.blocks")
-        stack.cli("deploy", "--all")
+        stack.cli("deploy", *[arg for name in names for arg in ("-n", name)])
         with open(worker_log, "wb") as worker_out:
             worker = subprocess.Popen(
                 [PREFECT, "worker", "start", "--pool", POOL],
@@ -135,10 +226,7 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[Prefect
             )
         yield stack
     finally:
-        for process in (worker, server):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        if stack is not None:
+            stack.close()
+        _stop(worker)
+        _stop(server)

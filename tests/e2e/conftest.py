@@ -1,0 +1,125 @@
+"""End-to-end fixtures: sandboxes in this process, a PostgreSQL ledger, and a real Prefect stack.
+
+``e2e_cycle`` (module scope, started once) runs the whole story through deployments the way a person does
+from the Prefect UI: setup -> seed orders -> export -> the warehouse ships -> reconcile. The tests then
+assert on what it left behind (flow-run states, sandbox effects, deployments, artifacts, limits).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sandbox.linnworks import LinnworksSandbox
+from sandbox.shipbob.server import ShipBobSandbox
+from sandbox.warehouse import Warehouse, WarehouseConfig
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
+
+ORDER_COUNT = 12
+ACCOUNT = "e2e"
+FULFILMENT_CENTRE = "3PL Warehouse"
+
+
+class ManualClock:
+    """The warehouse's clock: moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class E2ECycle:
+    """What the module's deployment runs left behind."""
+
+    stack: PrefectStack
+    linnworks: LinnworksSandbox
+    shipbob: ShipBobSandbox
+    warehouse: Warehouse
+    ledger_url: str
+    location_id: str = ""
+    order_ids: list[str] = field(default_factory=list)
+    runs: dict[str, FinishedRun] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def e2e_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the module (the worker's flow runs and the test share it)."""
+    name = f"lw3pl_e2e_{secrets.token_hex(6)}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url: str) -> dict[str, str]:
+    """The worker's environment: lw3pl settings pointing at the sandboxes (as a seller would set them)."""
+    return {
+        "LINNWORKS_AUTH_URL": linnworks.auth_url,
+        "LINNWORKS_APPLICATION_ID": linnworks.application_id,
+        "LINNWORKS_APPLICATION_SECRET": linnworks.application_secret,
+        "LINNWORKS_INSTALLATION_TOKEN": linnworks.installation_token,
+        "THREEPL_ADAPTER": "shipbob",
+        "SHIPBOB_API_URL": shipbob.url,
+        "SHIPBOB_API_TOKEN": shipbob.token,
+        "SHIPBOB_CHANNEL_ID": str(shipbob.channel_id),
+        "LEDGER_URL": ledger_url,
+        "LW3PL_ACCOUNT": ACCOUNT,
+        "FULFILMENT_CENTRE_NAME": FULFILMENT_CENTRE,
+        "SHIPPING_SERVICE_MAP": json.dumps({"*": "Standard"}),
+        "PARTNER_TIME_SCALE": "1000",
+    }
+
+
+def _run(cycle: E2ECycle, deployment: str) -> None:
+    cycle.runs[deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
+
+
+@pytest.fixture(scope="module")
+def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -> Iterator[E2ECycle]:
+    """Sandboxes + Prefect server + worker; setup, export, ship, reconcile run as deployments."""
+    clock = ManualClock()
+    warehouse = Warehouse(
+        seed=11, clock=clock, config=WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
+    )
+    home: Path = tmp_path_factory.mktemp("prefect-home")
+    with (
+        LinnworksSandbox(seed=11, rate_limits=False) as linnworks,
+        ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
+    ):
+        for item in linnworks.stock_items():
+            warehouse.upsert_product(item["SKU"], title=item["SKU"])
+            warehouse.set_on_hand(item["SKU"], 500)
+        with prefect_stack(home, worker_env(linnworks, shipbob, e2e_postgres_url)) as stack:
+            cycle = E2ECycle(stack, linnworks, shipbob, warehouse, e2e_postgres_url)
+            _run(cycle, "setup-fulfilment-centre")
+            cycle.location_id = next(
+                (
+                    loc["StockLocationId"]
+                    for loc in linnworks.account.locations.values()
+                    if loc["LocationName"] == FULFILMENT_CENTRE
+                ),
+                "",
+            )
+            if cycle.location_id:
+                cycle.order_ids = linnworks.create_orders(ORDER_COUNT, cycle.location_id)
+            _run(cycle, "export-orders")
+            clock.now += timedelta(hours=2)
+            warehouse.advance()
+            _run(cycle, "reconcile-shipments")
+            yield cycle
