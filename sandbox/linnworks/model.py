@@ -39,7 +39,8 @@ class BusinessError(Exception):
 def format_date(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``, as Linnworks writes dates."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # strftime's %Y does not zero-pad years below 1000 on Linux; Linnworks' unset date is 0001-01-01.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def stable_guid(*parts: object) -> str:
