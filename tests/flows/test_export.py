@@ -1,0 +1,143 @@
+"""The export flow: which orders go to the 3PL, once each, tagged; bad data quarantined; reruns idle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.export import export_orders
+from ledger import State
+from sandbox.linnworks import ZERO_GUID
+from tests.flows.conftest import FlowEnv
+from tests.reliability.checks import check_all
+from tests.reliability.helpers import (
+    edit_order,
+    linnworks_writes,
+    run_artifacts,
+    shipbob_writes,
+    with_settings,
+)
+
+
+def _identifiers(env: FlowEnv, reference: str) -> set[str]:
+    order = env.linnworks.order(reference)
+    tags = {ident.get("Tag") or ident.get("Name") for ident in order["GeneralInfo"].get("Identifiers") or []}
+    return {str(tag) for tag in tags} | set(order["_Tags"])
+
+
+def _invariants(env: FlowEnv) -> list[str]:
+    return check_all(
+        env.linnworks, env.warehouse, env.runtime.ledger, env.location_id, env.settings.export_identifier_tag
+    )
+
+
+def test_only_paid_unparked_unlocked_untagged_orders_at_the_centre_are_exported_once(
+    flow_env: FlowEnv,
+) -> None:
+    """Only eligible orders reach the 3PL, each once and tagged, and a rerun writes nothing anywhere."""
+    tag = flow_env.settings.export_identifier_tag
+    good = flow_env.create_orders(3)
+    skipped = [
+        *flow_env.create_orders(1, paid=False),
+        *flow_env.create_orders(1, parked=True),
+        *flow_env.create_orders(1, locked=True),
+        *flow_env.create_orders(1, identifiers=[tag]),
+        *flow_env.linnworks.create_orders(1, ZERO_GUID),
+    ]
+    assert export_orders()["exported"] == 3
+    by_reference = {order.reference: order for order in flow_env.warehouse.list_orders()}
+    assert sorted(by_reference) == sorted(good)
+    for reference in good:
+        assert tag in _identifiers(flow_env, reference)
+        record = flow_env.runtime.ledger.get(reference)
+        assert record is not None and record.state is State.EXPORTED
+        assert record.remote_id == str(by_reference[reference].order_id)
+    assert flow_env.runtime.ledger.get_many(skipped) == {}
+    lw_before, sb_before = linnworks_writes(flow_env.linnworks), shipbob_writes(flow_env.shipbob)
+    assert export_orders()["exported"] == 0
+    assert linnworks_writes(flow_env.linnworks) == lw_before
+    assert shipbob_writes(flow_env.shipbob) == sb_before
+    assert len(flow_env.warehouse.list_orders()) == 3
+    assert _invariants(flow_env) == []
+
+
+def _add_unknown_sku(env: FlowEnv) -> str:
+    env.linnworks.add_stock_item("NOT-AT-3PL", levels={env.location_id: 10})
+    return env.create_orders(1, lines=[{"sku": "NOT-AT-3PL", "quantity": 1}])[0]
+
+
+def _set_address(env: FlowEnv, reference: str, **fields: Any) -> None:
+    edit_order(env.linnworks, reference, lambda doc: doc["CustomerInfo"]["Address"].update(fields))
+
+
+def test_bad_orders_are_quarantined_with_a_reason_in_the_artifact_and_the_rest_go_on(
+    flow_env: FlowEnv,
+) -> None:
+    """Unknown SKU, unmapped service, refused/incomplete address, unknown country: one quarantine each."""
+    good = flow_env.create_orders(2, postal_service="Standard")
+    bad = {
+        "sku": _add_unknown_sku(flow_env),
+        "service": flow_env.create_orders(1, postal_service="DPD Next Day")[0],
+        "refused_country": flow_env.create_orders(1, postal_service="Standard")[0],
+        "no_address1": flow_env.create_orders(1, postal_service="Standard")[0],
+        "unknown_country": flow_env.create_orders(1, postal_service="Standard")[0],
+    }
+    edit_order(
+        flow_env.linnworks, bad["sku"], lambda doc: doc["ShippingInfo"].update(PostalServiceName="Standard")
+    )
+    _set_address(flow_env, bad["refused_country"], Country="XX")
+    _set_address(flow_env, bad["no_address1"], Address1="  ")
+    _set_address(flow_env, bad["unknown_country"], Country="Atlantis")
+    service_map = {"Standard": "Standard", "Royal Mail 1st Class": "Standard"}
+    with with_settings(flow_env.runtime, shipping_service_map=service_map):
+        state = export_orders(return_state=True)
+        counts = state.result()
+        assert counts["exported"] == 2 and counts["quarantined"] == 5
+        reasons = {key: flow_env.runtime.ledger.get(ref) for key, ref in bad.items()}
+        assert all(record is not None and record.state is State.QUARANTINED for record in reasons.values())
+        expected = {
+            "sku": "NOT-AT-3PL",
+            "service": "'DPD Next Day' is not mapped",
+            "refused_country": "country",
+            "no_address1": "Address1",
+            "unknown_country": "'Atlantis'",
+        }
+        for key, fragment in expected.items():
+            record = reasons[key]
+            assert record is not None and fragment in (record.quarantine_reason or ""), (key, record)
+        table = run_artifacts(state)["export-orders-quarantined"]
+        assert {row["reference"] for row in table} == set(bad.values())
+        assert all(row["detail"] for row in table)
+        assert sorted(o.reference for o in flow_env.warehouse.list_orders()) == sorted(good)
+        sb_before = shipbob_writes(flow_env.shipbob)
+        assert export_orders()["quarantined"] == 0
+        assert shipbob_writes(flow_env.shipbob) == sb_before
+    assert _invariants(flow_env) == []
+
+
+def test_composite_items_go_as_components_or_as_the_parent_by_setting(flow_env: FlowEnv) -> None:
+    """COMPOSITE_ITEMS=components sends the bundle's parts; =parent sends the bundle SKU itself."""
+    [as_parts] = flow_env.create_orders(1, lines=[{"sku": "BUNDLE-GIFT", "quantity": 2}])
+    assert export_orders()["exported"] == 1
+    [as_parent] = flow_env.create_orders(1, lines=[{"sku": "BUNDLE-GIFT", "quantity": 2}])
+    with with_settings(flow_env.runtime, composite_items="parent"):
+        assert export_orders()["exported"] == 1
+    lines = {
+        order.reference: sorted((line.sku, line.quantity) for line in order.lines)
+        for order in flow_env.warehouse.list_orders()
+    }
+    assert lines[as_parts] == [("CANDLE-VAN", 2), ("MUG-LOGO", 2), ("SOAP-LAV", 4)]
+    assert lines[as_parent] == [("BUNDLE-GIFT", 2)]
+
+
+def test_remote_id_property_is_written_when_enabled_and_keeps_other_properties(flow_env: FlowEnv) -> None:
+    """WRITE_REMOTE_ID_PROPERTY stores the 3PL id as an extended property beside the order's own ones."""
+    [reference] = flow_env.create_orders(1)
+    own = {"Name": "gift wrap", "Value": "yes", "Type": "Info"}
+    edit_order(flow_env.linnworks, reference, lambda doc: doc["ExtendedProperties"].append(dict(own)))
+    with with_settings(flow_env.runtime, write_remote_id_property=True):
+        assert export_orders()["exported"] == 1
+    [remote] = flow_env.warehouse.list_orders()
+    properties = flow_env.linnworks.order(reference)["ExtendedProperties"]
+    names = {(p["Name"], p["Value"]) for p in properties}
+    assert ("3PL order id", str(remote.order_id)) in names
+    assert ("gift wrap", "yes") in names
