@@ -68,7 +68,7 @@ def test_find_order_reports_received_then_picked_up_and_none_for_strangers(
     assert found is not None and found.status == "picked_up"
 
 
-@pytest.mark.parametrize("text", HOSTILE[:5], ids=range(5))
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_text_reaches_the_warehouse_byte_for_byte(
     adapter: SftpAdapter, sandbox: SftpSandbox, warehouse: Warehouse, text: str
 ) -> None:
