@@ -6,31 +6,44 @@ Errors that need a person (wrong configuration or credentials) print one paragra
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 from clients.errors import Lw3plError, StopError
+from lw3pl.ledger_cli import add_ledger_commands, run_ledger_command
 
-__all__ = ["main"]
+__all__ = ["FLOWS", "main"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_UNAVAILABLE = 2
+
+FLOWS: dict[str, str] = {
+    "setup-fulfilment-centre": "flows.setup:setup_fulfilment_centre",
+    "export-orders": "flows.export:export_orders",
+    "reconcile-shipments": "flows.reconcile:reconcile_shipments",
+    "sync-stock": "flows.stock:sync_stock",
+    "sync-catalogue": "flows.catalogue:sync_catalogue",
+    "fulfilment-cycle": "flows.cycle:fulfilment_cycle",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lw3pl", description="Linnworks <-> 3PL connector on Prefect.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="run the demo against the built-in sandboxes (no accounts needed)"
+        "demo", help="run the whole cycle against the built-in sandboxes (no accounts)"
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of the sandbox data (default 0)")
     commands.add_parser(
         "sandbox", help="run the local sandboxes in the foreground (further options go to the sandbox stack)"
     )
-    run = commands.add_parser("run", help="run one flow (not yet available)")
-    run.add_argument("flow", metavar="FLOW", help="the flow to run, e.g. export-orders")
+    run = commands.add_parser("run", help="run one flow once with the settings from the environment")
+    run.add_argument("flow", metavar="FLOW", choices=sorted(FLOWS), help=", ".join(FLOWS))
+    run.add_argument("--credentials-block", default=None, help="name of an 'lw3pl Credentials' block")
+    add_ledger_commands(commands)
     return parser
 
 
@@ -60,8 +73,59 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
 
         serve_forever(extra)
         return EXIT_OK
-    print(f"lw3pl run {args.flow}: not yet available", file=sys.stderr)
-    return EXIT_UNAVAILABLE
+    if args.command == "ledger":
+        return run_ledger_command(args)
+    return run_flow(args.flow, args.credentials_block)
+
+
+def load_flow(name: str) -> Callable[..., Any]:
+    """The flow function registered under ``name``."""
+    module_name, function = FLOWS[name].split(":")
+    flow_function: Callable[..., Any] = getattr(importlib.import_module(module_name), function)
+    return flow_function
+
+
+def run_flow(name: str, credentials_block: str | None = None, *, out: TextIO | None = None) -> int:
+    """Run one flow once; print a one-paragraph summary; 0 on success, 1 if the run failed."""
+    from tasks.reporting import add_progress_listener
+
+    remove = add_progress_listener(_TerminalBar(sys.stderr)) if sys.stderr.isatty() else None
+    try:
+        state = load_flow(name)(credentials_block=credentials_block, return_state=True)
+    finally:
+        if remove is not None:
+            remove()
+            print(file=sys.stderr)
+    result = state.result(raise_on_failure=False)
+    if state.is_completed():
+        print(textwrap.fill(f"{name} completed: {_describe(result)}.", width=100), file=out or sys.stdout)
+        return EXIT_OK
+    reason = result if isinstance(result, BaseException) else state.message
+    print(textwrap.fill(f"{name} {state.type.value.lower()}: {reason}", width=100), file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _describe(result: Any) -> str:
+    if isinstance(result, dict) and all(isinstance(v, dict) for v in result.values()):
+        return "; ".join(f"{step}: {_describe(counts)}" for step, counts in result.items())
+    if isinstance(result, dict):
+        done = [f"{count} {what.replace('_', ' ')}" for what, count in result.items() if count]
+        return ", ".join(done) if done else "nothing to do"
+    return str(result)
+
+
+class _TerminalBar:
+    """Draws ``description [#####.....] 50%`` on one terminal line as a flow's batches complete."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self._stream = stream
+        self._width = width
+
+    def __call__(self, description: str, fraction: float) -> None:
+        filled = round(self._width * fraction)
+        bar = "#" * filled + "." * (self._width - filled)
+        self._stream.write(f"\r{description[:28]:<28} [{bar}] {fraction:4.0%}")
+        self._stream.flush()
 
 
 def _explain(headline: str, error: Lw3plError) -> int:
