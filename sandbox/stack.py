@@ -13,6 +13,7 @@ Each sandbox joins the stack through a *starter* in ``STARTERS``: a function tha
 from __future__ import annotations
 
 import argparse
+import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,7 +200,7 @@ class SandboxStack:
     def describe(self) -> str:
         """URLs and credentials of every running sandbox, for people."""
         blocks = [running.description for running in self.running.values()]
-        exports = "\n".join(f"  export {key}={value}" for key, value in self.env().items())
+        exports = "\n".join(f"  export {key}={shlex.quote(value)}" for key, value in self.env().items())
         return "\n\n".join([*blocks, "Environment:\n" + exports])
 
 
