@@ -9,6 +9,7 @@ from prefect import get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from tasks.context import current_runtime
 from tasks.reporting import Progress, RunReport, publish_report
 
 __all__ = ["chunks", "collect", "finish", "thread_runner"]
@@ -35,7 +36,7 @@ def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, siz
 
 def finish(report: RunReport, flow_slug: str) -> dict[str, int]:
     """Publish artifacts and a summary log line; return the counts (the flow's small result)."""
-    publish_report(report, flow_slug)
+    publish_report(report, flow_slug, current_runtime().settings.lw3pl_account)
     counts = report.counts()
     summary = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count)
     get_run_logger().info("%s: %s", flow_slug, summary or "nothing to do")

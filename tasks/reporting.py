@@ -19,9 +19,17 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.context import FlowRunContext
+from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
-__all__ = ["Progress", "ReportRow", "RunReport", "add_progress_listener", "publish_report"]
+__all__ = [
+    "QUARANTINE_EVENT",
+    "Progress",
+    "ReportRow",
+    "RunReport",
+    "add_progress_listener",
+    "publish_report",
+]
 
 logger = logging.getLogger("lw3pl.reporting")
 
@@ -79,10 +87,26 @@ def _in_flow_run() -> bool:
     return FlowRunContext.get() is not None
 
 
-def publish_report(report: RunReport, flow_slug: str) -> None:
-    """Write one table artifact per non-empty outcome and a markdown summary, keyed by flow."""
+QUARANTINE_EVENT = "lw3pl.orders.quarantined"
+
+
+def publish_report(report: RunReport, flow_slug: str, account: str = "default") -> None:
+    """Write one table artifact per non-empty outcome and a markdown summary, keyed by flow.
+
+    Quarantined orders also emit a ``lw3pl.orders.quarantined`` Prefect event (see automations.yaml), so a
+    person is alerted without watching every run.
+    """
     if not _in_flow_run():
         return
+    if report.quarantined:
+        emit_event(
+            event=QUARANTINE_EVENT,
+            resource={"prefect.resource.id": f"lw3pl.account.{account}", "lw3pl.flow": flow_slug},
+            payload={
+                "count": len(report.quarantined),
+                "orders": [f"{row.label or row.reference}: {row.detail}" for row in report.quarantined[:20]],
+            },
+        )
     for name in _SECTIONS:
         rows = getattr(report, name)
         if rows:
