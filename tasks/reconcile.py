@@ -307,6 +307,11 @@ def _not_yet_processed(work: _Work, records: Sequence[OrderRecord]) -> list[Orde
         order = orders.get(record.reference)
         if order is None:
             work.quarantine(record, "Linnworks no longer has this order; check whether it was deleted")
+        elif order.processed and order.general_info.hold_or_cancel:
+            work.quarantine(
+                record,
+                "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund",
+            )
         elif order.processed:
             _mark_processed(work, record, "Linnworks shows it processed")
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
@@ -372,7 +377,9 @@ def carry_linnworks_cancellations(location_id: UUID) -> RunReport:
     """Orders sent (or about to be) that are no longer open at the fulfilment centre: cancel at the 3PL."""
     work = _Work(current_runtime())
     ledger = work.runtime.ledger
-    candidates = ledger.in_states([State.PENDING, *AT_THE_3PL])
+    # SHIPPED too: a shipped order cancelled in Linnworks must be caught here, as "too late", before the
+    # tracking write fails on the cancelled (processed) order with a reason nobody can act on.
+    candidates = ledger.in_states([State.PENDING, *AT_THE_3PL, State.SHIPPED])
     if not candidates:
         return work.report
     open_now = {str(i) for i in work.runtime.linnworks.get_all_open_orders(fulfilment_center=location_id)}
