@@ -13,6 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.states import State as PrefectState
 
+from clients.threepl import ThreePLAdapter
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from tasks.context import Runtime, use_runtime
@@ -40,9 +41,13 @@ _WRITE_PREFIXES = (
 
 
 @contextmanager
-def with_settings(runtime: Runtime, **overrides: Any) -> Iterator[Runtime]:
-    """The same clients and ledger with some settings changed, installed for the flows in this block."""
-    changed = replace(runtime, settings=runtime.settings.model_copy(update=overrides))
+def with_settings(
+    runtime: Runtime, *, threepl: ThreePLAdapter | None = None, **overrides: Any
+) -> Iterator[Runtime]:
+    """The same clients and ledger with some settings (or the 3PL adapter) changed, for this block."""
+    changed = replace(
+        runtime, settings=runtime.settings.model_copy(update=overrides), threepl=threepl or runtime.threepl
+    )
     with use_runtime(changed):
         yield changed
 
