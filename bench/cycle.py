@@ -1,0 +1,500 @@
+"""Benchmark of the order cycle: export and then reconcile N orders through Prefect against the sandboxes.
+
+Prints, for the export-orders and reconcile-shipments flows:
+
+1. Limits off (sandbox limits off, client pacing scaled out of the way), ``--orders`` orders (default 10,000):
+   orders/s per phase, Prefect task runs per 1,000 orders (counted on the Prefect server), API calls per
+   order by method next to the minimum the APIs allow, the Prefect server's CPU, and peak memory.
+2. Limits on, time scaled (``--time-scale``: a partner minute lasts ``60 / scale`` s on both the sandboxes
+   and the clients), ``--limited-orders`` orders: each phase's throughput as a share of the limit that binds
+   it (export: ShipBob's 150 requests/minute, one create per order; reconcile: Linnworks
+   SetOrderShippingInfo, 250/minute, one call per order).
+
+Setup: the Linnworks and ShipBob sandboxes run in a child process (their CPU would otherwise count against
+the flows); the warehouse behind ShipBob runs on a manual clock the benchmark moves. The ledger is SQLite
+(a file in a temporary folder). Prefect is a dedicated ``prefect server start`` (SQLite, temporary
+PREFECT_HOME) with flow heartbeats off; the flows run in this process with the runtime installed, so the
+Linnworks client uses its in-process pacer (the Prefect global-limit pacer is proven by tests/e2e).
+
+Run: ``.venv/bin/python bench/cycle.py [--orders 10000] [--limited-orders 500] [--time-scale 10]
+[--skip-limited]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script from anywhere
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+CENTRE = "3PL Warehouse"
+SHIPBOB_CREATES_PER_MINUTE = 150
+SHIPPING_INFO_PER_MINUTE = 250
+BATCH = 100  # EXPORT_BATCH_SIZE's default, used by both flows
+
+
+# --- the child process: both sandboxes, driven by JSON lines on stdin -----------------------------------
+
+
+class _ManualClock:
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> Any:
+        return self.now
+
+
+def serve(limits: bool, time_scale: float) -> None:
+    """Start the sandboxes, print how to reach them, then answer one JSON command per stdin line."""
+    from sandbox.linnworks import LinnworksSandbox
+    from sandbox.shipbob.server import ShipBobSandbox
+    from sandbox.warehouse import Warehouse, WarehouseConfig
+
+    clock = _ManualClock()
+    config = WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
+    warehouse = Warehouse(seed=3, clock=clock, config=config)
+    linnworks = LinnworksSandbox(seed=3, rate_limits=limits, time_scale=time_scale).start()
+    shipbob = ShipBobSandbox(
+        warehouse=warehouse, rate_limits=limits, time_scale=time_scale, auto_advance=False
+    ).start()
+    for item in linnworks.stock_items():
+        warehouse.upsert_product(item["SKU"], title=item["SKU"])
+        warehouse.set_on_hand(item["SKU"], 10**7)
+    commands: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "seed": lambda c: len(linnworks.create_orders(int(c["count"]), _centre_id(linnworks))),
+        "advance": lambda c: _advance(clock, warehouse, float(c["hours"])),
+        "counts": lambda c: {
+            "linnworks": linnworks.call_counts(),
+            "shipbob": _shipbob_counts(shipbob),
+            "throttled": _throttled(linnworks, shipbob),
+        },
+        "clear": lambda c: _clear(linnworks, shipbob),
+        "outcome": lambda c: _outcome(linnworks, warehouse),
+        "maxrss_mb": lambda c: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    info = {
+        "auth_url": linnworks.auth_url,
+        "application_id": linnworks.application_id,
+        "application_secret": linnworks.application_secret,
+        "installation_token": linnworks.installation_token,
+        "shipbob_url": shipbob.url,
+        "shipbob_token": shipbob.token,
+        "shipbob_channel_id": shipbob.channel_id,
+    }
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        print(json.dumps({"result": commands[command["cmd"]](command)}), flush=True)
+    linnworks.stop()
+    shipbob.stop()
+
+
+def _centre_id(linnworks: Any) -> str:
+    with linnworks._lock:
+        locations = list(linnworks.account.locations.values())
+    return str(next(loc["StockLocationId"] for loc in locations if loc["LocationName"] == CENTRE))
+
+
+def _advance(clock: _ManualClock, warehouse: Any, hours: float) -> int:
+    clock.now += timedelta(hours=hours)
+    return len(warehouse.advance())
+
+
+_ID = re.compile(r"/\d+(?=/|$)")
+
+
+def _shipbob_counts(shipbob: Any) -> dict[str, int]:
+    return dict(Counter(f"{r.method} {_ID.sub('/{id}', r.path)}" for r in list(shipbob.requests)))
+
+
+def _throttled(linnworks: Any, shipbob: Any) -> dict[str, int]:
+    """429 replies per API (the Linnworks log keeps the newest 50,000 calls)."""
+    with linnworks._lock:
+        linnworks_429 = sum(call.status == 429 for call in linnworks._log)
+    return {"Linnworks": linnworks_429, "ShipBob": sum(r.status == 429 for r in list(shipbob.requests))}
+
+
+def _clear(linnworks: Any, shipbob: Any) -> bool:
+    linnworks.clear_requests()
+    shipbob.requests.clear()
+    return True
+
+
+def _outcome(linnworks: Any, warehouse: Any) -> dict[str, int]:
+    """Orders at the warehouse, and Linnworks orders processed with the warehouse's tracking number."""
+    remote = {order.reference: order for order in warehouse.list_orders()}
+    processed_with_tracking = 0
+    for order in linnworks.orders(state="processed"):
+        shipped = remote.get(order["OrderId"])
+        if shipped is not None and shipped.shipments:
+            tracking = shipped.shipments[0].packages[0].tracking_number
+            processed_with_tracking += order["ShippingInfo"]["TrackingNumber"] == tracking
+    return {"at_warehouse": len(remote), "processed_with_tracking": processed_with_tracking}
+
+
+class Sandboxes:
+    """The child process and its command channel."""
+
+    def __init__(self, limits: bool, time_scale: float) -> None:
+        command = [sys.executable, __file__, "--serve", "--time-scale", str(time_scale)]
+        if not limits:
+            command.append("--no-limits")
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+        )
+        self.info: dict[str, Any] = json.loads(self._readline())
+
+    def _readline(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the sandbox process exited")
+        return line
+
+    def call(self, cmd: str, **args: Any) -> Any:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self._readline())["result"]
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# --- Prefect server -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[tuple[str, int]]:
+    """A dedicated ``prefect server start`` on a temporary home; yields (API URL, server pid)."""
+    url = f"http://127.0.0.1:{_free_port()}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=url,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_UI_ENABLED="false",
+    )
+    port = url.split(":")[2].split("/")[0]
+    with open(home / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("prefect server did not start")
+        yield url, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its waited-for children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def task_run_count(api_url: str, flow_run_id: str) -> int:
+    """Task runs of a flow run, once the server's count has stopped growing (it ingests events lazily)."""
+    body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
+    last, stable_since = -1, time.monotonic()
+    while time.monotonic() - stable_since < 3:
+        count = int(httpx.post(f"{api_url}/task_runs/count", json=body, timeout=30).json())
+        if count != last:
+            last, stable_since = count, time.monotonic()
+        time.sleep(0.5)
+    return last
+
+
+def wait_server_idle(pid: int, quiet_seconds: float = 2.0, timeout: float = 300) -> float:
+    """Wait until the server process stops using CPU (its event backlog is drained); seconds waited."""
+    started = time.monotonic()
+    previous = process_cpu_seconds(pid)
+    while time.monotonic() - started < timeout:
+        time.sleep(quiet_seconds)
+        current = process_cpu_seconds(pid)
+        if current - previous < 0.1 * quiet_seconds:
+            break
+        previous = current
+    return time.monotonic() - started
+
+
+# --- one phase ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    orders: int
+    seconds: float
+    flow_run_id: str
+    counts: dict[str, int]
+    calls: dict[str, int]
+    throttled: dict[str, int]
+    server_cpu: float = 0.0
+    task_runs: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return self.orders / self.seconds
+
+
+def run_phase(
+    name: str, orders: int, flow: Callable[..., Any], boxes: Sandboxes, server_pid: int | None
+) -> Phase:
+    boxes.call("clear")
+    cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
+    started = time.perf_counter()
+    state = flow(return_state=True)
+    elapsed = time.perf_counter() - started
+    if not state.is_completed():
+        raise RuntimeError(f"{name} ended {state.name}: {state.message}")
+    counts = state.result()
+    calls = boxes.call("counts")
+    merged = {f"Linnworks {k}": v for k, v in calls["linnworks"].items()}
+    merged |= {f"ShipBob {k}": v for k, v in calls["shipbob"].items()}
+    flow_run_id = str(state.state_details.flow_run_id)
+    phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
+    if server_pid:
+        phase.server_cpu = process_cpu_seconds(server_pid) - cpu_before
+    return phase
+
+
+# --- the scenario -----------------------------------------------------------------------------------------
+
+
+def settings_for(boxes: Sandboxes, ledger_url: str, time_scale: float, account: str) -> Any:
+    from pydantic import SecretStr
+
+    from lw3pl.settings import Settings
+
+    info = boxes.info
+    return Settings(
+        linnworks_auth_url=info["auth_url"],
+        linnworks_application_id=info["application_id"],
+        linnworks_application_secret=SecretStr(info["application_secret"]),
+        linnworks_installation_token=SecretStr(info["installation_token"]),
+        threepl_adapter="shipbob",
+        shipbob_api_url=info["shipbob_url"],
+        shipbob_api_token=SecretStr(info["shipbob_token"]),
+        shipbob_channel_id=int(info["shipbob_channel_id"]),
+        ledger_url=ledger_url,
+        lw3pl_account=account,
+        fulfilment_centre_name=CENTRE,
+        shipping_service_map={"*": "Standard"},
+        partner_time_scale=time_scale,
+    )
+
+
+def cycle(
+    orders: int, limits: bool, time_scale: float, ledger_url: str, server_pid: int | None
+) -> tuple[Phase, Phase, dict[str, int]]:
+    """Setup, seed ``orders``, export, ship them all, reconcile; returns both phases and the outcome."""
+    from flows.export import export_orders
+    from flows.reconcile import reconcile_shipments
+    from flows.setup import setup_fulfilment_centre
+    from tasks.context import build_runtime, use_runtime
+
+    boxes = Sandboxes(limits, time_scale if limits else 1.0)  # sessions expire 1/scale faster
+    try:
+        account = f"bench-{'limited' if limits else 'unlimited'}-{orders}"
+        settings = settings_for(boxes, ledger_url, time_scale, account)
+        runtime = build_runtime(settings)
+        try:
+            with use_runtime(runtime):
+                setup_fulfilment_centre()
+                boxes.call("seed", count=orders)
+                export = run_phase("export", orders, export_orders, boxes, server_pid)
+                boxes.call("advance", hours=2)
+                reconcile = run_phase("reconcile", orders, reconcile_shipments, boxes, server_pid)
+        finally:
+            runtime.close()
+        return export, reconcile, boxes.call("outcome") | {"sandbox_maxrss_mb": boxes.call("maxrss_mb")}
+    finally:
+        boxes.close()
+
+
+# --- reporting --------------------------------------------------------------------------------------------
+
+
+def _per(count: int, size: int) -> int:
+    return -(-count // size)
+
+
+def minimum_calls(phase: str, orders: int, batch: int) -> list[tuple[str, int, str]]:
+    """The fewest calls the APIs allow for ``orders`` orders (method, calls, why)."""
+    if phase == "export":
+        return [
+            ("Linnworks Orders/GetAllOpenOrders", 1, "1 per run (every id in one reply)"),
+            ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (details for the payload)"),
+            ("Linnworks OpenOrders/AssignOrderIdentifier", _per(orders, batch), "1 per batch (the tag)"),
+            ("ShipBob POST /1.0/order", orders, "1 per order (the 1.0 API has no batch create)"),
+        ]
+    return [
+        ("ShipBob GET /1.0/order", _per(orders, 250) + 1, "1 per page of 250 updated orders + 1 empty poll"),
+        ("Linnworks Orders/SetOrderShippingInfo", orders, "1 per order (no batch form)"),
+        ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (read-back; Processed in it)"),
+        ("Linnworks Orders/ProcessOrdersInBatch", _per(orders, batch), "1 per batch"),
+    ]
+
+
+def print_phase(phase: Phase, batch: int) -> None:
+    print(
+        f"\n  {phase.name}: {phase.orders} orders in {phase.seconds:.1f} s = {phase.per_second:.1f} orders/s"
+    )
+    nonzero = {key: value for key, value in phase.counts.items() if value}
+    print(f"    flow result: {nonzero}")
+    per_thousand = 1000 * phase.task_runs / phase.orders
+    print(f"    Prefect task runs: {phase.task_runs} ({per_thousand:.1f} per 1,000 orders; target <= 30)")
+    if phase.server_cpu:
+        print(f"    Prefect server CPU during the flow: {phase.server_cpu:.1f} s")
+    minimum = {method: (calls, why) for method, calls, why in minimum_calls(phase.name, phase.orders, batch)}
+    print(f"    {'API calls by method':<44} {'calls':>7} {'per order':>9} {'minimum':>8}  why")
+    total = least = 0
+    for method in sorted(set(phase.calls) | set(minimum)):
+        if method.startswith("Linnworks Auth/"):
+            continue
+        calls = phase.calls.get(method, 0)
+        fewest, why = minimum.get(method, (0, ""))
+        total, least = total + calls, least + fewest
+        print(f"    {method:<44} {calls:>7} {calls / phase.orders:>9.3f} {fewest:>8}  {why}")
+    print(
+        f"    {'total':<44} {total:>7} {total / phase.orders:>9.3f} {least:>8}  "
+        f"({total / least:.3f}x the minimum)"
+    )
+
+
+def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> None:
+    kind = ledger_url.split(":")[0]
+    print(f"1. Limits off: {orders} orders (sandboxes in a child process, {kind} ledger, Prefect server)")
+    export, reconcile, outcome = cycle(orders, False, 10**6, ledger_url, server_pid)
+    drained = wait_server_idle(server_pid)
+    for phase in (export, reconcile):
+        phase.task_runs = task_run_count(api_url, phase.flow_run_id)
+        print_phase(phase, BATCH)
+    total = export.seconds + reconcile.seconds
+    print(
+        f"\n  whole cycle: {orders / total:.1f} orders/s ({total:.1f} s); server busy {drained:.0f} s after"
+    )
+    print(f"  outcome: {outcome}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  peak memory (maxrss): flows process {rss:.0f} MB, "
+        f"sandbox process {outcome['sandbox_maxrss_mb']:.0f} MB"
+    )
+
+
+def limited(orders: int, time_scale: float, ledger_url: str) -> None:
+    print(
+        f"\n2. Limits on, time scale {time_scale:g} (a partner minute = {60 / time_scale:g} s): "
+        f"{orders} orders"
+    )
+    export, reconcile, outcome = cycle(orders, True, time_scale, ledger_url, None)
+    for phase, limit, what in (
+        (export, SHIPBOB_CREATES_PER_MINUTE, "ShipBob 150 requests/min (1 create per order)"),
+        (reconcile, SHIPPING_INFO_PER_MINUTE, "Linnworks SetOrderShippingInfo 250/min (1 per order)"),
+    ):
+        partner_minutes = phase.seconds * time_scale / 60
+        rate = phase.orders / partner_minutes
+        print(
+            f"  {phase.name:<9} {phase.seconds:6.1f} s = {partner_minutes:5.2f} partner minutes, "
+            f"{rate:6.1f} orders/partner-minute = {rate / limit:6.1%} of {what}"
+        )
+        print(f"    429 replies: {phase.throttled}")
+    print(f"  outcome: {outcome}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--limited-orders", type=int, default=500)
+    parser.add_argument("--time-scale", type=float, default=3.0)
+    parser.add_argument(
+        "--ledger-url", help="an empty ledger database (default: a SQLite file in a temp dir)"
+    )
+    parser.add_argument("--skip-limited", action="store_true")
+    parser.add_argument("--skip-unlimited", action="store_true")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-limits", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(limits=not args.no_limits, time_scale=args.time_scale)
+        return
+    with tempfile.TemporaryDirectory(prefix="lw3pl-bench-") as tmp:
+        workdir = Path(tmp)
+        with prefect_server(workdir) as (api_url, server_pid):
+            os.environ["PREFECT_API_URL"] = api_url
+            os.environ["PREFECT_HOME"] = str(workdir)
+            os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+            from prefect.settings import (
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+                PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+                temporary_settings,
+            )
+
+            with temporary_settings(
+                {
+                    PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                    PREFECT_RESULTS_LOCAL_STORAGE_PATH: workdir / "results",
+                }
+            ):
+                ledger_url = args.ledger_url or f"sqlite:///{workdir / 'ledger.db'}"
+                if not args.skip_unlimited:
+                    unlimited(args.orders, ledger_url, api_url, server_pid)
+                if not args.skip_limited:
+                    limited(args.limited_orders, args.time_scale, ledger_url)
+
+
+if __name__ == "__main__":
+    main()
