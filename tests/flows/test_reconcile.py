@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from clients.linnworks import UpdateOrderShippingInfo
 from clients.threepl import EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from ledger import State
+from ledger import NewOrder, ShipmentSeen, ShippedLine, State
+from tasks.mapping import to_fulfilment_order
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
-from tests.reliability.helpers import linnworks_writes, with_settings
+from tests.reliability.helpers import linnworks_writes, shipbob_writes, with_settings
 
 ONE_EACH = [{"sku": "MUG-LOGO", "quantity": 2}, {"sku": "CANDLE-VAN", "quantity": 2}]
 
@@ -190,4 +193,114 @@ def test_repeated_and_out_of_order_events_have_one_effect(flow_env: FlowEnv) -> 
         assert _calls_naming(flow_env, "Orders/ProcessOrdersInBatch", reference) == 1
         steps = [step.to_state for step in flow_env.runtime.ledger.history(reference)]
         assert steps.count(State.SHIPPED) == 1 and steps.count(State.PROCESSED) == 1
+    assert _invariants(flow_env) == []
+
+
+# --- the state machine resumed from every state a crash can leave an order in ---------------------------
+
+CRASH_STATES = [
+    ("pending", State.PENDING, False),
+    ("submitting, not at the 3PL", State.SUBMITTING, False),
+    ("submitting, at the 3PL", State.SUBMITTING, True),
+    ("submitted", State.SUBMITTED, True),
+    ("exported", State.EXPORTED, True),
+    ("partially shipped", State.PARTIALLY_SHIPPED, True),
+    ("shipped", State.SHIPPED, True),
+    ("tracking written", State.TRACKING_WRITTEN, True),
+    ("tracking written, processed in Linnworks", State.TRACKING_WRITTEN, True),
+]
+_PATH = [State.SUBMITTING, State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.SHIPPED]
+
+
+def _shipment_seen(env: FlowEnv, reference: str) -> ShipmentSeen:
+    """The order's latest shipment as the adapter reports it (same ids the reconcile flow will see)."""
+    events = [e for e in env.runtime.threepl.poll_events(None).events if e.reference == reference]
+    shipment = [e.shipment for e in events if e.shipment is not None][-1]
+    lines: dict[str, int] = {}
+    for package in shipment.packages:
+        for line in package.lines:
+            lines[line.sku] = lines.get(line.sku, 0) + line.quantity
+    return ShipmentSeen(
+        shipment_id=shipment.shipment_id,
+        tracking_numbers=tuple(p.tracking_number for p in shipment.packages),
+        carrier=shipment.packages[0].carrier,
+        lines=tuple(ShippedLine(sku=sku, quantity=qty) for sku, qty in lines.items()),
+    )
+
+
+def _leave_in(env: FlowEnv, reference: str, state: State, at_3pl: bool, processed: bool) -> None:
+    """Build what a run that died with the order in ``state`` leaves behind: ledger row and remote effects."""
+    runtime, ledger, order_id = env.runtime, env.runtime.ledger, UUID(reference)
+    [details] = runtime.linnworks.get_orders_by_id([order_id])
+    payload = to_fulfilment_order(details, runtime.settings)
+    ledger.register([NewOrder(reference=reference, num_order_id=str(details.num_order_id), payload_hash="")])
+    remote_id = ""
+    for step in [State.PENDING, *_PATH]:
+        if step is State.PARTIALLY_SHIPPED and state is not State.PARTIALLY_SHIPPED:
+            continue
+        if step is State.SUBMITTED and at_3pl:
+            remote_id = runtime.threepl.submit_order(payload).remote_id or ""
+        if step is State.EXPORTED:
+            runtime.linnworks.assign_order_identifier([order_id], runtime.settings.export_identifier_tag)
+        if step in (State.PARTIALLY_SHIPPED, State.SHIPPED):
+            env.warehouse.ship(reference, partial=step is State.PARTIALLY_SHIPPED)
+        if step is not State.PENDING:
+            shipment = _shipment_seen(env, reference) if step in _PATH[3:] else None
+            changes: dict[str, Any] = {"remote_id": remote_id} if step is State.SUBMITTED else {}
+            ledger.transition(reference, step, **changes, **({"shipment": shipment} if shipment else {}))
+        if step is state:
+            break
+    if state is State.SUBMITTING and at_3pl:
+        runtime.threepl.submit_order(payload)  # accepted, and the run died before recording it
+    if state is State.TRACKING_WRITTEN:
+        record = ledger.get(reference)
+        assert record is not None and record.tracking_number
+        runtime.linnworks.set_order_shipping_info(
+            order_id, UpdateOrderShippingInfo(tracking_number=record.tracking_number)
+        )
+        ledger.transition(reference, State.TRACKING_WRITTEN)
+        if processed:
+            runtime.linnworks.process_orders_in_batch([order_id], location_id=env.location_uuid)
+
+
+def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) -> None:
+    """From each crash state the flows finish the order: one 3PL order, tag, tracking write and process."""
+    references = flow_env.create_orders(len(CRASH_STATES), lines=ONE_EACH)
+    cases = dict(zip(references, CRASH_STATES, strict=True))
+    for reference, (label, state, at_3pl) in cases.items():
+        _leave_in(flow_env, reference, state, at_3pl, processed="processed" in label)
+        assert _state(flow_env, reference) is state, label
+    creates_before = flow_env.shipbob.count(status=201, method="POST", path="/1.0/order")
+    calls_before = {
+        (method, ref): _calls_naming(flow_env, method, ref)
+        for method in (
+            "OpenOrders/AssignOrderIdentifier",
+            "Orders/SetOrderShippingInfo",
+            "Orders/ProcessOrdersInBatch",
+        )
+        for ref in references
+    }
+    export_orders()
+    flow_env.advance(hours=8)
+    reconcile_shipments()
+    assert flow_env.shipbob.count(status=201, method="POST", path="/1.0/order") - creates_before == 2
+    assert flow_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    for reference, (label, state, _) in cases.items():
+        assert _state(flow_env, reference) is State.PROCESSED, label
+        order = flow_env.linnworks.order(reference)
+        assert order["Processed"] is True and not order["_Cancelled"], label
+        expected = {
+            "OpenOrders/AssignOrderIdentifier": int(
+                state in (State.PENDING, State.SUBMITTING, State.SUBMITTED)
+            ),
+            "Orders/SetOrderShippingInfo": int(state is not State.TRACKING_WRITTEN),
+            "Orders/ProcessOrdersInBatch": int("processed" not in label),
+        }
+        for method, count in expected.items():
+            made = _calls_naming(flow_env, method, reference) - calls_before[method, reference]
+            assert made == count, (label, method)
+    before = linnworks_writes(flow_env.linnworks), shipbob_writes(flow_env.shipbob)
+    export_orders()
+    reconcile_shipments()
+    assert (linnworks_writes(flow_env.linnworks), shipbob_writes(flow_env.shipbob)) == before
     assert _invariants(flow_env) == []
