@@ -7,12 +7,14 @@ FulfilmentCenterDeductStockWhenProcessed), so adding them back keeps Linnworks e
 
 Decisions, each one for a reason a person running a warehouse would give:
 
-- **Changed SKUs only.** The base a change is measured against is the level lw3pl last wrote
-  (``Ledger.stock_state``). A SKU the ledger has never written (the first sync, or a new SKU) is measured
-  against Linnworks' current level at the fulfilment centre, read with Stock/GetStockItems (200 per page,
-  only when such SKUs exist): a first sync that would wipe out or multiply what Linnworks shows is held like
-  any other large change, and a SKU that already shows the right level is recorded without a write. A SKU
-  Linnworks does not list is reported for a person and not sent (it would only be refused).
+- **Changed SKUs only.** A change is first measured against the level lw3pl last wrote
+  (``Ledger.stock_state``): equal -> nothing to do; within the threshold -> written. Linnworks' current
+  level at the fulfilment centre (Stock/GetStockItems, 200 per page, read only in runs that need it) is the
+  judge in two cases: a SKU the ledger has never written (the first sync, or a new SKU), so that a first
+  sync which would wipe out or multiply what Linnworks shows is held like any other large change, and a SKU
+  already at the right level is recorded without a write; and a change above the threshold, because
+  processing an order makes Linnworks deduct its shipped units by itself (a large B2B order would
+  otherwise look like a suspicious drop). A SKU Linnworks does not list is reported and not sent.
 - **The newest snapshot wins.** A SKU whose recorded level comes from a newer snapshot is left alone; the
   write task checks again right before its call, and the ledger refuses an older record after it.
 - **Partial snapshots.** ``complete=False`` means the 3PL could not read some products. The levels it does
@@ -22,6 +24,8 @@ Decisions, each one for a reason a person running a warehouse would give:
 - **Review threshold.** A change of more than STOCK_REVIEW_THRESHOLD units is held (``hold_stock_change``)
   instead of written. Once a person approves the hold, the next run writes the newest level, provided it is
   still within the threshold of the approved proposal (otherwise it is held again with the new figures).
+  A rejected hold is respected while the figures are the same (Linnworks level and proposal); the run
+  reports the SKU as "not written" instead of holding it again.
 - **Isolation.** Stock/SetStockLevel refuses a whole call when one SKU is unknown (400). The call is split
   in halves until the bad SKU stands alone; every other row is written, the bad one is reported.
 
@@ -71,6 +75,7 @@ LINNWORKS_PAGE = 200
 MAX_LINNWORKS_PAGES = 1000
 
 _T = TypeVar("_T")
+_OPEN_DECISIONS = (HoldStatus.HELD, HoldStatus.APPROVED, HoldStatus.REJECTED)
 
 
 class StockChange(BaseModel):
@@ -108,17 +113,17 @@ def stock_target_levels(snapshot: InventorySnapshot, shipped_unprocessed: dict[s
 
 @dataclass
 class _Planner:
-    """The working set of one plan: ledger knowledge, Linnworks baseline, and the plan being built."""
+    """The working set of one plan: what the ledger knows, Linnworks' levels (read lazily), the plan."""
 
     runtime: Runtime
     snapshot: InventorySnapshot
+    location_id: UUID
     known: dict[str, StockState]
-    baseline: dict[str, int] | None
-    held: dict[str, HeldStockChange]
-    approved: dict[str, HeldStockChange]
+    holds: dict[HoldStatus, dict[str, HeldStockChange]]
     plan: StockPlan
     confirmed: list[tuple[str, int, datetime]] = field(default_factory=list)
     stale: int = 0
+    _linnworks: dict[str, int] | None = None
 
     @property
     def threshold(self) -> int:
@@ -128,39 +133,49 @@ class _Planner:
         state = self.known.get(sku)
         if state is not None and state.as_of > self.snapshot.as_of:
             self.stale += 1
-            return
-        previous = state.level if state is not None else self._linnworks_level(sku)
-        if state is None and previous is None:
-            self._not_in_linnworks(sku, level)
-        elif previous == level:
-            if state is None or sku in self.held:
-                # Linnworks already shows it (first sync), or a held change is no longer wanted: record it.
-                self.confirmed.append((sku, level, self.snapshot.as_of))
-        elif previous is not None and abs(level - previous) > self.threshold:
-            self._review(sku, previous, level)
+        elif state is not None and state.level == level:
+            if sku in self.holds[HoldStatus.HELD]:
+                self._confirm(sku, level)  # a held change is no longer wanted: recording closes the hold
+        elif state is not None and abs(level - state.level) <= self.threshold:
+            self._write(sku, state.level, level)
         else:
-            self._write(StockChange(sku=sku, previous=previous, level=level, as_of=self.snapshot.as_of))
+            self._measure_against_linnworks(sku, level)
 
-    def _linnworks_level(self, sku: str) -> int | None:
-        return None if self.baseline is None else self.baseline.get(sku.upper())
+    def _measure_against_linnworks(self, sku: str, level: int) -> None:
+        """First sync of a SKU, or a large change: compare with the level Linnworks shows now."""
+        current = self._linnworks_levels().get(sku.upper())
+        if current is None:
+            self._not_in_linnworks(sku, level)
+        elif current == level:
+            self._confirm(sku, level)
+        elif abs(level - current) > self.threshold:
+            self._review(sku, current, level)
+        else:
+            self._write(sku, current, level)
 
-    def _review(self, sku: str, previous: int, level: int) -> None:
-        approved = self.approved.get(sku)
+    def _linnworks_levels(self) -> dict[str, int]:
+        if self._linnworks is None:
+            self._linnworks = linnworks_levels(self.runtime.linnworks, self.location_id)
+        return self._linnworks
+
+    def _review(self, sku: str, current: int, level: int) -> None:
+        approved = self.holds[HoldStatus.APPROVED].get(sku)
         if approved is not None and abs(level - approved.proposed) <= self.threshold:
-            change = StockChange(
-                sku=sku, previous=previous, level=level, as_of=self.snapshot.as_of, approved_hold=approved.id
+            self._write(sku, current, level, approved_hold=approved.id)
+            return
+        rejected = self.holds[HoldStatus.REJECTED].get(sku)
+        if rejected is not None and (rejected.current, rejected.proposed) == (current, level):
+            detail = (
+                f"not written: a person rejected this change (hold {rejected.id}); Linnworks keeps {current}"
             )
-            self._write(change)
+            self._row(sku, current, level, detail)
             return
         reason = (
-            f"stock would change by {level - previous:+d} units, more than STOCK_REVIEW_THRESHOLD "
+            f"stock would change by {level - current:+d} units, more than STOCK_REVIEW_THRESHOLD "
             f"({self.threshold}): check the warehouse count, then approve or reject the hold"
         )
-        hold = self.runtime.ledger.hold_stock_change(sku, previous, level, self.snapshot.as_of, reason)
-        self.plan.report.stock_changes.append(
-            ReportRow(reference=sku, label=f"{previous} -> {level}", detail=f"held for review: {reason} "
-                      f"(hold {hold.id})")
-        )  # fmt: skip
+        hold = self.runtime.ledger.hold_stock_change(sku, current, level, self.snapshot.as_of, reason)
+        self._row(sku, current, level, f"held for review: {reason} (hold {hold.id})")
         logger.warning("stock change for %s held for review (hold %d)", sku, hold.id)
 
     def _not_in_linnworks(self, sku: str, level: int) -> None:
@@ -171,8 +186,20 @@ class _Planner:
         self.plan.report.quarantined.append(ReportRow(reference=sku, label="stock", detail=reason))
         logger.warning("stock for %s not written: unknown in Linnworks", sku)
 
-    def _write(self, change: StockChange) -> None:
+    def _confirm(self, sku: str, level: int) -> None:
+        self.confirmed.append((sku, level, self.snapshot.as_of))
+
+    def _write(self, sku: str, previous: int, level: int, *, approved_hold: int | None = None) -> None:
+        as_of = self.snapshot.as_of
+        change = StockChange(
+            sku=sku, previous=previous, level=level, as_of=as_of, approved_hold=approved_hold
+        )
         self.plan.writes.append(change)
+
+    def _row(self, sku: str, current: int, level: int, detail: str) -> None:
+        self.plan.report.stock_changes.append(
+            ReportRow(reference=sku, label=f"{current} -> {level}", detail=detail)
+        )
 
 
 def plan_stock_changes(snapshot: InventorySnapshot, location_id: UUID) -> StockPlan:
@@ -184,15 +211,12 @@ def plan_stock_changes(snapshot: InventorySnapshot, location_id: UUID) -> StockP
     runtime = current_runtime()
     ledger = runtime.ledger
     targets = stock_target_levels(snapshot, ledger.shipped_unprocessed_units())
-    known = ledger.stock_state(targets)
-    unknown = [sku for sku in targets if sku not in known]
     planner = _Planner(
         runtime=runtime,
         snapshot=snapshot,
-        known=known,
-        baseline=linnworks_levels(runtime.linnworks, location_id) if unknown else None,
-        held=_holds_by_sku(ledger, HoldStatus.HELD),
-        approved=_holds_by_sku(ledger, HoldStatus.APPROVED),
+        location_id=location_id,
+        known=ledger.stock_state(targets),
+        holds={status: _holds_by_sku(ledger, status) for status in _OPEN_DECISIONS},
         plan=StockPlan(as_of=snapshot.as_of),
     )
     for sku, level in sorted(targets.items()):

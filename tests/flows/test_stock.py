@@ -112,27 +112,53 @@ def test_a_partial_snapshot_writes_only_the_skus_it_carries(flow_env: FlowEnv) -
 
 
 def test_a_large_change_is_held_then_written_once_approved(flow_env: FlowEnv) -> None:
-    """A change above STOCK_REVIEW_THRESHOLD waits for a person; after approval the next run writes it."""
-    third = _skus(flow_env)[2]
+    """A change above STOCK_REVIEW_THRESHOLD waits for a person: approved, it is written; rejected, never."""
+    second, third = _skus(flow_env)[1:3]
     _stock_everywhere(flow_env, 100)
     sync_stock()
+    flow_env.warehouse.set_on_hand(second, 0)
     flow_env.warehouse.set_on_hand(third, 400)
+    ledger = flow_env.runtime.ledger
     with with_settings(flow_env.runtime, stock_review_threshold=50):
         state = sync_stock(return_state=True)
-        assert _linnworks_level(flow_env, third) == 100
-        [hold] = flow_env.runtime.ledger.held_stock_changes(HoldStatus.HELD)
-        assert (hold.sku, hold.current, hold.proposed) == (third, 100, 400)
+        assert (_linnworks_level(flow_env, second), _linnworks_level(flow_env, third)) == (100, 100)
+        holds = {hold.sku: hold for hold in ledger.held_stock_changes(HoldStatus.HELD)}
+        assert {sku: (h.current, h.proposed) for sku, h in holds.items()} == {
+            second: (100, 0),
+            third: (100, 400),
+        }
         rows = run_artifacts(state)["sync-stock-stock-changes"]
-        assert [(row["reference"], row["label"]) for row in rows] == [(third, "100 -> 400")]
-        assert rows[0]["detail"].startswith("held for review")
-        flow_env.runtime.ledger.resolve_held(hold.id, approve=True, note="counted: 400 is right")
-        assert sync_stock()["stock_changes"] == 1
-        assert _linnworks_level(flow_env, third) == 400
-        [applied] = flow_env.runtime.ledger.held_stock_changes(None)
-        assert applied.status is HoldStatus.APPLIED
+        assert sorted((row["reference"], row["label"]) for row in rows) == sorted(
+            [(second, "100 -> 0"), (third, "100 -> 400")]
+        )
+        assert all(row["detail"].startswith("held for review") for row in rows)
+        ledger.resolve_held(holds[third].id, approve=True, note="counted: 400 is right")
+        ledger.resolve_held(holds[second].id, approve=False, note="miscount at the warehouse")
+        assert sync_stock()["stock_changes"] == 2  # one written, one reported as rejected
+        assert (_linnworks_level(flow_env, second), _linnworks_level(flow_env, third)) == (100, 400)
+        statuses = {hold.sku: hold.status for hold in ledger.held_stock_changes(None)}
+        assert statuses == {second: HoldStatus.REJECTED, third: HoldStatus.APPLIED}
         calls = _set_stock_calls(flow_env)
-        assert sync_stock()["stock_changes"] == 0
+        assert sync_stock()["stock_changes"] == 1  # the rejected change, still not written
         assert _set_stock_calls(flow_env) == calls
+        assert ledger.held_stock_changes(HoldStatus.HELD) == []
+
+
+def test_a_drop_linnworks_made_itself_by_processing_is_not_held(flow_env: FlowEnv) -> None:
+    """Units Linnworks deducted when processing a large order are not taken for a suspicious change."""
+    sku = _skus(flow_env)[0]
+    _stock_everywhere(flow_env, 100)
+    sync_stock()
+    flow_env.create_orders(1, lines=[{"sku": sku, "quantity": 30}])
+    export_orders()
+    flow_env.advance(hours=2)
+    assert reconcile_shipments()["processed"] == 1
+    assert _linnworks_level(flow_env, sku) == flow_env.warehouse.stock(sku).on_hand == 70
+    with with_settings(flow_env.runtime, stock_review_threshold=10):
+        sync_stock()
+    assert flow_env.runtime.ledger.held_stock_changes(None) == []
+    assert flow_env.runtime.ledger.stock_state([sku])[sku].level == 70
+    assert _linnworks_level(flow_env, sku) == 70
 
 
 def test_a_sku_linnworks_does_not_know_is_reported_and_the_others_are_written(flow_env: FlowEnv) -> None:
