@@ -1,0 +1,154 @@
+"""Reliability scenarios: sandboxes on loopback, a ledger, the Prefect test API, flow subprocesses to kill.
+
+The Prefect API is the session's test server: the flow tests' one when they started it, else one started here.
+``rel_env`` is a :class:`tests.flows.conftest.FlowEnv` (SQLite ledger unless a test parametrizes
+``ledger_url`` with ``"postgres"``); ``run_driver`` runs flows in a subprocess with a crash point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+    temporary_settings,
+)
+from prefect.testing.utilities import prefect_test_harness
+from pydantic import SecretStr
+
+from flows.setup import setup_fulfilment_centre
+from lw3pl.settings import Settings
+from sandbox.linnworks import LinnworksSandbox
+from sandbox.shipbob.server import ShipBobSandbox
+from sandbox.warehouse import Warehouse, WarehouseConfig
+from tasks.context import build_runtime, use_runtime
+from tests.flows.conftest import FlowEnv, ManualClock, make_settings
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER_TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True, scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(API URL, results folder): the running test server if a flow test started one, else a new one."""
+    results = tmp_path_factory.mktemp("reliability-results")
+    with ExitStack() as stack:
+        running = SubprocessASGIServer._instances.get(None)
+        if running is None or not running.running:
+            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+        stack.enter_context(
+            temporary_settings(
+                {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_RESULTS_LOCAL_STORAGE_PATH: results}
+            )
+        )
+        yield str(PREFECT_API_URL.value()), results
+
+
+@pytest.fixture
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file ledger, or a fresh PostgreSQL database when parametrized with ``"postgres"``."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Extra settings for ``rel_env`` (override in a test module or parametrize)."""
+    return {}
+
+
+@pytest.fixture
+def rel_env(ledger_url: str, settings_overrides: dict[str, Any]) -> Iterator[FlowEnv]:
+    """Linnworks + ShipBob sandboxes, a warehouse shipping one hour after acceptance, setup done."""
+    clock = ManualClock()
+    warehouse = Warehouse(seed=11, clock=clock, config=WarehouseConfig.deterministic(timedelta(hours=1)))
+    with (
+        LinnworksSandbox(seed=11, rate_limits=False) as linnworks,
+        ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
+    ):
+        for item in linnworks.stock_items():
+            warehouse.upsert_product(item["SKU"], title=item["SKU"])
+            warehouse.set_on_hand(item["SKU"], 500)
+        settings = make_settings(linnworks, shipbob, ledger_url, lease_seconds=60, **settings_overrides)
+        runtime = build_runtime(settings)
+        env = FlowEnv(linnworks, shipbob, warehouse, clock, settings, runtime)
+        try:
+            with use_runtime(runtime):
+                setup_fulfilment_centre()
+                env.location_id = next(
+                    loc["StockLocationId"]
+                    for loc in linnworks.account.locations.values()
+                    if loc["LocationName"] == settings.fulfilment_centre_name
+                )
+                yield env
+        finally:
+            runtime.close()
+
+
+@dataclass
+class DriverRun:
+    """What a flow subprocess did: exit code, the JSON lines it printed, and everything it wrote."""
+
+    returncode: int
+    results: list[dict[str, Any]]
+    output: str
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that rebuild ``settings`` in another process (secrets unwrapped)."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[name.upper()] = json.dumps(value) if isinstance(value, dict | list) else str(value)
+    return env
+
+
+@pytest.fixture
+def run_driver(prefect_api: tuple[str, Path]) -> Callable[..., DriverRun]:
+    """Run flows (``"export"``, ``"reconcile"``) in a subprocess with ``settings``, optionally crashing."""
+    api_url, results = prefect_api
+
+    def run(settings: Settings, *flows: str, crashpoint: str | None = None) -> DriverRun:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LW3PL_", "LINNWORKS_"))}
+        env.update(settings_env(settings))
+        env.update(
+            {
+                "PREFECT_API_URL": api_url,
+                "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(results),
+                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "86400",
+                "PYTHONPATH": str(REPO),
+            }
+        )
+        if crashpoint:
+            env["LW3PL_CRASHPOINT"] = crashpoint
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.reliability.driver", *flows],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DRIVER_TIMEOUT,
+            check=False,
+        )
+        lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"flow"')]
+        return DriverRun(done.returncode, lines, done.stdout + done.stderr)
+
+    return run

@@ -1,0 +1,102 @@
+"""RELIABILITY.md scenarios 1, 3 and 4a: a worker dies at a crash point; a new run finishes the work once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from flows.export import export_orders
+from flows.reconcile import reconcile_shipments
+from ledger import Ledger, State, utc_now
+from lw3pl.crashpoints import CRASH_EXIT_CODE
+from tasks.context import use_runtime
+from tests.flows.conftest import FlowEnv
+from tests.reliability.checks import check_all
+from tests.reliability.conftest import DriverRun
+
+RunDriver = Callable[..., DriverRun]
+
+
+@contextmanager
+def leases_expired(env: FlowEnv) -> Iterator[None]:
+    """Run flows as if the dead worker's leases had run out (a ledger whose clock is past them)."""
+    later = timedelta(seconds=env.settings.lease_seconds + 5)
+    ledger = Ledger(
+        env.settings.resolved_ledger_url,
+        account=env.settings.lw3pl_account,
+        threepl=env.settings.threepl_adapter,
+        clock=lambda: utc_now() + later,
+    )
+    try:
+        with use_runtime(replace(env.runtime, ledger=ledger)):
+            yield
+    finally:
+        ledger.close()
+
+
+def _states(env: FlowEnv, references: list[str]) -> list[State]:
+    records = env.runtime.ledger.get_many(references)
+    return [records[ref].state for ref in references]
+
+
+def _invariants(env: FlowEnv) -> list[str]:
+    return check_all(
+        env.linnworks, env.warehouse, env.runtime.ledger, env.location_id, env.settings.export_identifier_tag
+    )
+
+
+def _calls_naming(env: FlowEnv, method: str, reference: str) -> int:
+    return sum(reference in json.dumps(call["params"]) for call in env.linnworks.requests(method))
+
+
+@pytest.mark.parametrize("crashpoint", ["before_3pl_create", "after_3pl_create", "after_tag"])
+def test_export_worker_killed_mid_saga_is_finished_once_by_a_new_run(
+    rel_env: FlowEnv, run_driver: RunDriver, crashpoint: str
+) -> None:
+    """A worker dies before/after the 3PL create or after tagging; a new run ends with one 3PL order each."""
+    references = rel_env.create_orders(3)
+    crashed = run_driver(rel_env.settings, "export", crashpoint=crashpoint)
+    assert crashed.returncode == CRASH_EXIT_CODE, crashed.output
+    at_3pl = {order.reference for order in rel_env.warehouse.list_orders()}
+    assert len(at_3pl) == {"before_3pl_create": 0, "after_3pl_create": 1, "after_tag": 3}[crashpoint]
+    if crashpoint == "before_3pl_create":  # scenario 3: the claim holds until its lease ends
+        export_orders()
+        assert rel_env.warehouse.list_orders() == []
+        assert State.SUBMITTING in _states(rel_env, references)
+    with leases_expired(rel_env):
+        assert export_orders()["exported"] == 3
+    assert _states(rel_env, references) == [State.EXPORTED] * 3
+    assert sorted(order.reference for order in rel_env.warehouse.list_orders()) == sorted(references)
+    assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 3
+    assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    tag = rel_env.settings.export_identifier_tag
+    assert all(tag in rel_env.linnworks.order(ref)["_Tags"] for ref in references)
+    assert _invariants(rel_env) == []
+
+
+@pytest.mark.parametrize("crashpoint", ["after_tracking_write", "before_process", "after_process"])
+def test_reconcile_worker_killed_around_processing_processes_each_order_once(
+    rel_env: FlowEnv, run_driver: RunDriver, crashpoint: str
+) -> None:
+    """A worker dies between tracking write and processing (or right after); the rerun processes once."""
+    references = rel_env.create_orders(3)
+    export_orders()
+    rel_env.advance(hours=2)
+    crashed = run_driver(rel_env.settings, "reconcile", crashpoint=crashpoint)
+    assert crashed.returncode == CRASH_EXIT_CODE, crashed.output
+    processed_by_crash = crashpoint == "after_process"
+    assert all(rel_env.linnworks.order(ref)["Processed"] is processed_by_crash for ref in references)
+    with leases_expired(rel_env):
+        reconcile_shipments()
+    assert _states(rel_env, references) == [State.PROCESSED] * 3
+    for reference in references:
+        assert _calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
+        record = rel_env.runtime.ledger.get(reference)
+        order = rel_env.linnworks.order(reference)
+        assert record is not None and order["ShippingInfo"]["TrackingNumber"] == record.tracking_number
+    assert _invariants(rel_env) == []
