@@ -24,6 +24,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
 
 ORDER_COUNT = 12
+ON_HAND = 300  # below STOCK_REVIEW_THRESHOLD (500), so sync-stock writes instead of holding for review
 ACCOUNT = "e2e"
 FULFILMENT_CENTRE = "3PL Warehouse"
 
@@ -87,39 +88,50 @@ def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url:
 
 
 def _run(cycle: E2ECycle, deployment: str) -> None:
-    cycle.runs[deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
+    """Run a deployment if it is deployed (its flow committed); flow and deployment share the name."""
+    if deployment in cycle.stack.deployed:
+        cycle.runs[deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
+
+
+def _stock_the_warehouse(cycle: E2ECycle) -> None:
+    """Put stock on every Linnworks SKU at the warehouse (products come from sync-catalogue when deployed)."""
+    for item in cycle.linnworks.stock_items():
+        sku = item["SKU"]
+        if cycle.warehouse.product(sku) is None and "sync-catalogue" not in cycle.stack.deployed:
+            cycle.warehouse.upsert_product(sku, title=sku)
+        if cycle.warehouse.product(sku) is not None:
+            cycle.warehouse.set_on_hand(sku, ON_HAND)
+
+
+def _centre_id(linnworks: LinnworksSandbox) -> str:
+    for location in linnworks.account.locations.values():
+        if location["LocationName"] == FULFILMENT_CENTRE:
+            return str(location["StockLocationId"])
+    return ""
 
 
 @pytest.fixture(scope="module")
 def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -> Iterator[E2ECycle]:
-    """Sandboxes + Prefect server + worker; setup, export, ship, reconcile run as deployments."""
+    """Sandboxes + Prefect server + worker; the committed deployments run in a seller's order."""
     clock = ManualClock()
-    warehouse = Warehouse(
-        seed=11, clock=clock, config=WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
-    )
+    config = WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
+    warehouse = Warehouse(seed=11, clock=clock, config=config)
     home: Path = tmp_path_factory.mktemp("prefect-home")
     with (
         LinnworksSandbox(seed=11, rate_limits=False) as linnworks,
         ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
+        prefect_stack(home, worker_env(linnworks, shipbob, e2e_postgres_url)) as stack,
     ):
-        for item in linnworks.stock_items():
-            warehouse.upsert_product(item["SKU"], title=item["SKU"])
-            warehouse.set_on_hand(item["SKU"], 500)
-        with prefect_stack(home, worker_env(linnworks, shipbob, e2e_postgres_url)) as stack:
-            cycle = E2ECycle(stack, linnworks, shipbob, warehouse, e2e_postgres_url)
-            _run(cycle, "setup-fulfilment-centre")
-            cycle.location_id = next(
-                (
-                    loc["StockLocationId"]
-                    for loc in linnworks.account.locations.values()
-                    if loc["LocationName"] == FULFILMENT_CENTRE
-                ),
-                "",
-            )
-            if cycle.location_id:
-                cycle.order_ids = linnworks.create_orders(ORDER_COUNT, cycle.location_id)
-            _run(cycle, "export-orders")
-            clock.now += timedelta(hours=2)
-            warehouse.advance()
-            _run(cycle, "reconcile-shipments")
-            yield cycle
+        cycle = E2ECycle(stack, linnworks, shipbob, warehouse, e2e_postgres_url)
+        _run(cycle, "setup-fulfilment-centre")
+        cycle.location_id = _centre_id(linnworks)
+        _run(cycle, "sync-catalogue")
+        _stock_the_warehouse(cycle)
+        if cycle.location_id:
+            cycle.order_ids = linnworks.create_orders(ORDER_COUNT, cycle.location_id)
+        _run(cycle, "export-orders")
+        clock.now += timedelta(hours=2)
+        warehouse.advance()
+        _run(cycle, "reconcile-shipments")
+        _run(cycle, "sync-stock")
+        yield cycle
