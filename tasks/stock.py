@@ -59,6 +59,8 @@ __all__ = [
     "STOCK_TASK_BATCH",
     "StockChange",
     "StockPlan",
+    "linnworks_levels",
+    "plan_stock",
     "plan_stock_changes",
     "read_inventory",
     "stock_target_levels",
