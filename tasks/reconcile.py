@@ -18,7 +18,7 @@ from prefect import task
 from clients.errors import OutcomeUnknownError, RecordError, RetryableError
 from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShippingInfo
 from clients.threepl import CancelOutcome, Event, EventKind, Shipment
-from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State
+from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
 from lw3pl.crashpoints import crashpoint
 from tasks.context import Runtime, current_runtime, run_owner
 from tasks.notes import add_order_note
@@ -111,8 +111,16 @@ def _apply(work: _Work, event: Event) -> None:
         EventKind.CANCEL_REJECTED: _on_cancel_rejected,
     }
     handler = handlers.get(event.kind)
-    if handler is not None:
+    if handler is None:
+        return
+    try:
         handler(work, record, event)
+    except StateConflictError:
+        # Another run (reconcile and sync-stock both pull events) applied it a moment ago: apply it to the
+        # order as it is now; every effect is idempotent (shipments by id, notes by text, states by CAS).
+        fresh = work.runtime.ledger.get(event.reference)
+        if fresh is not None:
+            handler(work, fresh, event)
 
 
 def _on_shipment(work: _Work, record: OrderRecord, event: Event) -> None:
