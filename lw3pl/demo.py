@@ -1,130 +1,294 @@
-"""``lw3pl demo`` v0: the Linnworks side of the cycle against the local sandbox, no accounts needed.
+"""``lw3pl demo``: the whole fulfilment cycle against the built-in sandboxes, no accounts needed.
 
-Starts the Linnworks sandbox, sets up the fulfilment centre (the setup flow's steps), seeds open orders at
-it, and lists them as a table. The flows engineer grows this into the whole fulfilment cycle.
+It starts the Linnworks and ShipBob sandboxes on loopback (the warehouse behind ShipBob runs on a clock the
+demo moves one hour per cycle), runs the setup flow, tells the warehouse about the catalogue, has the
+warehouse receive stock, lets orders arrive at the fulfilment centre, and runs fulfilment cycles until every
+order shipped. It ends with a summary table and checks what lw3pl promises: every order exported once, the
+shipped ones processed with their tracking numbers, stock equal to the warehouse's, and a rerun of every flow
+changing nothing. Prefect runs embedded; the ledger is SQLite under ``.lw3pl/demo/``.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_LOGGING_LEVEL, temporary_settings
 from pydantic import SecretStr
 
-from clients.linnworks import (
-    Identifier,
-    LinnworksClient,
-    OrderDetails,
-    OrderStatus,
-    StockLocation,
-)
 from lw3pl.settings import Settings
 
-if TYPE_CHECKING:
+__all__ = ["DemoCheck", "run_demo"]
+
+FIRST_WAVE = 16
+SECOND_WAVE = 8
+MAX_CYCLES = 10
+
+
+class _Clock:
+    """The warehouse's clock; the demo moves it forward an hour per cycle."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class DemoCheck:
+    """One promise checked at the end of the demo."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class _Demo:
+    linnworks: Any
+    shipbob: Any
+    clock: _Clock
+    settings: Settings
+    location_id: str = ""
+    to_ship: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def run_demo(out: TextIO | None = None, *, seed: int = 0) -> int:
+    """Run the demo; returns the exit code (0 when every check passed)."""
+    from tasks.context import build_runtime, use_runtime
+
+    out = out or sys.stdout
+    with _sandboxes(seed) as demo, _quiet_prefect():
+        runtime = build_runtime(demo.settings)
+        try:
+            with use_runtime(runtime):
+                checks = _run(demo, out)
+        finally:
+            runtime.close()
+    for check in checks:
+        print(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}: {check.detail}", file=out)
+    return 0 if all(check.passed for check in checks) else 1
+
+
+@contextmanager
+def _sandboxes(seed: int) -> Iterator[_Demo]:
     from sandbox.linnworks import LinnworksSandbox
+    from sandbox.shipbob.server import ShipBobSandbox
+    from sandbox.warehouse import Warehouse, WarehouseConfig
 
-__all__ = ["ensure_export_identifier", "ensure_fulfilment_centre", "format_orders", "run_demo"]
-
-DEMO_ORDERS = 8
-
-
-def ensure_fulfilment_centre(linnworks: LinnworksClient, name: str) -> StockLocation:
-    """The location called ``name`` as a fulfilment centre that deducts stock when processed.
-
-    Created if missing; otherwise updated (whole record, as read) when its flags are not yet right.
-    """
-    existing = _location_named(linnworks, name)
-    if existing is None:
-        linnworks.add_location(
-            StockLocation(
-                location_name=name,
-                is_fulfillment_center=True,
-                fulfilment_center_deduct_stock_when_processed=True,
-            )
+    clock = _Clock()
+    config = WarehouseConfig(
+        ship_delay=timedelta(hours=1),
+        hold_rate=0.0,
+        backorder_rate=0.0,
+        partial_rate=0.15,
+        partial_gap=timedelta(hours=2),
+        multi_parcel_rate=0.25,
+    )
+    warehouse = Warehouse(seed=seed, clock=clock, config=config)
+    with (
+        LinnworksSandbox(seed=seed) as linnworks,
+        ShipBobSandbox(warehouse=warehouse, seed=seed, auto_advance=False) as shipbob,
+    ):
+        data_dir = Settings().lw3pl_data_dir / "demo"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        yield _Demo(
+            linnworks, shipbob, clock, _settings(linnworks, shipbob, f"sqlite:///{data_dir / 'ledger.db'}")
         )
-    elif not (existing.is_fulfillment_center and existing.fulfilment_center_deduct_stock_when_processed):
-        wanted = {"is_fulfillment_center": True, "fulfilment_center_deduct_stock_when_processed": True}
-        linnworks.update_location(existing.model_copy(update=wanted))
-    centre = _location_named(linnworks, name)
-    if centre is None:
-        raise LookupError(f"Linnworks did not keep the location {name!r}")
-    return centre
 
 
-def _location_named(linnworks: LinnworksClient, name: str) -> StockLocation | None:
-    wanted = name.strip().lower()
-    return next((loc for loc in linnworks.get_stock_locations() if loc.location_name.lower() == wanted), None)
-
-
-def ensure_export_identifier(linnworks: LinnworksClient, tag: str) -> Identifier:
-    """The identifier with ``tag`` (created with a readable name when missing)."""
-    for identifier in linnworks.get_identifiers():
-        if identifier.tag.upper() == tag.upper():
-            return identifier
-    return linnworks.save_identifier(Identifier(tag=tag, name=tag.replace("_", " ").title()))
-
-
-def format_orders(orders: Sequence[OrderDetails]) -> str:
-    """A small text table of orders: ids, state, lines and totals (no customer data)."""
-    header = ("Order", "Reference", "Status", "Parked", "Lines", "SKUs", "Total")
-    rows = [header] + [_row(order) for order in orders]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _row(order: OrderDetails) -> tuple[str, ...]:
-    info = order.general_info
-    skus = ", ".join(sorted({item.sku or "?" for item in order.items}))
-    total = order.totals_info.total_charge
-    return (
-        str(order.num_order_id),
-        info.reference_num or "",
-        _status_name(info.status),
-        "yes" if info.is_parked else "no",
-        str(sum(item.quantity for item in order.items)),
-        skus if len(skus) <= 40 else skus[:39] + "…",
-        f"{total} {order.totals_info.currency or ''}".strip() if total is not None else "",
+def _settings(linnworks: Any, shipbob: Any, ledger_url: str) -> Settings:
+    return Settings(
+        linnworks_auth_url=linnworks.auth_url,
+        linnworks_application_id=linnworks.application_id,
+        linnworks_application_secret=SecretStr(linnworks.application_secret),
+        linnworks_installation_token=SecretStr(linnworks.installation_token),
+        threepl_adapter="shipbob",
+        shipbob_api_url=shipbob.url,
+        shipbob_api_token=SecretStr(shipbob.token),
+        shipbob_channel_id=shipbob.channel_id,
+        ledger_url=ledger_url,
+        shipping_service_map={"*": "Standard"},
+        lw3pl_account="demo",
     )
 
 
-def _status_name(status: int) -> str:
-    try:
-        return OrderStatus(status).name
-    except ValueError:
-        return str(status)
+@contextmanager
+def _quiet_prefect() -> Iterator[None]:
+    """Embedded Prefect without flow heartbeats (a second per flow run) and without INFO chatter."""
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_LEVEL: "WARNING"}):
+        yield
 
 
-def _seed_orders(sandbox: LinnworksSandbox, location_id: str, count: int) -> None:
-    # Mostly paid orders ready to export, plus one unpaid and one parked (the export flow skips those).
-    sandbox.create_orders(max(count - 2, 1), location_id)
-    sandbox.create_orders(1, location_id, paid=False)
-    sandbox.create_orders(1, location_id, parked=True)
+def _run(demo: _Demo, out: TextIO) -> list[DemoCheck]:
+    from flows.catalogue import sync_catalogue
+
+    from flows.cycle import fulfilment_cycle
+    from flows.setup import setup_fulfilment_centre
+
+    say = _printer(out)
+    say(f"Linnworks sandbox {demo.linnworks.auth_url}, ShipBob sandbox {demo.shipbob.url}")
+    say("Starting Prefect (embedded) and setting up the fulfilment centre ...")
+    setup_fulfilment_centre()
+    demo.location_id = _location_id(demo)
+    say(f"Fulfilment centre '{demo.settings.fulfilment_centre_name}' ready ({demo.location_id}).")
+    catalogue = sync_catalogue()
+    _receive_stock(demo)
+    items = catalogue.get("catalogue", 0)
+    say(f"Catalogue sent to the warehouse ({items} items); the warehouse received stock.")
+    _new_orders(demo, FIRST_WAVE, skipped=True)
+    say(f"{FIRST_WAVE} paid orders arrived at the fulfilment centre (plus one unpaid and one parked).\n")
+    rows = _cycles(demo, fulfilment_cycle, say)
+    say("\n" + _table(rows) + "\n")
+    return _checks(demo)
 
 
-def run_demo(out: TextIO = sys.stdout, *, seed: int = 0, order_count: int = DEMO_ORDERS) -> int:
-    """Run the demo against a fresh sandbox; returns the process exit code."""
-    from sandbox.linnworks import LinnworksSandbox  # only the demo needs the sandbox
+def _printer(out: TextIO) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
 
-    settings = Settings()
-    with LinnworksSandbox(seed=seed) as sandbox:
-        print(f"Linnworks sandbox on {sandbox.auth_url} (auth) and {sandbox.data_url} (data)", file=out)
-        client = LinnworksClient(
-            sandbox.application_id,
-            SecretStr(sandbox.application_secret),
-            SecretStr(sandbox.installation_token),
-            auth_url=sandbox.auth_url,
-        )
-        with client as linnworks:
-            centre = ensure_fulfilment_centre(linnworks, settings.fulfilment_centre_name)
-            print(f"Fulfilment centre: {centre.location_name} ({centre.stock_location_id})", file=out)
-            identifier = ensure_export_identifier(linnworks, settings.export_identifier_tag)
-            print(f"Export identifier: {identifier.tag} (id {identifier.identifier_id})", file=out)
-            _seed_orders(sandbox, str(centre.stock_location_id), order_count)
-            order_ids = linnworks.get_all_open_orders(fulfilment_center=centre.stock_location_id)
-            orders = linnworks.get_orders_by_id_batched(order_ids)
-            print(f"\n{len(orders)} open orders at {centre.location_name}:\n", file=out)
-            print(format_orders(orders), file=out)
-    return 0
+    return say
+
+
+def _location_id(demo: _Demo) -> str:
+    name = demo.settings.fulfilment_centre_name
+    location: str = next(
+        loc["StockLocationId"]
+        for loc in demo.linnworks.account.locations.values()
+        if loc["LocationName"] == name
+    )
+    return location
+
+
+def _receive_stock(demo: _Demo) -> None:
+    for number, product in enumerate(demo.shipbob.warehouse.products()):
+        demo.shipbob.warehouse.set_on_hand(product.sku, 60 + (number * 37) % 90)
+
+
+def _new_orders(demo: _Demo, count: int, *, skipped: bool = False) -> None:
+    demo.to_ship += demo.linnworks.create_orders(count, demo.location_id)
+    if skipped:
+        demo.skipped += demo.linnworks.create_orders(1, demo.location_id, paid=False)
+        demo.skipped += demo.linnworks.create_orders(1, demo.location_id, parked=True)
+
+
+def _cycles(
+    demo: _Demo, cycle: Callable[[], dict[str, dict[str, int]]], say: Callable[[str], None]
+) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for number in range(1, MAX_CYCLES + 1):
+        if number == 3:
+            _new_orders(demo, SECOND_WAVE)
+            say(f"{SECOND_WAVE} more orders arrived.")
+        counts = cycle()
+        row = _row(number, demo.clock.now, counts)
+        rows.append(row)
+        say(f"cycle {number}: " + ", ".join(f"{h} {v}" for h, v in zip(_HEADERS[2:], row[2:], strict=True)))
+        demo.clock.now += timedelta(hours=1)
+        demo.shipbob.warehouse.advance()
+        if number >= 3 and _all_processed(demo):
+            break
+    return rows
+
+
+_HEADERS = ["cycle", "warehouse time", "exported", "shipped", "processed", "stock changes", "quarantined"]
+
+
+def _row(number: int, now: datetime, counts: dict[str, dict[str, int]]) -> list[str]:
+    export, reconcile, stock = counts["export-orders"], counts["reconcile-shipments"], counts["sync-stock"]
+    quarantined = sum(step.get("quarantined", 0) for step in counts.values())
+    values = [
+        export["exported"],
+        reconcile["shipped"],
+        reconcile["processed"],
+        stock["stock_changes"],
+        quarantined,
+    ]
+    return [str(number), now.strftime("%H:%M"), *map(str, values)]
+
+
+def _table(rows: list[list[str]]) -> str:
+    table = [_HEADERS, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADERS))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _all_processed(demo: _Demo) -> bool:
+    return all(demo.linnworks.order(reference)["Processed"] for reference in demo.to_ship)
+
+
+def _checks(demo: _Demo) -> list[DemoCheck]:
+    return [
+        _exported_once(demo),
+        _processed_with_tracking(demo),
+        _stock_matches(demo),
+        _rerun_changes_nothing(demo),
+    ]
+
+
+def _exported_once(demo: _Demo) -> DemoCheck:
+    orders = demo.shipbob.warehouse.list_orders()
+    references = [order.reference for order in orders]
+    once = sorted(references) == sorted(demo.to_ship)
+    detail = f"{len(set(references))} of {len(demo.to_ship)} paid orders are at the warehouse"
+    none_skipped = not set(demo.skipped) & set(references)
+    return DemoCheck("every paid order exported exactly once", once and none_skipped, detail)
+
+
+def _processed_with_tracking(demo: _Demo) -> DemoCheck:
+    warehouse = demo.shipbob.warehouse
+    good = 0
+    for reference in demo.to_ship:
+        order = demo.linnworks.order(reference)
+        shipped = warehouse.find_by_reference(reference)
+        tracking = order["ShippingInfo"]["TrackingNumber"]
+        numbers = [p.tracking_number for s in shipped.shipments for p in s.packages] if shipped else []
+        good += bool(order["Processed"] and tracking and tracking in numbers)
+    detail = f"{good} of {len(demo.to_ship)} processed in Linnworks with the warehouse's tracking number"
+    return DemoCheck("shipped orders processed with tracking", good == len(demo.to_ship), detail)
+
+
+def _stock_matches(demo: _Demo) -> DemoCheck:
+    products = demo.shipbob.warehouse.products()
+    equal = sum(
+        demo.linnworks.stock_level(p.sku, demo.location_id) == demo.shipbob.warehouse.stock(p.sku).on_hand
+        for p in products
+    )
+    detail = f"{equal} of {len(products)} SKUs at the fulfilment centre equal the warehouse's usable on-hand"
+    return DemoCheck("stock equals the warehouse's", equal == len(products), detail)
+
+
+def _rerun_changes_nothing(demo: _Demo) -> DemoCheck:
+    from lw3pl.cli import FLOWS, load_flow
+
+    before = _write_counts(demo)
+    results = {name: load_flow(name)() for name in FLOWS if name != "fulfilment-cycle"}
+    changed = {name: counts for name, counts in results.items() if any(_nonzero(counts))}
+    after = _write_counts(demo)
+    detail = (
+        "no counts, no new writes to Linnworks or the warehouse"
+        if not changed and before == after
+        else (f"changed: {changed}, writes before {before} after {after}")
+    )
+    return DemoCheck("running every flow again changes nothing", not changed and before == after, detail)
+
+
+def _nonzero(counts: dict[str, int]) -> list[int]:
+    return [count for name, count in counts.items() if count and name not in ("claimed",)]
+
+
+def _write_counts(demo: _Demo) -> tuple[int, int]:
+    reads = ("Get", "Inventory/GetStockLocations", "Auth/")
+    calls = demo.linnworks.call_counts()
+    linnworks_writes = sum(n for method, n in calls.items() if not any(part in method for part in reads))
+    warehouse_orders = len(demo.shipbob.warehouse.list_orders())
+    return linnworks_writes, warehouse_orders
