@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_LOGGING_LEVEL, temporary_settings
+from prefect.settings import (
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_LOGGING_LEVEL,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    temporary_settings,
+)
 from pydantic import SecretStr
 
 from lw3pl.settings import Settings
@@ -122,14 +127,18 @@ def _settings(linnworks: Any, shipbob: Any, ledger_url: str) -> Settings:
 
 @contextmanager
 def _quiet_prefect() -> Iterator[None]:
-    """Embedded Prefect without flow heartbeats (a second per flow run) and without INFO chatter."""
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_LEVEL: "WARNING"}):
+    """Embedded Prefect without flow heartbeats (a second per flow run), telemetry or INFO chatter."""
+    quiet = {
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+        PREFECT_LOGGING_LEVEL: "WARNING",
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+    }
+    with temporary_settings(quiet):
         yield
 
 
 def _run(demo: _Demo, out: TextIO) -> list[DemoCheck]:
     from flows.catalogue import sync_catalogue
-
     from flows.cycle import fulfilment_cycle
     from flows.setup import setup_fulfilment_centre
 
