@@ -63,7 +63,17 @@ def pull_events() -> RunReport:
     ledger, adapter = work.runtime.ledger, work.runtime.threepl
     checkpoint = ledger.get_cursor(EVENTS_CURSOR)
     for _ in range(MAX_POLLS):
-        page = adapter.poll_events(checkpoint)
+        try:
+            page = adapter.poll_events(checkpoint)
+        except RecordError as error:
+            # An unreadable feed (an HTML page, cut JSON, after the client's own re-reads) must not stop the
+            # tracking and processing of orders already shipped; the checkpoint stays, so it is read again.
+            # The message is not copied: its body excerpt may hold customer data.
+            work.report.notes.append(
+                f"3PL events unreadable this run ({type(error).__name__}); read next run"
+            )
+            logger.warning("3PL events unreadable: %s", type(error).__name__)
+            break
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
