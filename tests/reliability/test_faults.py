@@ -13,10 +13,12 @@ from clients.linnworks import LinnworksClient
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from ledger import State
+from ledger import ShipmentSeen, State
 from tasks.context import use_runtime
+from tasks.reconcile import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
+from tests.reliability.helpers import linnworks_writes, run_artifacts
 
 
 def _invariants(env: FlowEnv) -> list[str]:
@@ -124,4 +126,81 @@ def test_rate_limit_storm_defers_orders_with_capped_waits_instead_of_failing(rel
     assert sb_waits == [90.0] * 5  # four retries of the deferred order, one of the next; each capped
     assert export_orders()["exported"] == 1
     assert sorted(o.reference for o in rel_env.warehouse.list_orders()) == sorted(references)
+    assert _invariants(rel_env) == []
+
+
+def test_malformed_partner_records_stop_only_themselves(rel_env: FlowEnv) -> None:
+    """Scenario 9: string or negative quantity, missing tracking number: those orders wait, others go on."""
+    references = rel_env.create_orders(5)
+    export_orders()
+    rel_env.advance(hours=2)
+    corrupt = dict(
+        zip(references, ("quantity_string", "negative_quantity", "missing_tracking"), strict=False)
+    )
+    for reference, kind in corrupt.items():
+        rel_env.shipbob.corrupt_order(reference, kind)
+    state = reconcile_shipments(return_state=True)
+    assert state.result()["processed"] == 2
+    for reference in references:
+        wanted = State.EXPORTED if reference in corrupt else State.PROCESSED
+        assert _state(rel_env, reference) is wanted
+        assert rel_env.linnworks.order(reference)["ShippingInfo"]["TrackingNumber"] in ("", None) or (
+            reference not in corrupt
+        )
+    summary = run_artifacts(state)["reconcile-shipments-summary"]
+    assert summary.count("skipped") >= len(corrupt), summary
+    rel_env.shipbob.clear_faults()
+    assert reconcile_shipments()["processed"] == len(corrupt)
+    assert _invariants(rel_env) == []
+
+
+def _record_shipment_as_pulled(env: FlowEnv, reference: str) -> None:
+    """Leave the order ``shipped`` in the ledger, as a run that read the event and then died would."""
+    [event] = [
+        e for e in env.runtime.threepl.poll_events(None).events if e.reference == reference and e.shipment
+    ]
+    assert event.shipment is not None
+    numbers = tuple(package.tracking_number for package in event.shipment.packages)
+    seen = ShipmentSeen(shipment_id=event.shipment.shipment_id, tracking_numbers=numbers)
+    env.runtime.ledger.transition(reference, State.SHIPPED, shipment=seen)
+
+
+def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(rel_env: FlowEnv) -> None:
+    """Scenario 9: HTML or cut JSON as the order list: read again, or noted (run not failed) while known
+    shipments are still tracked and processed."""
+    first = rel_env.create_orders(2)
+    export_orders()
+    rel_env.advance(hours=2)
+    for fault in ("html", "truncated"):
+        rel_env.shipbob.inject(fault, method="GET", path="/1.0/order", times=1)  # one bad page: read again
+    assert reconcile_shipments()["processed"] == 2
+    pulled, waiting = rel_env.create_orders(2)
+    export_orders()
+    rel_env.advance(hours=2)
+    _record_shipment_as_pulled(rel_env, pulled)
+    rel_env.shipbob.inject("html", method="GET", path="/1.0/order", times=1000)  # a feed that stays broken
+    state = reconcile_shipments(return_state=True)
+    assert state.is_completed() and state.result()["processed"] == 1
+    assert "unreadable" in run_artifacts(state)["reconcile-shipments-summary"]
+    assert _state(rel_env, pulled) is State.PROCESSED and _state(rel_env, waiting) is State.EXPORTED
+    rel_env.shipbob.clear_faults()
+    assert reconcile_shipments()["processed"] == 1
+    assert [_state(rel_env, ref) for ref in (*first, pulled, waiting)] == [State.PROCESSED] * 4
+    assert _invariants(rel_env) == []
+
+
+def test_events_delivered_three_times_have_one_effect(rel_env: FlowEnv) -> None:
+    """Scenario 10: every event re-delivered twice more (checkpoint lost) changes nothing anywhere."""
+    references = rel_env.create_orders(2)
+    export_orders()
+    rel_env.warehouse.ship(references[0], partial=True)
+    rel_env.advance(hours=8)
+    assert reconcile_shipments()["processed"] == 2
+    history = {ref: rel_env.runtime.ledger.history(ref) for ref in references}
+    before = linnworks_writes(rel_env.linnworks)
+    for _ in range(2):
+        rel_env.runtime.ledger.set_cursor(EVENTS_CURSOR, "")
+        reconcile_shipments()
+    assert linnworks_writes(rel_env.linnworks) == before
+    assert {ref: rel_env.runtime.ledger.history(ref) for ref in references} == history
     assert _invariants(rel_env) == []
