@@ -5,11 +5,13 @@ Errors come from ``clients.errors``: ``StopError``/``AuthenticationError`` (fix 
 reply was lost: look the record up), ``RecordError``/``MalformedResponseError`` (this record is bad).
 """
 
+from clients._pacing import NoPacer, Pacer, SpacingPacer
+from clients._retry import RetryPolicy, parse_retry_after
+
 from ._client import LinnworksClient
-from ._http import Safety, parse_retry_after
+from ._http import Safety
 from ._limits import ENDPOINTS, EndpointSpec
-from ._pacing import InProcessPacer, NoPacer, Pacer, shared_pacer
-from ._retry import RetryPolicy
+from ._pacing import shared_pacer
 from .models import (
     ZERO_GUID,
     AssignResult,
@@ -62,7 +64,6 @@ __all__ = [
     "FieldSorting",
     "FieldsFilter",
     "Identifier",
-    "InProcessPacer",
     "LinnworksClient",
     "ListFieldFilter",
     "NoPacer",
@@ -79,6 +80,7 @@ __all__ = [
     "ProcessOrderResult",
     "RetryPolicy",
     "Safety",
+    "SpacingPacer",
     "StockItem",
     "StockItemFull",
     "StockItemFullExtended",

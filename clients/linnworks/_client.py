@@ -12,11 +12,12 @@ from uuid import UUID
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
+from clients._pacing import Pacer, SpacingPacer
+from clients._retry import RetryPolicy
 from clients.errors import MalformedResponseError, RecordError
 
 from ._http import Caller, Credentials, Reply, Safety, describe_validation_error
-from ._pacing import InProcessPacer, Pacer, shared_pacer
-from ._retry import RetryPolicy
+from ._pacing import shared_pacer
 from .models import (
     WIRE,
     ZERO_GUID,
@@ -456,7 +457,7 @@ def _default_pacer(
         # Real time: every client of this account in the process shares one budget.
         account = f"{auth_url}|{credentials.application_id}|{credentials.installation_token}"
         return shared_pacer(account, time_scale)
-    return InProcessPacer(clock=clock, sleep=sleep, time_scale=time_scale)
+    return SpacingPacer(clock=clock, sleep=sleep, time_scale=time_scale)
 
 
 def _parse(reply: Reply, adapter: TypeAdapter[T]) -> T:

@@ -10,8 +10,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import urlencode
@@ -20,6 +18,9 @@ from uuid import UUID
 import httpx
 from pydantic import ValidationError
 
+from clients._http import is_transient_status, never_sent, request_id
+from clients._pacing import Pacer
+from clients._retry import RetryPolicy, parse_retry_after
 from clients.errors import (
     AuthenticationError,
     CallContext,
@@ -33,20 +34,17 @@ from clients.errors import (
 
 from ._encoding import encode_fields
 from ._limits import ENDPOINTS, EndpointSpec
-from ._pacing import Pacer
 from ._redact import scrub_fields, scrub_text
-from ._retry import RetryPolicy
 from ._session import Session, SessionState
 from .models import WIRE, BaseSession, _AuthorizeByApplicationRequest
 
-__all__ = ["AUTH_ENDPOINT", "Caller", "Credentials", "Reply", "Safety", "parse_retry_after"]
+__all__ = ["AUTH_ENDPOINT", "Caller", "Credentials", "Reply", "Safety"]
 
 logger = logging.getLogger("lw3pl.linnworks")
 
 SERVICE = "linnworks"
 AUTH_ENDPOINT = "Auth/AuthorizeByApplication"
 _FORM = "application/x-www-form-urlencoded; charset=UTF-8"
-_TRANSIENT_STATUSES = frozenset({408, 500, 502, 503, 504})
 _QUOTA_TEXT = re.compile(r"quota exceeded|maximum admitted \d+ per minute", re.IGNORECASE)
 _REQUEST_ID_HEADERS = (
     "x-request-id",
@@ -293,7 +291,7 @@ class Caller:
             raise RateLimitedError(
                 f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
             )
-        if status in _TRANSIENT_STATUSES or status >= 500:
+        if is_transient_status(status):
             raise _TransientError(
                 f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context
             )
@@ -311,7 +309,7 @@ class Caller:
             method=spec.verb,
             path=_path(endpoint),
             status=response.status_code,
-            request_id=_request_id(response),
+            request_id=request_id(response.headers, _REQUEST_ID_HEADERS),
             body_excerpt=None if ok else scrub_text(response.text, self._secrets(), 300),
         )
 
@@ -329,36 +327,6 @@ def describe_validation_error(error: ValidationError) -> str:
     ]
     more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
     return "; ".join(problems[:3]) + more
-
-
-def parse_retry_after(
-    value: str | None, date_header: str | None = None, now: datetime | None = None
-) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date (measured from the reply's ``Date``).
-
-    Returns None when the header is missing or unreadable (the retry policy then backs off on its own).
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    when = _http_date(text)
-    if when is None:
-        return None
-    reference = _http_date(date_header) if date_header else None
-    reference = reference or now or datetime.now(UTC)
-    return max(0.0, (when - reference).total_seconds())
-
-
-def _http_date(text: str) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) -> Any:
@@ -379,7 +347,7 @@ def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) 
 
 
 def _raise_transport_error(endpoint: str, error: httpx.HTTPError, context: CallContext) -> NoReturn:
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if never_sent(error):
         raise _TransientError(
             f"Linnworks {endpoint}: could not connect", effect_possible=False, context=context
         ) from None
@@ -414,14 +382,6 @@ def _linnworks_message(text: str, secrets: tuple[str, ...]) -> str:
         data = None
     message = data.get("Message") if isinstance(data, dict) else None
     return scrub_text(str(message) if message else text or "(empty body)", secrets, 300)
-
-
-def _request_id(response: httpx.Response) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return str(value)
-    return None
 
 
 def _path(endpoint: str) -> str:

@@ -8,8 +8,9 @@ Example:
     'reject_duplicate'
 """
 
-from clients.shipbob._pacing import NoPacer, Pacer, SpacingPacer
-from clients.shipbob._transport import RetryPolicy, parse_retry_after
+from clients._pacing import NoPacer, Pacer, SpacingPacer
+from clients._retry import parse_retry_after
+from clients.shipbob._transport import RetryPolicy
 from clients.shipbob.adapter import ShipBobAdapter, ShipBobConfig
 
 __all__ = [

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import httpx
 
+from clients._http import is_transient_status, never_sent, request_id
+from clients._pacing import Pacer
+from clients._retry import RetryPolicy as BaseRetryPolicy
+from clients._retry import parse_retry_after
 from clients.errors import (
     AuthenticationError,
     CallContext,
@@ -37,15 +40,12 @@ from clients.errors import (
     excerpt,
 )
 
-from ._pacing import Pacer
-
-__all__ = ["SERVICE", "Reply", "RetryPolicy", "Safety", "Transport", "parse_retry_after"]
+__all__ = ["SERVICE", "Reply", "RetryPolicy", "Safety", "Transport"]
 
 logger = logging.getLogger("lw3pl.shipbob")
 
 SERVICE = "shipbob"
 PACING_KEY = "shipbob"
-_TRANSIENT = frozenset({408, 500, 502, 503, 504})
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
 
 
@@ -65,47 +65,14 @@ class Reply:
 
 
 @dataclass
-class RetryPolicy:
-    """Attempts, total time and backoff; times are partner seconds (divided by ``time_scale`` to sleep).
+class RetryPolicy(BaseRetryPolicy):
+    """``clients._retry.RetryPolicy`` with ShipBob's cap on ``x-retry-after``; times are partner seconds.
 
-    Args:
-        max_attempts: calls in total, the first included.
-        max_total_seconds: give up rather than wait past this since the first attempt.
-        base_delay: first backoff; doubles up to ``max_delay``, with jitter in [delay/2, delay].
-        max_retry_after: cap on ``x-retry-after`` (an absurd value is not obeyed literally).
-        wait: False removes all waiting (the testing switch); decisions stay the same.
+    ShipBob's window is one rolling minute, so a wait much past it is not obeyed literally (``Transport``
+    divides every delay by ``time_scale`` before sleeping).
     """
 
-    max_attempts: int = 5
-    max_total_seconds: float = 180.0
-    base_delay: float = 0.5
-    max_delay: float = 30.0
     max_retry_after: float = 90.0
-    wait: bool = True
-    rng: random.Random = field(default_factory=random.Random)
-
-    def next_delay(self, error: RetryableError, attempt: int, elapsed: float) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up and raise ``error``."""
-        if attempt >= self.max_attempts:
-            return None
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            delay = min(max(error.retry_after, 0.0), self.max_retry_after)
-        else:
-            delay = min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * (0.5 + self.rng.random() / 2)
-        if elapsed + delay > self.max_total_seconds:
-            return None
-        return delay if self.wait else 0.0
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``x-retry-after`` (seconds) as a number; None when missing or not a finite, non-negative number."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds < float("inf") else None
 
 
 class Transport:
@@ -190,16 +157,15 @@ class Transport:
 
 
 def _context(response: httpx.Response, method: str, path: str) -> CallContext:
-    request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
+    partner_id = request_id(response.headers, _REQUEST_ID_HEADERS)
     body = excerpt(response.text) if response.status_code >= 400 and response.content else None
-    return CallContext(SERVICE, method, path, response.status_code, request_id, body)
+    return CallContext(SERVICE, method, path, response.status_code, partner_id, body)
 
 
 def _transport_error(error: httpx.TransportError, context: CallContext, safety: Safety) -> Lw3plError:
     """Connect failures never reached ShipBob; anything later may have, which matters for creates."""
-    never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     name = type(error).__name__
-    if never_sent or safety is Safety.REPEATABLE:
+    if never_sent(error) or safety is Safety.REPEATABLE:
         return RetryableError(f"ShipBob transport error ({name})", context=context)
     return OutcomeUnknownError(f"ShipBob may have received the create; reply lost ({name})", context=context)
 
@@ -219,7 +185,7 @@ def _raise_for_status(
         raise StopError(
             "ShipBob refused access: check the token's scopes and the channel id", context=context
         )
-    if status in _TRANSIENT or status >= 500:
+    if is_transient_status(status):
         if safety is Safety.CREATE:
             raise OutcomeUnknownError(f"ShipBob answered {status} to a create", context=context)
         raise RetryableError(f"ShipBob answered {status}", context=context)

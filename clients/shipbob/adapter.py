@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from clients._pacing import NoPacer, Pacer, SpacingPacer
 from clients.errors import CallContext, MalformedResponseError, OutcomeUnknownError
 from clients.threepl.models import (
     CancelOutcome,
@@ -49,7 +50,6 @@ from clients.threepl.models import (
 )
 
 from ._events import BadRecord, order_events, order_last_update
-from ._pacing import NoPacer, Pacer, SpacingPacer
 from ._transport import Reply, RetryPolicy, Safety, Transport
 from ._wire import (
     AddressOut,

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from clients.errors import RateLimitedError, RetryableError
-from clients.linnworks import InProcessPacer, RetryPolicy
+from clients.linnworks import RetryPolicy, SpacingPacer
 
 from .fakes import FakeClock, FakeLinnworks, make_client
 
@@ -28,7 +28,7 @@ def _max_in_window(times: list[float], window: float) -> int:
 def test_no_sixty_second_window_exceeds_the_limit(limit: int) -> None:
     """Three minutes of back-to-back calls never put more than the limit in any 60-s window."""
     clock = FakeClock()
-    pacer = InProcessPacer(clock=clock, sleep=clock.sleep)
+    pacer = SpacingPacer(clock=clock, sleep=clock.sleep)
     sent: list[float] = []
     for _ in range(limit * 3):
         pacer.acquire("Orders/GetOrdersById", limit)
@@ -40,7 +40,7 @@ def test_no_sixty_second_window_exceeds_the_limit(limit: int) -> None:
 def test_methods_are_paced_independently() -> None:
     """A busy method does not delay another method's first call."""
     clock = FakeClock()
-    pacer = InProcessPacer(clock=clock, sleep=clock.sleep)
+    pacer = SpacingPacer(clock=clock, sleep=clock.sleep)
     for _ in range(10):
         pacer.acquire("Orders/GetOrdersById", 250)
     before = clock()
@@ -51,13 +51,13 @@ def test_methods_are_paced_independently() -> None:
 def test_first_call_does_not_wait() -> None:
     """The first call of a method goes at once."""
     clock = FakeClock()
-    InProcessPacer(clock=clock, sleep=clock.sleep).acquire("Orders/GetOrdersById", 250)
+    SpacingPacer(clock=clock, sleep=clock.sleep).acquire("Orders/GetOrdersById", 250)
     assert clock.sleeps == []
 
 
 def test_time_scale_shrinks_the_minute() -> None:
     """time_scale=60 spaces a 150/min method 60x closer (about 6.9 ms)."""
-    pacer = InProcessPacer(time_scale=60)
+    pacer = SpacingPacer(time_scale=60)
     assert pacer.interval(150) == pytest.approx(1 / (150 * 0.97))
 
 
@@ -71,7 +71,7 @@ def test_threads_get_distinct_slots() -> None:
         with lock:
             slots.append(clock() + seconds)
 
-    pacer = InProcessPacer(clock=clock, sleep=record_sleep)
+    pacer = SpacingPacer(clock=clock, sleep=record_sleep)
     threads = [threading.Thread(target=pacer.acquire, args=("Orders/ProcessOrder", 250)) for _ in range(20)]
     for thread in threads:
         thread.start()

@@ -75,7 +75,8 @@ def test_quota_text_in_400_body_is_rate_limiting() -> None:
     ("value", "date", "expected"),
     [
         pytest.param("12", None, 12.0, id="integer"),
-        pytest.param("-3", None, 0.0, id="negative"),
+        pytest.param("-3", None, None, id="negative-is-unusable"),
+        pytest.param("inf", None, None, id="infinite-is-unusable"),
         pytest.param(None, None, None, id="missing"),
         pytest.param("", None, None, id="empty"),
         pytest.param("later", None, None, id="garbage"),

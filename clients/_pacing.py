@@ -1,10 +1,12 @@
-"""Client-side pacing below ShipBob's 150 requests/minute sliding window.
+"""Client-side pacing below a partner's per-minute limit, shared by every HTTP client.
 
-ShipBob counts every call of a user + application in one rolling minute, so one budget covers all
-endpoints. ``Pacer.acquire(key, per_minute)`` is the seam (the same shape as the Linnworks client's, so
-a Prefect global-concurrency-limit pacer shared by several workers can be passed in). The default
-``SpacingPacer`` hands out slots ``60 / (limit * headroom)`` seconds apart in arrival order: no rolling
-minute can then hold more than the limit, and the achieved rate is ``headroom`` of it.
+``Pacer.acquire(key, per_minute)`` is the one seam: it blocks until a call under ``key`` may go. What a key
+stands for is the client's choice: Linnworks limits each API method on its own (key = method name), ShipBob
+counts every call in one budget (one key). A Prefect global-concurrency-limit pacer, shared by every worker of
+an account, can replace the in-process one through the same protocol.
+
+``SpacingPacer`` hands out slots ``60 / (limit * headroom)`` seconds apart in arrival order, so no rolling
+minute can hold more than the limit and the achieved rate is ``headroom`` of it.
 """
 
 from __future__ import annotations
@@ -20,34 +22,34 @@ _MINUTE = 60.0
 
 
 class Pacer(Protocol):
-    """Blocks until one call under ``key`` may go without exceeding ``per_minute``."""
+    """Blocks until one call under ``key`` may be sent without exceeding ``per_minute``."""
 
     def acquire(self, key: str, per_minute: int) -> None:
-        """Wait for a slot."""
+        """Wait for a slot under ``key`` (e.g. ``"Orders/GetOrdersById"`` or ``"shipbob"``)."""
         ...
 
 
 class NoPacer:
-    """No pacing (limits off, or something else paces)."""
+    """No pacing at all (limits off: benchmarks, or when something else paces)."""
 
     def acquire(self, key: str, per_minute: int) -> None:
         """Return at once."""
 
 
 class SpacingPacer:
-    """Evenly spaced slots per key; thread-safe.
+    """Evenly spaced slots per key, held in this process; thread-safe, slots go in arrival order.
 
     Args:
         clock: monotonic seconds.
-        sleep: how to wait (tests pass a fake that moves the fake clock).
-        time_scale: how many times faster than real time the partner's minute runs (the sandbox's
-            ``time_scale``).
-        headroom: share of the limit to use; below 1 so jitter between us and the server cannot push a
-            rolling minute over the limit.
+        sleep: how to wait (tests pass a fake that advances the fake clock).
+        time_scale: how many times faster than real time the partner's minute runs (a sandbox with
+            ``time_scale=60`` has one-second minutes).
+        headroom: share of the limit to use; below 1.0 so jitter between us and the server cannot push a
+            window over the limit.
 
     Example:
         >>> pacer = SpacingPacer()
-        >>> pacer.acquire("shipbob", 150)  # the first call goes at once
+        >>> pacer.acquire("Orders/GetOrdersById", 250)  # returns at once: first call of the minute
     """
 
     def __init__(
@@ -72,7 +74,7 @@ class SpacingPacer:
         return self._minute / (per_minute * self._headroom)
 
     def acquire(self, key: str, per_minute: int) -> None:
-        """Reserve the next free slot of ``key`` and wait for it."""
+        """Reserve the next free slot of ``key`` and wait until it comes."""
         with self._lock:
             now = self._clock()
             slot = max(now, self._next_slot.get(key, now))
@@ -81,6 +83,6 @@ class SpacingPacer:
             self._sleep(slot - now)
 
     def defer(self, key: str, seconds: float) -> None:
-        """Push every later slot of ``key`` back: the server told us to wait (429 ``x-retry-after``)."""
+        """Push every later slot of ``key`` back: the server told us to wait (a 429 with a retry-after)."""
         with self._lock:
             self._next_slot[key] = max(self._next_slot.get(key, 0.0), self._clock() + seconds)
