@@ -124,13 +124,18 @@ def _apply(work: _Work, event: Event) -> None:
     if handler is None:
         return
     try:
-        handler(work, record, event)
-    except StateConflictError:
-        # Another run (reconcile and sync-stock both pull events) applied it a moment ago: apply it to the
-        # order as it is now; every effect is idempotent (shipments by id, notes by text, states by CAS).
-        fresh = work.runtime.ledger.get(event.reference)
-        if fresh is not None:
-            handler(work, fresh, event)
+        try:
+            handler(work, record, event)
+        except StateConflictError:
+            # Another run (reconcile and sync-stock both pull events) applied it a moment ago: apply it to
+            # the order as it is now; every effect is idempotent (shipments by id, notes by text, CAS states).
+            fresh = work.runtime.ledger.get(event.reference)
+            if fresh is not None:
+                handler(work, fresh, event)
+    except RecordError as error:
+        # One order Linnworks refuses (e.g. a locked order to cancel) must not fail the page for all others.
+        reason = f"could not apply the 3PL's {event.kind.value} event: {error.message}; fix it in Linnworks"
+        work.quarantine(record, reason, claimed=False)
 
 
 def _on_shipment(work: _Work, record: OrderRecord, event: Event) -> None:
