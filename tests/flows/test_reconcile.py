@@ -304,3 +304,19 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     reconcile_shipments()
     assert (linnworks_writes(flow_env.linnworks), shipbob_writes(flow_env.shipbob)) == before
     assert _invariants(flow_env) == []
+
+
+def test_an_event_linnworks_refuses_quarantines_that_order_and_the_others_go_on(flow_env: FlowEnv) -> None:
+    """The 3PL cancels a locked order under the cancel policy: it is quarantined, the rest processed."""
+    locked, shipped = _exported(flow_env, 2)
+    flow_env.linnworks.update_order(locked, locked=True)
+    flow_env.warehouse.cancel(locked)
+    flow_env.warehouse.ship(shipped)
+    with with_settings(flow_env.runtime, threepl_cancel_policy="cancel"):
+        counts = reconcile_shipments()
+    assert counts["processed"] == 1 and counts["quarantined"] == 1
+    record = flow_env.runtime.ledger.get(locked)
+    assert record is not None and record.state is State.QUARANTINED
+    assert "locked" in (record.quarantine_reason or "")
+    assert _state(flow_env, shipped) is State.PROCESSED
+    assert _invariants(flow_env) == []
