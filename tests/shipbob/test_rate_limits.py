@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime
+
 import pytest
 
-from clients.shipbob import SpacingPacer, parse_retry_after
+from clients._retry import RetryPolicy as SharedRetryPolicy
+from clients.errors import RateLimitedError, RetryableError
+from clients.shipbob import RetryPolicy, SpacingPacer, parse_retry_after
 from tests.shipbob.helpers import json_reply, order_json, script
 
 
@@ -46,6 +51,23 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("inf") is None
     assert parse_retry_after("nan") is None
     assert parse_retry_after(None) is None
+    assert parse_retry_after("-4") is None
+
+
+def test_parse_retry_after_reads_an_http_date() -> None:
+    """An HTTP-date x-retry-after (the shared parser reads both forms) is measured from the given time."""
+    now = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Fri, 27 Nov 2026 09:00:20 GMT", None, now) == 20.0
+
+
+def test_shipbob_policy_is_the_shared_one_with_a_ninety_second_cap() -> None:
+    """ShipBob's policy backs off exactly like the shared one and caps x-retry-after at 90 s."""
+    ours, shared = RetryPolicy(rng=random.Random(3)), SharedRetryPolicy(rng=random.Random(3))
+    for attempt in range(1, 5):
+        error = RetryableError("x")
+        assert ours.next_delay(error, attempt, 0.0) == shared.next_delay(error, attempt, 0.0)
+    assert ours.next_delay(RateLimitedError("x", retry_after=1000.0), 1, 0.0) == 90.0
+    assert RetryPolicy.no_wait().next_delay(RateLimitedError("x", retry_after=30.0), 1, 0.0) == 0.0
 
 
 class FakeTime:
