@@ -358,6 +358,18 @@ def _process(work: _Work, records: Sequence[OrderRecord], location_id: UUID) -> 
         for record in records:
             work.defer(record, error)  # stays ``tracking_written``: the next run re-reads Processed first
         return {}
+    except RecordError as error:
+        # Linnworks may refuse a whole call for one order it will not process (a 400): go one by one, so
+        # only that order is quarantined instead of the batch failing on every run.
+        if len(records) > 1:
+            return {
+                ref: result
+                for record in records
+                for ref, result in _process(work, [record], location_id).items()
+            }
+        results = [
+            ProcessOrderResult.model_validate({"OrderId": ids[0], "Processed": False, "Error": error.message})
+        ]
     return {str(result.order_id): result for result in results if result.order_id is not None}
 
 
