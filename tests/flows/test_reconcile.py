@@ -320,3 +320,21 @@ def test_an_event_linnworks_refuses_quarantines_that_order_and_the_others_go_on(
     assert "locked" in (record.quarantine_reason or "")
     assert _state(flow_env, shipped) is State.PROCESSED
     assert _invariants(flow_env) == []
+
+
+@pytest.mark.parametrize("failure_as_400", [False, True], ids=["result", "http-400"])
+def test_an_order_linnworks_will_not_process_is_quarantined_and_the_batch_goes_on(
+    flow_env: FlowEnv, failure_as_400: bool
+) -> None:
+    """A locked order refused by processing (in the result or as a 400) is quarantined; the others process."""
+    locked, *others = _exported(flow_env, 3)
+    flow_env.advance(hours=2)
+    flow_env.linnworks.update_order(locked, locked=True)
+    flow_env.linnworks.configure(process_failure_as_400=failure_as_400)
+    counts = reconcile_shipments()
+    assert counts["processed"] == 2 and counts["quarantined"] == 1
+    record = flow_env.runtime.ledger.get(locked)
+    assert record is not None and record.state is State.QUARANTINED
+    assert "locked" in (record.quarantine_reason or "")
+    assert [_state(flow_env, ref) for ref in others] == [State.PROCESSED] * 2
+    assert _invariants(flow_env) == []
