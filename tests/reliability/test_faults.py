@@ -18,7 +18,7 @@ from tasks.context import use_runtime
 from tasks.reconcile import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
-from tests.reliability.helpers import linnworks_writes, run_artifacts
+from tests.reliability.helpers import edit_order, linnworks_writes, run_artifacts
 
 
 def _invariants(env: FlowEnv) -> list[str]:
@@ -203,4 +203,18 @@ def test_events_delivered_three_times_have_one_effect(rel_env: FlowEnv) -> None:
         reconcile_shipments()
     assert linnworks_writes(rel_env.linnworks) == before
     assert {ref: rel_env.runtime.ledger.history(ref) for ref in references} == history
+    assert _invariants(rel_env) == []
+
+
+def test_a_ten_thousand_character_name_is_sent_whole_and_nothing_else_breaks(rel_env: FlowEnv) -> None:
+    """Scenario 9: ShipBob's spec sets no limit on the recipient name: 10,000 characters go as they are."""
+    huge, normal = rel_env.create_orders(2)
+    name = "Ñ" * 9_999 + "!"
+    edit_order(rel_env.linnworks, huge, lambda doc: doc["CustomerInfo"]["Address"].update(FullName=name))
+    assert export_orders()["exported"] == 2
+    remote = rel_env.warehouse.find_by_reference(huge)
+    assert remote is not None and remote.metadata["recipient"]["name"] == name
+    rel_env.advance(hours=2)
+    assert reconcile_shipments()["processed"] == 2
+    assert [_state(rel_env, ref) for ref in (huge, normal)] == [State.PROCESSED] * 2
     assert _invariants(rel_env) == []
