@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from clients.errors import Lw3plError, StopError
@@ -91,7 +93,8 @@ def run_flow(name: str, credentials_block: str | None = None, *, out: TextIO | N
 
     remove = add_progress_listener(_TerminalBar(sys.stderr)) if sys.stderr.isatty() else None
     try:
-        state = load_flow(name)(credentials_block=credentials_block, return_state=True)
+        with _no_traceback_for_stop_errors():
+            state = load_flow(name)(credentials_block=credentials_block, return_state=True)
     finally:
         if remove is not None:
             remove()
@@ -112,6 +115,32 @@ def _describe(result: Any) -> str:
         done = [f"{count} {what.replace('_', ' ')}" for what, count in result.items() if count]
         return ", ".join(done) if done else "nothing to do"
     return str(result)
+
+
+class _DropStopErrorTraceback(logging.Filter):
+    """A configuration error is explained by its message; its traceback only hides the fix on a terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], StopError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+@contextmanager
+def _no_traceback_for_stop_errors() -> Iterator[None]:
+    from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
+
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    drop = _DropStopErrorTraceback()
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        with temporary_settings({PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+            yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)
 
 
 class _TerminalBar:
