@@ -128,7 +128,10 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
         try:
             batch.payloads[reference] = to_fulfilment_order(order, batch.runtime.settings)
         except MappingError as error:
-            unmappable[reference] = str(error)
+            # A ``submitting`` order may be at the 3PL already: its lookup decides first (found: sent; absent:
+            # back to pending, and judged unmappable then), never a quarantine that hides a live 3PL order.
+            if record is None or record.state is State.PENDING:
+                unmappable[reference] = str(error)
         fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
         new.append(
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
