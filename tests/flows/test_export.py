@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flows.export import export_orders
-from ledger import State
+from ledger import NewOrder, State
 from sandbox.linnworks import ZERO_GUID
+from tasks.mapping import to_fulfilment_order
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import (
@@ -141,3 +143,25 @@ def test_remote_id_property_is_written_when_enabled_and_keeps_other_properties(f
     names = {(p["Name"], p["Value"]) for p in properties}
     assert ("3PL order id", str(remote.order_id)) in names
     assert ("gift wrap", "yes") in names
+
+
+def test_an_unsure_create_is_looked_up_before_the_order_is_judged_unmappable(flow_env: FlowEnv) -> None:
+    """An order left ``submitting`` whose service was unmapped since is found at the 3PL, not quarantined."""
+    [reference] = flow_env.create_orders(1, postal_service="Standard")
+    runtime = flow_env.runtime
+    [details] = runtime.linnworks.get_orders_by_id([UUID(reference)])
+    runtime.threepl.submit_order(to_fulfilment_order(details, runtime.settings))  # the reply was lost
+    runtime.ledger.register(
+        [NewOrder(reference=reference, num_order_id=str(details.num_order_id), payload_hash="")]
+    )
+    runtime.ledger.transition(reference, State.SUBMITTING)
+    edit_order(
+        flow_env.linnworks,
+        reference,
+        lambda doc: doc["ShippingInfo"].update(PostalServiceName="DPD Next Day"),
+    )
+    with with_settings(runtime, shipping_service_map={"Standard": "Standard"}):
+        assert export_orders()["exported"] == 1
+    record = runtime.ledger.get(reference)
+    assert record is not None and record.state is State.EXPORTED and record.remote_id
+    assert len(flow_env.warehouse.list_orders()) == 1
