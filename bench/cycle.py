@@ -255,6 +255,22 @@ def task_run_count(api_url: str, flow_run_id: str) -> int:
     return last
 
 
+def task_time_by_name(api_url: str, flow_run_id: str) -> dict[str, tuple[int, float]]:
+    """Task runs of a flow run grouped by task name: (runs, seconds of run time)."""
+    grouped: dict[str, tuple[int, float]] = {}
+    offset = 0
+    while True:
+        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200, "offset": offset}
+        runs = httpx.post(f"{api_url}/task_runs/filter", json=body, timeout=30).json()
+        for run in runs:
+            name = run["name"].rsplit("-", 1)[0]  # "write-tracking-3f2" -> "write-tracking"
+            count, seconds = grouped.get(name, (0, 0.0))
+            grouped[name] = (count + 1, seconds + float(run["total_run_time"]))
+        if len(runs) < 200:
+            return grouped
+        offset += 200
+
+
 def wait_server_idle(pid: int, quiet_seconds: float = 2.0, timeout: float = 300) -> float:
     """Wait until the server process stops using CPU (its event backlog is drained); seconds waited."""
     started = time.monotonic()
@@ -282,6 +298,7 @@ class Phase:
     throttled: dict[str, int]
     server_cpu: float = 0.0
     task_runs: int = 0
+    task_time: dict[str, tuple[int, float]] | None = None
 
     @property
     def per_second(self) -> float:
@@ -397,6 +414,9 @@ def print_phase(phase: Phase, batch: int) -> None:
     print(f"    Prefect task runs: {phase.task_runs} ({per_thousand:.1f} per 1,000 orders; target <= 30)")
     if phase.server_cpu:
         print(f"    Prefect server CPU during the flow: {phase.server_cpu:.1f} s")
+    if phase.task_time:
+        spent = ", ".join(f"{name} {runs}x {secs:.1f} s" for name, (runs, secs) in phase.task_time.items())
+        print(f"    time in tasks (summed, tasks may overlap): {spent}")
     minimum = {method: (calls, why) for method, calls, why in minimum_calls(phase.name, phase.orders, batch)}
     print(f"    {'API calls by method':<44} {'calls':>7} {'per order':>9} {'minimum':>8}  why")
     total = least = 0
@@ -420,6 +440,7 @@ def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> No
     drained = wait_server_idle(server_pid)
     for phase in (export, reconcile):
         phase.task_runs = task_run_count(api_url, phase.flow_run_id)
+        phase.task_time = task_time_by_name(api_url, phase.flow_run_id)
         print_phase(phase, BATCH)
     total = export.seconds + reconcile.seconds
     print(

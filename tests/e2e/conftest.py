@@ -24,6 +24,8 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
 
 ORDER_COUNT = 12
+RERUN = "export-orders (again)"
+RERUN_RECONCILE = "reconcile-shipments (again)"
 ON_HAND = 300  # below STOCK_REVIEW_THRESHOLD (500), so sync-stock writes instead of holding for review
 ACCOUNT = "e2e"
 FULFILMENT_CENTRE = "3PL Warehouse"
@@ -87,10 +89,10 @@ def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url:
     }
 
 
-def _run(cycle: E2ECycle, deployment: str) -> None:
+def _run(cycle: E2ECycle, deployment: str, label: str = "") -> None:
     """Run a deployment if it is deployed (its flow committed); flow and deployment share the name."""
     if deployment in cycle.stack.deployed:
-        cycle.runs[deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
+        cycle.runs[label or deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
 
 
 def _stock_the_warehouse(cycle: E2ECycle) -> None:
@@ -134,4 +136,6 @@ def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -
         warehouse.advance()
         _run(cycle, "reconcile-shipments")
         _run(cycle, "sync-stock")
+        _run(cycle, "export-orders", RERUN)
+        _run(cycle, "reconcile-shipments", RERUN_RECONCILE)
         yield cycle

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT, ORDER_COUNT, E2ECycle
+from tests.e2e.conftest import ACCOUNT, ORDER_COUNT, RERUN, RERUN_RECONCILE, E2ECycle
 from tests.e2e.prefect_stack import deployable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(600)]
@@ -39,6 +39,17 @@ def test_orders_are_exported_once_and_processed_with_their_tracking(e2e_cycle: E
         order = e2e_cycle.linnworks.order(remote.reference)
         assert order["Processed"] is True
         assert order["ShippingInfo"]["TrackingNumber"] == remote.shipments[0].packages[0].tracking_number
+
+
+def test_running_export_and_reconcile_again_changes_nothing(e2e_cycle: E2ECycle) -> None:
+    """A second export and reconcile complete with nothing exported, shipped or processed."""
+    for label in (RERUN, RERUN_RECONCILE):
+        run = e2e_cycle.runs[label]
+        assert run.state_type == "COMPLETED", _run_report(e2e_cycle, label)
+        summary = {a["key"]: a for a in e2e_cycle.stack.artifacts(run.id)}
+        markdown = next(a["data"] for key, a in summary.items() if (key or "").endswith("-summary"))
+        for outcome in ("exported", "shipped", "processed", "quarantined"):
+            assert f"| {outcome} | 0 |" in markdown, markdown
 
 
 def test_catalogue_reaches_the_warehouse_and_stock_comes_back(e2e_cycle: E2ECycle) -> None:
