@@ -26,6 +26,9 @@ from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
 ORDER_COUNT = 12
 RERUN = "export-orders (again)"
 RERUN_RECONCILE = "reconcile-shipments (again)"
+CYCLE_EXPORT = "fulfilment-cycle (exports)"
+CYCLE_RECONCILE = "fulfilment-cycle (reconciles)"
+CYCLE_ORDER_COUNT = 3
 ON_HAND = 300  # below STOCK_REVIEW_THRESHOLD (500), so sync-stock writes instead of holding for review
 ACCOUNT = "e2e"
 FULFILMENT_CENTRE = "3PL Warehouse"
@@ -52,6 +55,7 @@ class E2ECycle:
     ledger_url: str
     location_id: str = ""
     order_ids: list[str] = field(default_factory=list)
+    cycle_order_ids: list[str] = field(default_factory=list)
     runs: dict[str, FinishedRun] = field(default_factory=dict)
 
 
@@ -114,7 +118,12 @@ def _centre_id(linnworks: LinnworksSandbox) -> str:
 
 @pytest.fixture(scope="module")
 def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -> Iterator[E2ECycle]:
-    """Sandboxes + Prefect server + worker; the committed deployments run in a seller's order."""
+    """Sandboxes + Prefect server + worker; the committed deployments run in a seller's order.
+
+    setup -> sync-catalogue -> stock the warehouse -> 12 orders -> export-orders -> the warehouse ships ->
+    reconcile-shipments -> sync-stock -> export and reconcile again (no-ops) -> 3 more orders ->
+    fulfilment-cycle (exports them) -> the warehouse ships -> fulfilment-cycle (processes them).
+    """
     clock = ManualClock()
     config = WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
     warehouse = Warehouse(seed=11, clock=clock, config=config)
@@ -138,4 +147,10 @@ def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -
         _run(cycle, "sync-stock")
         _run(cycle, "export-orders", RERUN)
         _run(cycle, "reconcile-shipments", RERUN_RECONCILE)
+        if "fulfilment-cycle" in stack.deployed and cycle.location_id:
+            cycle.cycle_order_ids = linnworks.create_orders(CYCLE_ORDER_COUNT, cycle.location_id)
+            _run(cycle, "fulfilment-cycle", CYCLE_EXPORT)
+            clock.now += timedelta(hours=2)
+            warehouse.advance()
+            _run(cycle, "fulfilment-cycle", CYCLE_RECONCILE)
         yield cycle
