@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,6 +11,7 @@ import pytest
 from flows.export import export_orders
 from ledger import State
 from tasks.export import export_batch
+from tasks.reconcile import process_orders, pull_events, write_tracking
 from tasks.reporting import RunReport
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
@@ -38,6 +40,39 @@ def test_concurrent_workers_on_overlapping_batches_create_each_order_once(rel_en
     assert all(records[ref].attempts == 1 for ref in references)
     assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 12
     assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert check_all(
+        rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
+        rel_env.settings.export_identifier_tag,
+    ) == []  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+def test_concurrent_reconcile_workers_write_tracking_and_process_each_order_once(rel_env: FlowEnv) -> None:
+    """Three workers pull events, write tracking and process at once: one write and one process per order."""
+    references = rel_env.create_orders(12)
+    export_orders()
+    rel_env.advance(hours=2)
+    start = threading.Barrier(3)
+
+    def worker() -> None:
+        start.wait()
+        pull_events.fn()
+        for _ in range(6):
+            written = write_tracking.fn(4)
+            processed = process_orders.fn(4, rel_env.location_uuid)
+            if written.claimed == 0 and processed.claimed == 0:
+                break
+
+    with ThreadPoolExecutor(3) as pool:
+        for future in [pool.submit(worker) for _ in range(3)]:
+            future.result()
+    records = rel_env.runtime.ledger.get_many(references)
+    assert {records[ref].state for ref in references} == {State.PROCESSED}
+    for reference in references:
+        for method in ("Orders/SetOrderShippingInfo", "Orders/ProcessOrdersInBatch"):
+            calls = rel_env.linnworks.requests(method)
+            assert sum(reference in json.dumps(call["params"]) for call in calls) == 1, (reference, method)
     assert check_all(
         rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
         rel_env.settings.export_identifier_tag,
