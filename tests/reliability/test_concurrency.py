@@ -1,4 +1,4 @@
-"""RELIABILITY.md scenario 6: workers export overlapping batches of the same orders at once (PostgreSQL)."""
+"""RELIABILITY.md scenario 6: workers on the same orders at once, with SQLite and PostgreSQL ledgers."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from tasks.reporting import RunReport
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 
+LEDGERS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+
+@pytest.mark.parametrize("ledger_url", LEDGERS, indirect=True)
 def test_concurrent_workers_on_overlapping_batches_create_each_order_once(rel_env: FlowEnv) -> None:
     """Four workers start together on overlapping batches: each order is claimed by one and created once."""
     references = rel_env.create_orders(12)
@@ -46,8 +47,7 @@ def test_concurrent_workers_on_overlapping_batches_create_each_order_once(rel_en
     ) == []  # fmt: skip
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("ledger_url", LEDGERS, indirect=True)
 def test_concurrent_reconcile_workers_write_tracking_and_process_each_order_once(rel_env: FlowEnv) -> None:
     """Three workers pull events, write tracking and process at once: one write and one process per order."""
     references = rel_env.create_orders(12)
