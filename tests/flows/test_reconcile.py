@@ -15,6 +15,7 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, ShipmentSeen, ShippedLine, State
 from tasks.mapping import to_fulfilment_order
+from tasks.reconcile import pull_events, write_tracking
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import linnworks_writes, shipbob_writes, with_settings
@@ -122,19 +123,24 @@ def _cancel_in_linnworks(env: FlowEnv, reference: str) -> None:
 def test_order_cancelled_in_linnworks_is_cancelled_at_the_3pl_or_quarantined_when_shipped(
     flow_env: FlowEnv,
 ) -> None:
-    """Cancelled before shipping: cancelled at the 3PL; already shipped: quarantined as too late."""
-    waiting, shipped = _exported(flow_env, 2)
+    """Cancelled before shipping: cancelled at the 3PL; shipped (tracking written or not): too late."""
+    waiting, shipped, written = _exported(flow_env, 3)
+    flow_env.warehouse.ship(written)
+    pull_events.fn()
+    write_tracking.fn(10)  # a run that died before processing left it ``tracking_written``
+    assert _state(flow_env, written) is State.TRACKING_WRITTEN
     flow_env.warehouse.ship(shipped)
-    _cancel_in_linnworks(flow_env, waiting)
-    _cancel_in_linnworks(flow_env, shipped)
+    for reference in (waiting, shipped, written):
+        _cancel_in_linnworks(flow_env, reference)
     counts = reconcile_shipments()
-    assert counts["cancelled"] == 1
+    assert counts["cancelled"] == 1 and counts["processed"] == 0
     assert _state(flow_env, waiting) is State.CANCELLED
     remote = flow_env.warehouse.find_by_reference(waiting)
     assert remote is not None and remote.status == "cancelled"
-    record = flow_env.runtime.ledger.get(shipped)
-    assert record is not None and record.state is State.QUARANTINED
-    assert "already shipped" in (record.quarantine_reason or "")
+    for reference in (shipped, written):
+        record = flow_env.runtime.ledger.get(reference)
+        assert record is not None and record.state is State.QUARANTINED
+        assert "already shipped" in (record.quarantine_reason or "")
     before = linnworks_writes(flow_env.linnworks), flow_env.shipbob.count(method="POST")
     reconcile_shipments()
     assert (linnworks_writes(flow_env.linnworks), flow_env.shipbob.count(method="POST")) == before
