@@ -10,6 +10,9 @@ Prints, for the export-orders and reconcile-shipments flows:
    it (export: ShipBob's 150 requests/minute, one create per order; reconcile: Linnworks
    SetOrderShippingInfo, 250/minute, one call per order).
 
+3. The Prefect global-limit pacer that deployed runs use for Linnworks (``--gcl-calls``, real time): its cost
+   per call in the caller and on the server, and the rate one sequential caller achieves against 250/min.
+
 Setup: the Linnworks and ShipBob sandboxes run in a child process (their CPU would otherwise count against
 the flows); the warehouse behind ShipBob runs on a manual clock the benchmark moves. The ledger is SQLite
 (a file in a temporary folder). Prefect is a dedicated ``prefect server start`` (SQLite, temporary
@@ -474,6 +477,34 @@ def limited(orders: int, time_scale: float, ledger_url: str) -> None:
     print(f"  outcome: {outcome}")
 
 
+def global_limit_pacer(server_pid: int, calls: int) -> None:
+    """The pacer deployments use (tasks/pacing.py): its cost per call and the rate one caller achieves."""
+    from tasks.pacing import PrefectRateLimitPacer
+
+    print("\n3. Prefect global-limit pacer (tasks/pacing.py; every Linnworks call of a deployed flow run)")
+    pacer = PrefectRateLimitPacer("bench-gcl")
+    pacer.acquire("Orders/Unthrottled", 6_000_000)  # creates the limit
+    cpu_before, started = process_cpu_seconds(server_pid), time.perf_counter()
+    for _ in range(calls):
+        pacer.acquire("Orders/Unthrottled", 6_000_000)
+    elapsed = time.perf_counter() - started
+    wait_server_idle(server_pid)
+    server = process_cpu_seconds(server_pid) - cpu_before
+    print(
+        f"  unthrottled: {1000 * elapsed / calls:.1f} ms per acquire in the caller, "
+        f"{1000 * server / calls:.1f} ms of Prefect server CPU per acquire"
+    )
+    per_minute = SHIPPING_INFO_PER_MINUTE
+    pacer.acquire("Orders/Paced", per_minute)
+    for _ in range(3):  # empty the burst, so the figure is the steady rate
+        pacer.acquire("Orders/Paced", per_minute)
+    started = time.perf_counter()
+    for _ in range(calls):
+        pacer.acquire("Orders/Paced", per_minute)
+    rate = calls / (time.perf_counter() - started) * 60
+    print(f"  one caller, limit {per_minute}/min: {rate:.0f}/min = {rate / per_minute:.1%} of the limit")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -486,6 +517,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--skip-limited", action="store_true")
     parser.add_argument("--skip-unlimited", action="store_true")
+    parser.add_argument("--gcl-calls", type=int, default=100, help="calls for section 3 (0: skip it)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-limits", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -515,6 +547,8 @@ def main(argv: list[str] | None = None) -> None:
                     unlimited(args.orders, ledger_url, api_url, server_pid)
                 if not args.skip_limited:
                     limited(args.limited_orders, args.time_scale, ledger_url)
+                if args.gcl_calls:
+                    global_limit_pacer(server_pid, args.gcl_calls)
 
 
 if __name__ == "__main__":
