@@ -218,3 +218,20 @@ def test_a_ten_thousand_character_name_is_sent_whole_and_nothing_else_breaks(rel
     assert reconcile_shipments()["processed"] == 2
     assert [_state(rel_env, ref) for ref in (huge, normal)] == [State.PROCESSED] * 2
     assert _invariants(rel_env) == []
+
+
+def test_lost_linnworks_replies_to_tagging_and_processing_change_nothing_twice(rel_env: FlowEnv) -> None:
+    """Scenario 2 on the Linnworks side: tag and process replies lost after the work; each done once."""
+    references = rel_env.create_orders(2)
+    rel_env.linnworks.add_fault("drop_after", "OpenOrders/AssignOrderIdentifier")
+    assert export_orders()["exported"] == 2
+    rel_env.advance(hours=2)
+    rel_env.linnworks.add_fault("drop_after", "Orders/ProcessOrdersInBatch")
+    first = reconcile_shipments()
+    assert first["processed"] == 0 and first["deferred"] == 2  # outcome unknown: not sent again blindly
+    assert all(rel_env.linnworks.order(ref)["Processed"] for ref in references)
+    assert reconcile_shipments()["processed"] == 2  # the next run reads Processed back first
+    for reference in references:
+        assert _state(rel_env, reference) is State.PROCESSED
+        assert _calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
+    assert _invariants(rel_env) == []
