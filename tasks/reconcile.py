@@ -33,6 +33,7 @@ EVENTS_CURSOR = "threepl-events"
 MAX_POLLS = 20
 SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
 AT_THE_3PL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED)
+TOO_LATE = "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund"
 
 
 @dataclass
@@ -331,10 +332,7 @@ def _not_yet_processed(work: _Work, records: Sequence[OrderRecord]) -> list[Orde
         if order is None:
             work.quarantine(record, "Linnworks no longer has this order; check whether it was deleted")
         elif order.processed and order.general_info.hold_or_cancel:
-            work.quarantine(
-                record,
-                "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund",
-            )
+            work.quarantine(record, TOO_LATE)
         elif order.processed:
             _mark_processed(work, record, "Linnworks shows it processed")
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
@@ -449,6 +447,9 @@ def _cancel_at_3pl(work: _Work, record: OrderRecord) -> None:
     ledger = work.runtime.ledger
     if record.state is State.CANCEL_REQUESTED:
         return  # asked already; the 3PL's answer arrives as an event
+    if record.state is State.SHIPPED:  # complete at the 3PL: nothing left there to cancel
+        work.quarantine(record, TOO_LATE, claimed=False)
+        return
     result = work.runtime.threepl.cancel_order(record.reference, "cancelled in Linnworks")
     if result.outcome in (CancelOutcome.CANCELLED, CancelOutcome.NOT_FOUND):
         ledger.transition(record.reference, State.CANCELLED, detail=f"3PL cancel: {result.outcome.value}")
@@ -456,10 +457,7 @@ def _cancel_at_3pl(work: _Work, record: OrderRecord) -> None:
     elif result.outcome is CancelOutcome.REQUESTED:
         ledger.transition(record.reference, State.CANCEL_REQUESTED, detail="3PL cancel requested")
     elif result.outcome is CancelOutcome.TOO_LATE:
-        work.quarantine(
-            record, "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund",
-            claimed=False,
-        )  # fmt: skip
+        work.quarantine(record, TOO_LATE, claimed=False)
     else:
         work.quarantine(
             record, "cancelled in Linnworks; this 3PL cannot cancel by API: cancel it there", claimed=False
