@@ -243,7 +243,9 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
     tag = runtime.settings.export_identifier_tag
     try:
         result = runtime.linnworks.assign_order_identifier([UUID(ref) for ref in open_refs], tag)
-    except (RetryableError, OutcomeUnknownError) as error:
+    except (RetryableError, OutcomeUnknownError, RecordError) as error:
+        # RecordError: Linnworks refuses the whole call when one order was processed (e.g. cancelled) since
+        # the details were read; the next run reads them again and leaves that order out.
         for reference in open_refs:
             batch.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
         return
