@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from flows.export import export_orders
+from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, State
 from sandbox.linnworks import ZERO_GUID
 from tasks.mapping import to_fulfilment_order
@@ -165,3 +166,37 @@ def test_an_unsure_create_is_looked_up_before_the_order_is_judged_unmappable(flo
     record = runtime.ledger.get(reference)
     assert record is not None and record.state is State.EXPORTED and record.remote_id
     assert len(flow_env.warehouse.list_orders()) == 1
+
+
+class _CancelAfterCreate:
+    """A 3PL adapter wrapper that has a person cancel one order in Linnworks right after its create."""
+
+    def __init__(self, env: FlowEnv, reference: str) -> None:
+        self._env, self._reference, self._inner = env, reference, env.runtime.threepl
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def submit_order(self, order: Any) -> Any:
+        result = self._inner.submit_order(order)
+        if order.reference == self._reference:
+            with self._env.linnworks._lock:
+                self._env.linnworks.account.cancel(self._reference, self._env.location_id, "changed mind")
+        return result
+
+
+def test_an_order_cancelled_mid_batch_does_not_fail_tagging_for_the_others(flow_env: FlowEnv) -> None:
+    """An order cancelled in Linnworks between its 3PL create and the tag call leaves the rest tagged."""
+    cancelled, *others = flow_env.create_orders(3)
+    with with_settings(flow_env.runtime, threepl=_CancelAfterCreate(flow_env, cancelled)):
+        state = export_orders(return_state=True)
+    assert state.is_completed()
+    export_orders()
+    tag = flow_env.settings.export_identifier_tag
+    assert all(tag in _identifiers(flow_env, ref) for ref in others)
+    records = flow_env.runtime.ledger.get_many([cancelled, *others])
+    assert [records[ref].state for ref in others] == [State.EXPORTED] * 2
+    assert records[cancelled].state is State.SUBMITTED  # at the 3PL; the reconcile carries the cancellation
+    reconcile_shipments()
+    assert flow_env.runtime.ledger.get(cancelled).state is State.CANCELLED  # type: ignore[union-attr]
+    assert _invariants(flow_env) == []
