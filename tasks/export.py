@@ -237,6 +237,7 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
     open_refs = [ref for ref in references if ref in batch.details and not batch.details[ref].processed]
     if not open_refs:
         return
+    crashpoint("before_tag")  # RELIABILITY scenario 1b: the 3PL id is recorded, the tag not yet written
     runtime = batch.runtime
     if runtime.settings.write_remote_id_property:
         _write_remote_ids(batch, open_refs)
