@@ -123,10 +123,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def run_driver(prefect_api: tuple[str, Path]) -> Callable[..., DriverRun]:
-    """Run flows (``"export"``, ``"reconcile"``) in a subprocess with ``settings``, optionally crashing."""
+    """Run flows (``"export"``, ``"reconcile"``) in a subprocess with ``settings``, optionally crashing;
+    ``run_driver.start(...)`` starts one without waiting (finish it with :func:`finish_driver`)."""
     api_url, results = prefect_api
 
     def run(settings: Settings, *flows: str, crashpoint: str | None = None) -> DriverRun:
+        return finish_driver(start_driver(settings, *flows, crashpoint=crashpoint))
+
+    def start_driver(settings: Settings, *flows: str, crashpoint: str | None = None) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LW3PL_", "LINNWORKS_"))}
         env.update(settings_env(settings))
         env.update(
@@ -139,16 +143,25 @@ def run_driver(prefect_api: tuple[str, Path]) -> Callable[..., DriverRun]:
         )
         if crashpoint:
             env["LW3PL_CRASHPOINT"] = crashpoint
-        done = subprocess.run(
+        return subprocess.Popen(
             [sys.executable, "-m", "tests.reliability.driver", *flows],
             cwd=REPO,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=DRIVER_TIMEOUT,
-            check=False,
         )
-        lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"flow"')]
-        return DriverRun(done.returncode, lines, done.stdout + done.stderr)
 
+    run.start = start_driver  # type: ignore[attr-defined]
     return run
+
+
+def finish_driver(process: subprocess.Popen[str]) -> DriverRun:
+    """Wait for a driver started with ``run_driver.start`` and collect what it printed."""
+    try:
+        out, err = process.communicate(timeout=DRIVER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith('{"flow"')]
+    return DriverRun(process.returncode, lines, out + err)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from tasks.reconcile import process_orders, pull_events, write_tracking
 from tasks.reporting import RunReport
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
+from tests.reliability.conftest import finish_driver
 
 LEDGERS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -73,6 +75,29 @@ def test_concurrent_reconcile_workers_write_tracking_and_process_each_order_once
         for method in ("Orders/SetOrderShippingInfo", "Orders/ProcessOrdersInBatch"):
             calls = rel_env.linnworks.requests(method)
             assert sum(reference in json.dumps(call["params"]) for call in calls) == 1, (reference, method)
+    assert check_all(
+        rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
+        rel_env.settings.export_identifier_tag,
+    ) == []  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("ledger_url", ["postgres"], indirect=True)
+def test_two_export_processes_at_once_create_each_order_once(rel_env: FlowEnv, run_driver: Any) -> None:
+    """Two worker processes run the export flow on the same 20 orders at once: 20 creates, no duplicate."""
+    references = rel_env.create_orders(20)
+    settings = rel_env.settings.model_copy(update={"export_batch_size": 5})
+    rel_env.shipbob.inject("slow", method="POST", path="/1.0/order", times=20, delay_seconds=0.25)  # overlap
+    workers = [run_driver.start(settings, "export") for _ in range(2)]
+    runs = [finish_driver(worker) for worker in workers]
+    assert [run.returncode for run in runs] == [0, 0], [run.output[-2000:] for run in runs]
+    exported = sum(result["counts"]["exported"] for run in runs for result in run.results)
+    export_orders()  # orders both workers found leased at that moment go now
+    records = rel_env.runtime.ledger.get_many(references)
+    assert {records[ref].state for ref in references} == {State.EXPORTED}
+    assert exported <= 20  # a second create of any order would also show as a 422 below
+    assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 20
+    assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
     assert check_all(
         rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
         rel_env.settings.export_identifier_tag,
