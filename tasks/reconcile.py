@@ -183,14 +183,17 @@ def _on_cancelled(work: _Work, record: OrderRecord, event: Event) -> None:
         ledger.transition(record.reference, State.CANCELLED, detail="3PL confirmed our cancel request")
         work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
         return
-    if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD):
+    if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD, State.PARTIALLY_SHIPPED):
         work.report.notes.append(
             f"3PL cancelled order {record.reference} in state {record.state.value}: ignored"
         )
         return
     text = f"lw3pl: the 3PL cancelled this order ({event.detail or 'no reason given'})"
     order_id = UUID(record.reference)
-    if work.runtime.settings.threepl_cancel_policy == "cancel":
+    # A part-shipped order is never cancelled in Linnworks (units left the warehouse): it is held for a
+    # person whatever the policy, instead of waiting for the rest forever.
+    partly_shipped = record.state is State.PARTIALLY_SHIPPED
+    if work.runtime.settings.threepl_cancel_policy == "cancel" and not partly_shipped:
         location = _location_of(work, order_id)
         work.runtime.linnworks.cancel_order(order_id, fulfilment_center=location, note=text)
         ledger.transition(record.reference, State.CANCELLED, detail="3PL cancelled; cancelled in Linnworks")
