@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from clients.linnworks import UpdateOrderShippingInfo
-from clients.threepl import EventPage, ThreePLAdapter
+from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, ShipmentSeen, ShippedLine, State
@@ -344,3 +345,40 @@ def test_an_order_linnworks_will_not_process_is_quarantined_and_the_batch_goes_o
     assert "locked" in (record.quarantine_reason or "")
     assert [_state(flow_env, ref) for ref in others] == [State.PROCESSED] * 2
     assert _invariants(flow_env) == []
+
+
+class _CancelsAfterPartial:
+    """A 3PL adapter that also reports the order cancelled by the 3PL (the rest cannot ship)."""
+
+    def __init__(self, inner: ThreePLAdapter, reference: str) -> None:
+        self._inner, self._reference = inner, reference
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def poll_events(self, checkpoint: str | None) -> EventPage:
+        page = self._inner.poll_events(checkpoint)
+        latest = max((event.occurred_at for event in page.events), default=None)
+        if latest is None:
+            return page
+        cancelled = Event(
+            event_id=f"test:cancelled:{self._reference}", kind=EventKind.CANCELLED, reference=self._reference,
+            occurred_at=latest + timedelta(minutes=1), detail="rest out of stock",
+        )  # fmt: skip
+        return page.model_copy(update={"events": [*page.events, cancelled]})
+
+
+@pytest.mark.parametrize("policy", ["hold", "cancel"])
+def test_a_3pl_cancellation_after_a_partial_shipment_holds_the_order_whatever_the_policy(
+    flow_env: FlowEnv, policy: str
+) -> None:
+    """The 3PL cancels the rest of a part-shipped order: held with a note, never cancelled in Linnworks."""
+    [reference] = _exported(flow_env, 1)
+    flow_env.warehouse.ship(reference, partial=True)
+    adapter = _CancelsAfterPartial(flow_env.runtime.threepl, reference)
+    with with_settings(flow_env.runtime, threepl=adapter, threepl_cancel_policy=policy):
+        reconcile_shipments()
+    assert _state(flow_env, reference) is State.ON_HOLD
+    order = flow_env.linnworks.order(reference)
+    assert order["Processed"] is False and not order["_Cancelled"]
+    assert any("the 3PL cancelled" in note for note in _notes(flow_env, reference))
