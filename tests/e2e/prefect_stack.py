@@ -25,6 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "lw3pl-process"
+RETRIES = 6
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -98,12 +99,19 @@ class PrefectStack:
         return result
 
     def get(self, path: str) -> Any:
-        response = self._http.get(path)
-        response.raise_for_status()
-        return response.json()
+        return self._request("GET", path, None)
 
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        response = self._http.post(path, json=dict(body or {}))
+        return self._request("POST", path, dict(body or {}))
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        """One API call; a 503 (the server's SQLite was busy: nothing was written) is retried, as
+        Prefect's own client does."""
+        for attempt in range(RETRIES):
+            response = self._http.request(method, path, json=body)
+            if response.status_code != 503 or attempt == RETRIES - 1:
+                break
+            time.sleep(min(0.5 * 2**attempt, 4.0))
         response.raise_for_status()
         return response.json()
 
