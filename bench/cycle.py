@@ -20,7 +20,7 @@ PREFECT_HOME) with flow heartbeats off; the flows run in this process with the r
 Linnworks client uses its in-process pacer (the Prefect global-limit pacer is proven by tests/e2e).
 
 Run: ``.venv/bin/python bench/cycle.py [--orders 10000] [--limited-orders 500] [--time-scale 10]
-[--skip-limited]``
+[--skip-limited] [--gcl-calls 100] [--ledger-url postgresql+psycopg://.../empty_db]``
 """
 
 from __future__ import annotations
