@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 
-from flows._common import finish
+from flows._common import finish, thread_runner
 from ledger import State
 from tasks.context import flow_runtime
 from tasks.reconcile import carry_linnworks_cancellations, process_orders, pull_events, write_tracking
@@ -15,10 +16,11 @@ from tasks.setup import find_fulfilment_centre
 
 __all__ = ["reconcile_shipments"]
 
-MAX_BATCHES = 500
+MAX_ROUNDS = 250
+PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
 
 
-@flow(name="reconcile-shipments")
+@flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL))
 def reconcile_shipments(
     batch_size: int | None = None, credentials_block: str | None = None
 ) -> dict[str, int]:
@@ -33,25 +35,34 @@ def reconcile_shipments(
         size = batch_size or settings.export_batch_size
         location = find_fulfilment_centre(settings.fulfilment_centre_name, runtime.account_key)
         report = pull_events().merge(carry_linnworks_cancellations(location))
-        counts = runtime.ledger.counts_by_state()
-        tracking = _drain(lambda: write_tracking(size), size, counts[State.SHIPPED], "tracking written")
-        counts = runtime.ledger.counts_by_state()
-        processing = _drain(
-            lambda: process_orders(size, location), size, counts[State.TRACKING_WRITTEN], "orders processed"
-        )
+        shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
+        tracking = _drain(lambda: write_tracking.submit(size), size, shipped, "tracking written")
+        ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
+        processing = _drain(lambda: process_orders.submit(size, location), size, ready, "orders processed")
     return finish(report.merge(tracking).merge(processing), "reconcile-shipments")
 
 
-def _drain(step: Callable[[], RunReport], size: int, total: int, description: str) -> RunReport:
-    """Run a claim-based batch step until a batch comes back short or makes no progress (bounded)."""
+def _drain(
+    submit: Callable[[], PrefectFuture[RunReport]], size: int, total: int, description: str
+) -> RunReport:
+    """Run a claim-based batch task, PARALLEL at a time, over the ``total`` orders waiting when it started.
+
+    Claims keep concurrent batches apart. It stops once that many orders were claimed (orders arriving
+    meanwhile wait for the next run), when a batch comes back short, or when a round makes no progress.
+    """
     report = RunReport()
-    if total == 0:
-        return report
-    progress = Progress(total, description)
-    for _ in range(MAX_BATCHES):
-        batch = step()
-        report = report.merge(batch)
-        progress.advance(batch.claimed)
-        if batch.claimed < size or batch.deferred >= batch.claimed:
+    progress = Progress(total, description) if total else None
+    claimed = 0
+    for _ in range(MAX_ROUNDS):
+        if claimed >= total:
+            break
+        in_flight = min(PARALLEL, -(-(total - claimed) // size))
+        batches = [future.result() for future in [submit() for _ in range(in_flight)]]
+        for batch in batches:
+            report = report.merge(batch)
+            claimed += batch.claimed
+            if progress is not None:
+                progress.advance(batch.claimed)
+        if any(b.claimed < size for b in batches) or all(b.deferred >= b.claimed for b in batches):
             break
     return report

@@ -294,6 +294,33 @@ class Ledger:
             row.quarantine_reason = row.quarantined_from = None
             return _order(row)
 
+    def transition_many(
+        self,
+        references: Sequence[str],
+        to: State,
+        *,
+        expected_from: Collection[State] | None = None,
+        owner: str | None = None,
+        detail: str = "",
+    ) -> list[OrderRecord]:
+        """``transition`` for several orders after ONE outside call that settled them all, in one transaction.
+
+        All or nothing: if any order fails its checks (lease, state, table), nothing is written and the error
+        is raised, so the caller can fall back to moving the orders one by one. Rows are locked in reference
+        order so that two concurrent batches cannot deadlock.
+        """
+        if to is State.QUARANTINED:
+            raise ValueError("use Ledger.quarantine(reference, reason) to quarantine an order")
+        moved: list[OrderRecord] = []
+        with self._write() as session:
+            for reference in sorted(references):
+                row, now = self._locked(session, reference, owner, expected_from)
+                self._move(session, row, to, now, detail, owner)
+                row.last_error = None
+                moved.append(_order(row))
+        by_reference = {record.reference: record for record in moved}
+        return [by_reference[reference] for reference in references]
+
     def update(
         self,
         reference: str,

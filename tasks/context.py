@@ -12,7 +12,7 @@ import hashlib
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import uuid4
@@ -22,7 +22,7 @@ from clients.linnworks import LinnworksClient, Pacer
 from clients.sftp import SftpAdapter, SftpConfig
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import ThreePLAdapter
-from ledger import Ledger
+from ledger import Ledger, LedgerError, OrderRecord, State
 from lw3pl.settings import Settings
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "current_runtime",
     "flow_runtime",
     "make_adapter",
+    "move_all",
     "run_owner",
     "use_runtime",
 ]
@@ -147,7 +148,8 @@ def _shared_pacer() -> Pacer | None:
     from tasks.pacing import PrefectRateLimitPacer, prefect_server_configured
 
     if prefect_server_configured():
-        return PrefectRateLimitPacer(Settings().lw3pl_account)
+        settings = Settings()
+        return PrefectRateLimitPacer(settings.lw3pl_account, settings.partner_time_scale)
     return None
 
 
@@ -179,3 +181,31 @@ def flow_runtime(credentials_block: str | None = None) -> Iterator[Runtime]:
 def run_owner() -> str:
     """A lease owner name unique to this task invocation (host, process, random suffix)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
+def move_all(
+    runtime: Runtime,
+    references: Sequence[str],
+    to: State,
+    *,
+    expected_from: Collection[State],
+    owner: str,
+    detail: str,
+) -> list[OrderRecord]:
+    """Move orders one outside call settled together, in one ledger transaction.
+
+    If any of them fails its check (a lease lost to another worker, a state changed meanwhile), the batch
+    write is undone and the orders are moved one by one, so each order gets exactly the outcome it would get
+    alone (the same errors, raised by the one that fails).
+    """
+    if not references:
+        return []
+    try:
+        return runtime.ledger.transition_many(
+            references, to, expected_from=expected_from, owner=owner, detail=detail
+        )
+    except LedgerError:
+        return [
+            runtime.ledger.transition(ref, to, expected_from=expected_from, owner=owner, detail=detail)
+            for ref in references
+        ]

@@ -26,7 +26,7 @@ from clients.linnworks import (
 from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
 from ledger import NewOrder, OrderRecord, State
 from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime, run_owner
+from tasks.context import Runtime, current_runtime, move_all, run_owner
 from tasks.mapping import (
     MappingError,
     has_identifier,
@@ -252,19 +252,21 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
         return
     confirmed = {str(order_id) for order_id in result.changed} | _already_tagged(batch, result.not_changed)
     crashpoint("after_tag")
+    tagged = [reference for reference in open_refs if reference in confirmed]
+    exported = move_all(
+        runtime,
+        tagged,
+        State.EXPORTED,
+        expected_from=[State.SUBMITTED],
+        owner=batch.owner,
+        detail=f"tagged {tag}",
+    )
+    batch.report.exported += [
+        ReportRow(reference=r.reference, label=batch.label(r.reference), detail=r.remote_id or "")
+        for r in exported
+    ]
     for reference in open_refs:
-        if reference in confirmed:
-            record = runtime.ledger.transition(
-                reference,
-                State.EXPORTED,
-                expected_from=[State.SUBMITTED],
-                owner=batch.owner,
-                detail=f"tagged {tag}",
-            )
-            batch.report.exported.append(
-                ReportRow(reference=reference, label=batch.label(reference), detail=record.remote_id or "")
-            )
-        else:
+        if reference not in confirmed:
             batch.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
 
 

@@ -41,8 +41,9 @@ class PrefectRateLimitPacer:
     Limits are created on first use (idempotently), so a new account or method needs no setup step.
     """
 
-    def __init__(self, account: str = "default") -> None:
+    def __init__(self, account: str = "default", time_scale: float = 1.0) -> None:
         self._account = account
+        self._time_scale = time_scale  # sandboxes only: their minute lasts 60 / time_scale seconds
         self._ensured: set[str] = set()
         self._lock = threading.Lock()
 
@@ -56,7 +57,10 @@ class PrefectRateLimitPacer:
             if name in self._ensured:
                 return
             spec = GlobalConcurrencyLimitCreate(
-                name=name, limit=_BURST, slot_decay_per_second=per_minute / 60.0, active=True
+                name=name,
+                limit=_BURST,
+                slot_decay_per_second=per_minute * self._time_scale / 60.0,
+                active=True,
             )
             # Another worker may have created it first: that is fine.
             with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):

@@ -20,7 +20,7 @@ from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShipp
 from clients.threepl import CancelOutcome, Event, EventKind, Shipment
 from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
 from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime, run_owner
+from tasks.context import Runtime, current_runtime, move_all, run_owner
 from tasks.notes import add_order_note
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
@@ -78,8 +78,9 @@ def pull_events() -> RunReport:
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
+        known = ledger.get_many({event.reference for event in fresh})  # one read per page, not per event
         for event in fresh:
-            _apply(work, event)
+            _apply(work, event, known)
         ledger.record_events([_new_event(event) for event in fresh])
         if page.checkpoint is not None:
             ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
@@ -100,8 +101,9 @@ def _new_event(event: Event) -> NewEvent:
     )
 
 
-def _apply(work: _Work, event: Event) -> None:
-    record = work.runtime.ledger.get(event.reference)
+def _apply(work: _Work, event: Event, known: dict[str, OrderRecord]) -> None:
+    """Apply one event; ``known`` caches the page's orders (an entry is dropped once the order may change)."""
+    record = known.get(event.reference) or work.runtime.ledger.get(event.reference)
     if record is None:
         work.report.notes.append(
             f"3PL event {event.event_id} names an order lw3pl never sent: {event.reference}"
@@ -109,7 +111,7 @@ def _apply(work: _Work, event: Event) -> None:
         return
     if record.state is State.SUBMITTING and event.kind is not EventKind.ERROR:
         # The 3PL has the order although our create's outcome was never recorded: now we know.
-        record = work.runtime.ledger.transition(
+        record = known[record.reference] = work.runtime.ledger.transition(
             record.reference, State.SUBMITTED, expected_from=[State.SUBMITTING], remote_id=event.remote_id,
             last_error=None, detail=f"3PL event {event.kind.value}",
         )  # fmt: skip
@@ -124,6 +126,7 @@ def _apply(work: _Work, event: Event) -> None:
     handler = handlers.get(event.kind)
     if handler is None:
         return
+    known.pop(event.reference, None)
     try:
         try:
             handler(work, record, event)
@@ -281,21 +284,23 @@ def _write_one(work: _Work, record: OrderRecord) -> bool:
 
 def _read_back(work: _Work, records: Sequence[OrderRecord]) -> None:
     orders = _details(work, records)
+    matched: list[str] = []
     for record in records:
         order = orders.get(record.reference)
         wanted = record.tracking_numbers[0]
         actual = (order.shipping_info.tracking_number or "") if order else "(order not found)"
         if order is not None and actual == wanted:
-            work.runtime.ledger.transition(
-                record.reference, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=work.owner,
-                last_error=None, detail=f"tracking {wanted} read back",
-            )  # fmt: skip
+            matched.append(record.reference)
             continue
         work.quarantine(
             record,
             f"tracking read-back differs: wrote {wanted!r}, Linnworks shows {actual!r}; check the order "
             "in Linnworks, then release it from quarantine",
         )
+    move_all(
+        work.runtime, matched, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=work.owner,
+        detail="tracking read back equal",
+    )  # fmt: skip
 
 
 def _details(work: _Work, records: Sequence[OrderRecord]) -> dict[str, OrderDetails]:
@@ -330,6 +335,7 @@ def _not_yet_processed(work: _Work, records: Sequence[OrderRecord]) -> list[Orde
     """Mark orders Linnworks already processed (a lost reply, an earlier crash); return the rest."""
     orders = _details(work, records)
     ready: list[OrderRecord] = []
+    already: list[OrderRecord] = []
     for record in records:
         order = orders.get(record.reference)
         if order is None:
@@ -337,11 +343,12 @@ def _not_yet_processed(work: _Work, records: Sequence[OrderRecord]) -> list[Orde
         elif order.processed and order.general_info.hold_or_cancel:
             work.quarantine(record, TOO_LATE)
         elif order.processed:
-            _mark_processed(work, record, "Linnworks shows it processed")
+            already.append(record)
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
             work.quarantine(record, "the tracking number changed in Linnworks after it was written; check it")
         else:
             ready.append(record)
+    _mark_processed(work, already, "Linnworks shows it processed")
     return ready
 
 
@@ -379,30 +386,31 @@ def _record_processing(
 ) -> None:
     refused = [r for r in records if r.reference in results and not results[r.reference].processed]
     recheck = _details(work, refused) if refused else {}
+    done: list[OrderRecord] = []
     for record in records:
         result = results.get(record.reference)
         if result is None:
             continue
         order = recheck.get(record.reference)
         if result.processed or (order is not None and order.processed):
-            _mark_processed(work, record, "processed")
+            done.append(record)
         else:
             work.quarantine(
                 record, f"Linnworks refused to process the order: {result.error or 'no reason given'}"
             )
+    _mark_processed(work, done, "processed")
 
 
-def _mark_processed(work: _Work, record: OrderRecord, detail: str) -> None:
-    work.runtime.ledger.transition(
-        record.reference,
-        State.PROCESSED,
-        expected_from=[State.TRACKING_WRITTEN],
-        owner=work.owner,
-        detail=detail,
-    )
-    work.report.processed.append(
+def _mark_processed(work: _Work, records: Sequence[OrderRecord], detail: str) -> None:
+    """Record orders Linnworks processed (one ledger transaction for the batch)."""
+    move_all(
+        work.runtime, [record.reference for record in records], State.PROCESSED,
+        expected_from=[State.TRACKING_WRITTEN], owner=work.owner, detail=detail,
+    )  # fmt: skip
+    work.report.processed += [
         ReportRow(reference=record.reference, label=record.num_order_id, detail=record.tracking_numbers[0])
-    )
+        for record in records
+    ]
 
 
 # --- cancellations from Linnworks --------------------------------------------------------------------
