@@ -35,10 +35,14 @@ def reconcile_shipments(
         size = batch_size or settings.export_batch_size
         location = find_fulfilment_centre(settings.fulfilment_centre_name, runtime.account_key)
         report = pull_events().merge(carry_linnworks_cancellations(location))
-        shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
-        tracking = _drain(lambda: write_tracking.submit(size), size, shipped, "tracking written")
+        # Orders left ``tracking_written`` by an earlier run first, then the shipped ones: write, read back
+        # and process in one task per batch.
         ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
         processing = _drain(lambda: process_orders.submit(size, location), size, ready, "orders processed")
+        shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
+        tracking = _drain(
+            lambda: write_tracking.submit(size, location), size, shipped, "tracking written, processed"
+        )
     return finish(report.merge(tracking).merge(processing), "reconcile-shipments")
 
 

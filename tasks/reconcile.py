@@ -243,8 +243,12 @@ def _on_cancel_rejected(work: _Work, record: OrderRecord, event: Event) -> None:
 
 
 @task(name="write-tracking", **TASK_RETRY_OPTIONS)
-def write_tracking(limit: int) -> RunReport:
-    """For up to ``limit`` shipped orders: write the tracking number, read it back, compare."""
+def write_tracking(limit: int, location_id: UUID | None = None) -> RunReport:
+    """For up to ``limit`` shipped orders: write the tracking number, read it back, compare.
+
+    With ``location_id`` the orders whose read-back matched are processed in the same task: the read-back
+    is the fresh read of Processed that processing needs, so no second read and no second task per batch.
+    """
     work = _Work(current_runtime())
     ledger = work.runtime.ledger
     claimed = ledger.claim(
@@ -254,7 +258,9 @@ def write_tracking(limit: int) -> RunReport:
     try:
         written = [record for record in claimed if _write_one(work, record)]
         crashpoint("after_tracking_write")
-        _read_back(work, written)
+        confirmed, orders = _read_back(work, written)
+        if location_id is not None:
+            _process_ready(work, _not_yet_processed(work, confirmed, orders), location_id)
     finally:
         ledger.release([record.reference for record in claimed], work.owner)
     return work.report
@@ -282,7 +288,10 @@ def _write_one(work: _Work, record: OrderRecord) -> bool:
     return True
 
 
-def _read_back(work: _Work, records: Sequence[OrderRecord]) -> None:
+def _read_back(
+    work: _Work, records: Sequence[OrderRecord]
+) -> tuple[list[OrderRecord], dict[str, OrderDetails]]:
+    """Orders whose tracking Linnworks shows as written (now ``tracking_written``), and what was read."""
     orders = _details(work, records)
     matched: list[str] = []
     for record in records:
@@ -297,10 +306,11 @@ def _read_back(work: _Work, records: Sequence[OrderRecord]) -> None:
             f"tracking read-back differs: wrote {wanted!r}, Linnworks shows {actual!r}; check the order "
             "in Linnworks, then release it from quarantine",
         )
-    move_all(
+    confirmed = move_all(
         work.runtime, matched, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=work.owner,
         detail="tracking read back equal",
     )  # fmt: skip
+    return confirmed, orders
 
 
 def _details(work: _Work, records: Sequence[OrderRecord]) -> dict[str, OrderDetails]:
@@ -321,19 +331,27 @@ def process_orders(limit: int, location_id: UUID) -> RunReport:
     )
     work.report.claimed = len(claimed)
     try:
-        ready = _not_yet_processed(work, claimed)
-        crashpoint("before_process")
-        results = _process(work, ready, location_id)
-        crashpoint("after_process")
-        _record_processing(work, ready, results)
+        _process_ready(work, _not_yet_processed(work, claimed), location_id)
     finally:
         ledger.release([record.reference for record in claimed], work.owner)
     return work.report
 
 
-def _not_yet_processed(work: _Work, records: Sequence[OrderRecord]) -> list[OrderRecord]:
-    """Mark orders Linnworks already processed (a lost reply, an earlier crash); return the rest."""
-    orders = _details(work, records)
+def _process_ready(work: _Work, ready: Sequence[OrderRecord], location_id: UUID) -> None:
+    crashpoint("before_process")
+    results = _process(work, ready, location_id)
+    crashpoint("after_process")
+    _record_processing(work, ready, results)
+
+
+def _not_yet_processed(
+    work: _Work, records: Sequence[OrderRecord], orders: dict[str, OrderDetails] | None = None
+) -> list[OrderRecord]:
+    """Mark orders Linnworks already processed (a lost reply, an earlier crash); return the rest.
+
+    ``orders`` are details read a moment ago in the same task (the tracking read-back); else they are read.
+    """
+    orders = _details(work, records) if orders is None else orders
     ready: list[OrderRecord] = []
     already: list[OrderRecord] = []
     for record in records:
