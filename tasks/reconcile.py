@@ -25,7 +25,13 @@ from tasks.notes import add_order_note
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
-__all__ = ["carry_linnworks_cancellations", "process_orders", "pull_events", "write_tracking"]
+__all__ = [
+    "carry_linnworks_cancellations",
+    "process_orders",
+    "pull_events",
+    "shipment_seen",
+    "write_tracking",
+]
 
 logger = logging.getLogger("lw3pl.reconcile")
 
@@ -147,7 +153,7 @@ def _on_shipment(work: _Work, record: OrderRecord, event: Event) -> None:
     if shipment is None:
         work.report.notes.append(f"3PL shipment event {event.event_id} has no shipment")
         return
-    seen = _seen(shipment)
+    seen = shipment_seen(shipment)
     ledger = work.runtime.ledger
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
         ledger.update(record.reference, shipment=seen)  # already complete: keep the parcel, change nothing
@@ -167,7 +173,8 @@ def _on_shipment(work: _Work, record: OrderRecord, event: Event) -> None:
         add_order_note(work.runtime.linnworks, UUID(record.reference), text)
 
 
-def _seen(shipment: Shipment) -> ShipmentSeen:
+def shipment_seen(shipment: Shipment) -> ShipmentSeen:
+    """What the ledger keeps of a 3PL shipment: its id, every parcel's tracking number, units per SKU."""
     lines: dict[str, int] = {}
     for package in shipment.packages:
         for line in package.lines:

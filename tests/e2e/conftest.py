@@ -8,19 +8,17 @@ assert on what it left behind (flow-run states, sandbox effects, deployments, ar
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import Warehouse, WarehouseConfig
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import fresh_postgres_database
 from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
 
 ORDER_COUNT = 12
@@ -62,16 +60,8 @@ class E2ECycle:
 @pytest.fixture(scope="module")
 def e2e_postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for the module (the worker's flow runs and the test share it)."""
-    name = f"lw3pl_e2e_{secrets.token_hex(6)}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("lw3pl_e2e") as url:
+        yield url
 
 
 def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ runs the setup flow. Tests drive the warehouse clock with ``env.advance(hours=..
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,19 +120,21 @@ def warehouse_config() -> WarehouseConfig:
     return WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
 
 
-@pytest.fixture
-def flow_env(ledger_url: str, warehouse_config: WarehouseConfig) -> Iterator[FlowEnv]:
-    """Sandboxes + runtime + a fulfilment centre set up by the setup flow."""
+@contextmanager
+def running_flow_env(
+    ledger_url: str, config: WarehouseConfig, *, seed: int, **settings_overrides: Any
+) -> Iterator[FlowEnv]:
+    """Start the sandboxes, stock the warehouse, install the runtime and run the setup flow."""
     clock = ManualClock()
-    warehouse = Warehouse(seed=7, clock=clock, config=warehouse_config)
+    warehouse = Warehouse(seed=seed, clock=clock, config=config)
     with (
-        LinnworksSandbox(seed=7, rate_limits=False) as linnworks,
+        LinnworksSandbox(seed=seed, rate_limits=False) as linnworks,
         ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
     ):
         for item in linnworks.stock_items():
             warehouse.upsert_product(item["SKU"], title=item["SKU"])
             warehouse.set_on_hand(item["SKU"], 500)
-        settings = make_settings(linnworks, shipbob, ledger_url)
+        settings = make_settings(linnworks, shipbob, ledger_url, **settings_overrides)
         runtime = build_runtime(settings)
         env = FlowEnv(linnworks, shipbob, warehouse, clock, settings, runtime)
         try:
@@ -145,3 +148,10 @@ def flow_env(ledger_url: str, warehouse_config: WarehouseConfig) -> Iterator[Flo
                 yield env
         finally:
             runtime.close()
+
+
+@pytest.fixture
+def flow_env(ledger_url: str, warehouse_config: WarehouseConfig) -> Iterator[FlowEnv]:
+    """Sandboxes + runtime + a fulfilment centre set up by the setup flow."""
+    with running_flow_env(ledger_url, warehouse_config, seed=7) as env:
+        yield env

@@ -14,9 +14,9 @@ from clients.linnworks import UpdateOrderShippingInfo
 from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from ledger import NewOrder, ShipmentSeen, ShippedLine, State
+from ledger import NewOrder, ShipmentSeen, State
 from tasks.mapping import to_fulfilment_order
-from tasks.reconcile import pull_events, write_tracking
+from tasks.reconcile import pull_events, shipment_seen, write_tracking
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import linnworks_writes, shipbob_writes, with_settings
@@ -223,16 +223,7 @@ def _shipment_seen(env: FlowEnv, reference: str) -> ShipmentSeen:
     """The order's latest shipment as the adapter reports it (same ids the reconcile flow will see)."""
     events = [e for e in env.runtime.threepl.poll_events(None).events if e.reference == reference]
     shipment = [e.shipment for e in events if e.shipment is not None][-1]
-    lines: dict[str, int] = {}
-    for package in shipment.packages:
-        for line in package.lines:
-            lines[line.sku] = lines.get(line.sku, 0) + line.quantity
-    return ShipmentSeen(
-        shipment_id=shipment.shipment_id,
-        tracking_numbers=tuple(p.tracking_number for p in shipment.packages),
-        carrier=shipment.packages[0].carrier,
-        lines=tuple(ShippedLine(sku=sku, quantity=qty) for sku, qty in lines.items()),
-    )
+    return shipment_seen(shipment)
 
 
 def _leave_in(env: FlowEnv, reference: str, state: State, at_3pl: bool, processed: bool) -> None:

@@ -29,13 +29,9 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
-from flows.setup import setup_fulfilment_centre
 from lw3pl.settings import Settings
-from sandbox.linnworks import LinnworksSandbox
-from sandbox.shipbob.server import ShipBobSandbox
-from sandbox.warehouse import Warehouse, WarehouseConfig
-from tasks.context import build_runtime, use_runtime
-from tests.flows.conftest import FlowEnv, ManualClock, make_settings
+from sandbox.warehouse import WarehouseConfig
+from tests.flows.conftest import FlowEnv, running_flow_env
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER_TIMEOUT = 120
@@ -75,29 +71,9 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def rel_env(ledger_url: str, settings_overrides: dict[str, Any]) -> Iterator[FlowEnv]:
     """Linnworks + ShipBob sandboxes, a warehouse shipping one hour after acceptance, setup done."""
-    clock = ManualClock()
-    warehouse = Warehouse(seed=11, clock=clock, config=WarehouseConfig.deterministic(timedelta(hours=1)))
-    with (
-        LinnworksSandbox(seed=11, rate_limits=False) as linnworks,
-        ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
-    ):
-        for item in linnworks.stock_items():
-            warehouse.upsert_product(item["SKU"], title=item["SKU"])
-            warehouse.set_on_hand(item["SKU"], 500)
-        settings = make_settings(linnworks, shipbob, ledger_url, lease_seconds=60, **settings_overrides)
-        runtime = build_runtime(settings)
-        env = FlowEnv(linnworks, shipbob, warehouse, clock, settings, runtime)
-        try:
-            with use_runtime(runtime):
-                setup_fulfilment_centre()
-                env.location_id = next(
-                    loc["StockLocationId"]
-                    for loc in linnworks.account.locations.values()
-                    if loc["LocationName"] == settings.fulfilment_centre_name
-                )
-                yield env
-        finally:
-            runtime.close()
+    config = WarehouseConfig.deterministic(timedelta(hours=1))
+    with running_flow_env(ledger_url, config, seed=11, lease_seconds=60, **settings_overrides) as env:
+        yield env
 
 
 @dataclass
