@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 from prefect.settings import (
+    PREFECT_CLIENT_MAX_RETRIES,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_RESULTS_LOCAL_STORAGE_PATH,
     temporary_settings,
@@ -41,6 +42,8 @@ def prefect_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             {
                 PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
                 PREFECT_RESULTS_LOCAL_STORAGE_PATH: tmp_path_factory.mktemp("results"),
+                # The test server's SQLite answers 503 while busy: ride out load spikes on a 2-core box.
+                PREFECT_CLIENT_MAX_RETRIES: 12,
             }
         ),
     ):

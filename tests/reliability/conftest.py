@@ -22,6 +22,7 @@ import pytest
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import (
     PREFECT_API_URL,
+    PREFECT_CLIENT_MAX_RETRIES,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_RESULTS_LOCAL_STORAGE_PATH,
     temporary_settings,
@@ -47,7 +48,11 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             stack.enter_context(prefect_test_harness(server_startup_timeout=120))
         stack.enter_context(
             temporary_settings(
-                {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_RESULTS_LOCAL_STORAGE_PATH: results}
+                {
+                    PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                    PREFECT_RESULTS_LOCAL_STORAGE_PATH: results,
+                    PREFECT_CLIENT_MAX_RETRIES: 12,  # the test server's SQLite answers 503 while busy
+                }
             )
         )
         yield str(PREFECT_API_URL.value()), results
