@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     linnworks_application_id: str = ""
     linnworks_application_secret: SecretStr = SecretStr("")
     linnworks_installation_token: SecretStr = SecretStr("")
+    linnworks_pacer: Literal["auto", "prefect", "local"] = Field(
+        default="auto",
+        description="share the Linnworks budget through Prefect global limits (auto: when a server is set)",
+    )
     fulfilment_centre_name: str = "3PL Warehouse"
     export_identifier_tag: str = "SENT_TO_3PL"
 

@@ -33,6 +33,7 @@ __all__ = [
     "make_adapter",
     "move_all",
     "run_owner",
+    "shared_pacer",
     "use_runtime",
 ]
 
@@ -131,7 +132,8 @@ def current_runtime(credentials_block: str | None = None) -> Runtime:
             return _installed
         key = credentials_block or ""
         if key not in _built:
-            _built[key] = build_runtime(_settings(credentials_block), pacer=_shared_pacer())
+            settings = _settings(credentials_block)
+            _built[key] = build_runtime(settings, pacer=shared_pacer(settings))
         return _built[key]
 
 
@@ -143,12 +145,17 @@ def _settings(credentials_block: str | None) -> Settings:
     return settings_from_block(credentials_block)
 
 
-def _shared_pacer() -> Pacer | None:
-    """Prefect's global limits when a server is configured (one budget for all workers), else in-process."""
+def shared_pacer(settings: Settings) -> Pacer | None:
+    """How the Linnworks budget is shared (LINNWORKS_PACER); None means the client's in-process pacer.
+
+    ``auto``: Prefect's global limits when a Prefect server is configured (one budget for every worker of the
+    account), else in-process. ``local`` suits one worker per account: it reaches ~97 % of each limit, where a
+    server round trip per token holds one caller near 80 % (bench/cycle.py, section 3).
+    """
     from tasks.pacing import PrefectRateLimitPacer, prefect_server_configured
 
-    if prefect_server_configured():
-        settings = Settings()
+    wanted = settings.linnworks_pacer
+    if wanted == "prefect" or (wanted == "auto" and prefect_server_configured()):
         return PrefectRateLimitPacer(settings.lw3pl_account, settings.partner_time_scale)
     return None
 
