@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from flows.setup import setup_fulfilment_centre
 from tests.flows.conftest import FlowEnv
 
@@ -47,3 +49,26 @@ def test_existing_plain_location_is_made_a_fulfilment_centre(flow_env: FlowEnv) 
     ]
     assert len(matching) == 1
     assert matching[0]["IsFulfillmentCenter"] and matching[0]["FulfilmentCenterDeductStockWhenProcessed"]
+
+
+def test_setup_refreshes_the_cached_location_lookup(flow_env: FlowEnv) -> None:
+    """After the location is replaced and setup runs again, the flows see the new id, not the cached one."""
+    from prefect import flow
+
+    from tasks.setup import find_fulfilment_centre
+
+    @flow
+    def lookup() -> UUID:
+        """What export-orders and reconcile-shipments get for the location (cached for ten minutes)."""
+        return find_fulfilment_centre(flow_env.settings.fulfilment_centre_name, flow_env.runtime.account_key)
+
+    name = flow_env.settings.fulfilment_centre_name
+    old = lookup()
+    assert str(old) == flow_env.location_id
+    with flow_env.linnworks._lock:  # someone renames the old location in the Linnworks UI
+        flow_env.linnworks.account.locations[flow_env.location_id]["LocationName"] = "Old Warehouse"
+    setup_fulfilment_centre()
+    new = lookup()
+    assert new != old
+    renamed = [loc for loc in flow_env.linnworks.account.locations.values() if loc["LocationName"] == name]
+    assert [loc["StockLocationId"] for loc in renamed] == [str(new)]
