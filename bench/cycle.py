@@ -57,23 +57,13 @@ BATCH = 100  # EXPORT_BATCH_SIZE's default, used by both flows
 # --- the child process: both sandboxes, driven by JSON lines on stdin -----------------------------------
 
 
-class _ManualClock:
-    def __init__(self) -> None:
-        from datetime import UTC, datetime
-
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> Any:
-        return self.now
-
-
 def serve(limits: bool, time_scale: float) -> None:
     """Start the sandboxes, print how to reach them, then answer one JSON command per stdin line."""
     from sandbox.linnworks import LinnworksSandbox
     from sandbox.shipbob.server import ShipBobSandbox
-    from sandbox.warehouse import Warehouse, WarehouseConfig
+    from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 
-    clock = _ManualClock()
+    clock = ManualClock()
     config = WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
     warehouse = Warehouse(seed=3, clock=clock, config=config)
     linnworks = LinnworksSandbox(seed=3, rate_limits=limits, time_scale=time_scale).start()
@@ -118,7 +108,7 @@ def _centre_id(linnworks: Any) -> str:
     return str(next(loc["StockLocationId"] for loc in locations if loc["LocationName"] == CENTRE))
 
 
-def _advance(clock: _ManualClock, warehouse: Any, hours: float) -> int:
+def _advance(clock: Any, warehouse: Any, hours: float) -> int:
     clock.now += timedelta(hours=hours)
     return len(warehouse.advance())
 

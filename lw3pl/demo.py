@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TextIO
 
 from prefect.settings import (
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -28,21 +28,14 @@ from pydantic import SecretStr
 
 from lw3pl.settings import Settings
 
+if TYPE_CHECKING:
+    from sandbox.warehouse import ManualClock
+
 __all__ = ["DemoCheck", "run_demo"]
 
 FIRST_WAVE = 16
 SECOND_WAVE = 8
 MAX_CYCLES = 10
-
-
-class _Clock:
-    """The warehouse's clock; the demo moves it forward an hour per cycle."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -58,7 +51,7 @@ class DemoCheck:
 class _Demo:
     linnworks: Any
     shipbob: Any
-    clock: _Clock
+    clock: ManualClock
     settings: Settings
     location_id: str = ""
     to_ship: list[str] = field(default_factory=list)
@@ -86,9 +79,9 @@ def run_demo(out: TextIO | None = None, *, seed: int = 0) -> int:
 def _sandboxes(seed: int) -> Iterator[_Demo]:
     from sandbox.linnworks import LinnworksSandbox
     from sandbox.shipbob.server import ShipBobSandbox
-    from sandbox.warehouse import Warehouse, WarehouseConfig
+    from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 
-    clock = _Clock()
+    clock = ManualClock()
     config = WarehouseConfig(
         ship_delay=timedelta(hours=1),
         hold_rate=0.0,

@@ -54,6 +54,7 @@ __all__ = [
     "CancelOutcome",
     "DuplicateReference",
     "InventoryView",
+    "ManualClock",
     "OrderLineRecord",
     "OrderStatus",
     "PackageRecord",
@@ -72,6 +73,21 @@ Clock = Callable[[], datetime]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class ManualClock:
+    """A warehouse clock that moves only when told (tests, the demo, benchmarks drive time with it)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or _utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward by ``delta``; returns the new time."""
+        self.now += delta
+        return self.now
 
 
 # --- records ---------------------------------------------------------------------------------------

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
-from sandbox.warehouse import Warehouse, WarehouseConfig
+from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 from tests.conftest import fresh_postgres_database
 from tests.e2e.prefect_stack import FinishedRun, PrefectStack, prefect_stack
 
@@ -30,16 +30,6 @@ CYCLE_ORDER_COUNT = 3
 ON_HAND = 300  # below STOCK_REVIEW_THRESHOLD (500), so sync-stock writes instead of holding for review
 ACCOUNT = "e2e"
 FULFILMENT_CENTRE = "3PL Warehouse"
-
-
-class ManualClock:
-    """The warehouse's clock: moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,7 +29,7 @@ from flows.setup import setup_fulfilment_centre
 from lw3pl.settings import Settings
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
-from sandbox.warehouse import Warehouse, WarehouseConfig
+from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 from tasks.context import Runtime, build_runtime, use_runtime
 
 
@@ -48,16 +48,6 @@ def prefect_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         ),
     ):
         yield
-
-
-class ManualClock:
-    """The warehouse's clock: moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

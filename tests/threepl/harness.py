@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from clients.threepl import ThreePLAdapter
+from sandbox.warehouse import ManualClock as WarehouseClock
 from sandbox.warehouse import Warehouse
 
 __all__ = ["T0", "AdapterHarness", "ManualClock"]
@@ -14,18 +15,11 @@ __all__ = ["T0", "AdapterHarness", "ManualClock"]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class ManualClock:
-    """A clock that moves only when told; the warehouse and the adapter share it."""
+class ManualClock(WarehouseClock):
+    """The warehouse's manual clock, starting at ``T0`` so contract runs are reproducible."""
 
     def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
+        super().__init__(now)
 
 
 @dataclass
