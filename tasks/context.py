@@ -30,6 +30,7 @@ __all__ = [
     "build_runtime",
     "current_runtime",
     "flow_runtime",
+    "leased",
     "make_adapter",
     "move_all",
     "run_owner",
@@ -188,6 +189,25 @@ def flow_runtime(credentials_block: str | None = None) -> Iterator[Runtime]:
 def run_owner() -> str:
     """A lease owner name unique to this task invocation (host, process, random suffix)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
+@contextmanager
+def leased(
+    runtime: Runtime,
+    states: Collection[State],
+    owner: str,
+    *,
+    limit: int,
+    references: Collection[str] | None = None,
+) -> Iterator[list[OrderRecord]]:
+    """Lease up to ``limit`` orders for one task, and give every lease back when the task ends."""
+    claimed = runtime.ledger.claim(
+        states, owner, limit=limit, lease_seconds=runtime.settings.lease_seconds, references=references
+    )
+    try:
+        yield claimed
+    finally:
+        runtime.ledger.release([record.reference for record in claimed], owner)
 
 
 def move_all(

@@ -26,7 +26,7 @@ from clients.linnworks import (
 from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
 from ledger import NewOrder, OrderRecord, State
 from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime, move_all, run_owner
+from tasks.context import Runtime, current_runtime, leased, move_all, run_owner
 from tasks.mapping import (
     MappingError,
     has_identifier,
@@ -102,15 +102,9 @@ def export_batch(order_ids: Sequence[str], location_id: UUID) -> RunReport:
     details = runtime.linnworks.get_orders_by_id([UUID(ref) for ref in order_ids])
     batch = _Batch(runtime, run_owner(), location_id, {str(order.order_id): order for order in details})
     _register(batch, order_ids)
-    claimed = runtime.ledger.claim(
-        UNFINISHED, batch.owner, limit=len(order_ids), lease_seconds=runtime.settings.lease_seconds,
-        references=order_ids,
-    )  # fmt: skip
-    try:
+    with leased(runtime, UNFINISHED, batch.owner, limit=len(order_ids), references=order_ids) as claimed:
         submitted = [ref for ref in (_submit(batch, record) for record in claimed) if ref is not None]
         _tag(batch, submitted)
-    finally:
-        runtime.ledger.release([record.reference for record in claimed], batch.owner)
     return batch.report
 
 

@@ -20,7 +20,7 @@ from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShipp
 from clients.threepl import CancelOutcome, Event, EventKind, Shipment
 from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
 from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime, move_all, run_owner
+from tasks.context import Runtime, current_runtime, leased, move_all, run_owner
 from tasks.notes import add_order_note
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
@@ -257,19 +257,13 @@ def write_tracking(limit: int, location_id: UUID | None = None) -> RunReport:
     is the fresh read of Processed that processing needs, so no second read and no second task per batch.
     """
     work = _Work(current_runtime())
-    ledger = work.runtime.ledger
-    claimed = ledger.claim(
-        [State.SHIPPED], work.owner, limit=limit, lease_seconds=work.runtime.settings.lease_seconds
-    )
-    work.report.claimed = len(claimed)
-    try:
+    with leased(work.runtime, [State.SHIPPED], work.owner, limit=limit) as claimed:
+        work.report.claimed = len(claimed)
         written = [record for record in claimed if _write_one(work, record)]
         crashpoint("after_tracking_write")
         confirmed, orders = _read_back(work, written)
         if location_id is not None:
             _process_ready(work, _not_yet_processed(work, confirmed, orders), location_id)
-    finally:
-        ledger.release([record.reference for record in claimed], work.owner)
     return work.report
 
 
@@ -332,15 +326,9 @@ def _details(work: _Work, records: Sequence[OrderRecord]) -> dict[str, OrderDeta
 def process_orders(limit: int, location_id: UUID) -> RunReport:
     """Process up to ``limit`` orders whose tracking was read back; Processed is re-read first."""
     work = _Work(current_runtime())
-    ledger = work.runtime.ledger
-    claimed = ledger.claim(
-        [State.TRACKING_WRITTEN], work.owner, limit=limit, lease_seconds=work.runtime.settings.lease_seconds
-    )
-    work.report.claimed = len(claimed)
-    try:
+    with leased(work.runtime, [State.TRACKING_WRITTEN], work.owner, limit=limit) as claimed:
+        work.report.claimed = len(claimed)
         _process_ready(work, _not_yet_processed(work, claimed), location_id)
-    finally:
-        ledger.release([record.reference for record in claimed], work.owner)
     return work.report
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,13 @@ from tasks.mapping import to_fulfilment_order
 from tasks.reconcile import pull_events, shipment_seen, write_tracking
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
-from tests.reliability.helpers import linnworks_writes, shipbob_writes, with_settings
+from tests.reliability.helpers import (
+    calls_naming,
+    linnworks_writes,
+    order_state,
+    shipbob_writes,
+    with_settings,
+)
 
 ONE_EACH = [{"sku": "MUG-LOGO", "quantity": 2}, {"sku": "CANDLE-VAN", "quantity": 2}]
 
@@ -38,16 +43,6 @@ def _exported(env: FlowEnv, count: int, **options: Any) -> list[str]:
 
 def _notes(env: FlowEnv, reference: str) -> list[str]:
     return [str(note["Note"]) for note in env.linnworks.order(reference)["Notes"]]
-
-
-def _state(env: FlowEnv, reference: str) -> State:
-    record = env.runtime.ledger.get(reference)
-    assert record is not None
-    return record.state
-
-
-def _calls_naming(env: FlowEnv, method: str, reference: str) -> int:
-    return sum(reference in json.dumps(call["params"]) for call in env.linnworks.requests(method))
 
 
 def test_multi_parcel_shipment_writes_the_first_tracking_number_and_notes_the_others(
@@ -75,7 +70,7 @@ def test_partial_shipment_waits_with_a_note_until_the_order_is_complete(flow_env
     assert not first.is_final
     counts = reconcile_shipments()
     assert counts["processed"] == 0
-    assert _state(flow_env, reference) is State.PARTIALLY_SHIPPED
+    assert order_state(flow_env, reference) is State.PARTIALLY_SHIPPED
     assert flow_env.linnworks.order(reference)["Processed"] is False
     assert any("partly shipped" in note for note in _notes(flow_env, reference))
     before = linnworks_writes(flow_env.linnworks)
@@ -85,7 +80,7 @@ def test_partial_shipment_waits_with_a_note_until_the_order_is_complete(flow_env
     assert reconcile_shipments()["processed"] == 1
     order = flow_env.linnworks.order(reference)
     assert order["ShippingInfo"]["TrackingNumber"] == first.packages[0].tracking_number
-    assert _state(flow_env, reference) is State.PROCESSED
+    assert order_state(flow_env, reference) is State.PROCESSED
     assert _invariants(flow_env) == []
 
 
@@ -111,8 +106,8 @@ def test_tracking_read_back_that_differs_quarantines_and_never_processes(
     assert record is not None and record.state is State.QUARANTINED
     assert "read-back differs" in (record.quarantine_reason or "")
     assert flow_env.linnworks.order(reference)["Processed"] is False
-    assert _calls_naming(flow_env, "Orders/ProcessOrdersInBatch", reference) == 0
-    assert _state(flow_env, other) is State.PROCESSED
+    assert calls_naming(flow_env, "Orders/ProcessOrdersInBatch", reference) == 0
+    assert order_state(flow_env, other) is State.PROCESSED
     assert _invariants(flow_env) == []
 
 
@@ -129,13 +124,13 @@ def test_order_cancelled_in_linnworks_is_cancelled_at_the_3pl_or_quarantined_whe
     flow_env.warehouse.ship(written)
     pull_events.fn()
     write_tracking.fn(10)  # a run that died before processing left it ``tracking_written``
-    assert _state(flow_env, written) is State.TRACKING_WRITTEN
+    assert order_state(flow_env, written) is State.TRACKING_WRITTEN
     flow_env.warehouse.ship(shipped)
     for reference in (waiting, shipped, written):
         _cancel_in_linnworks(flow_env, reference)
     counts = reconcile_shipments()
     assert counts["cancelled"] == 1 and counts["processed"] == 0
-    assert _state(flow_env, waiting) is State.CANCELLED
+    assert order_state(flow_env, waiting) is State.CANCELLED
     remote = flow_env.warehouse.find_by_reference(waiting)
     assert remote is not None and remote.status == "cancelled"
     for reference in (shipped, written):
@@ -153,15 +148,15 @@ def test_cancellation_by_the_3pl_holds_with_a_note_or_cancels_by_policy(flow_env
     held, cancelled = _exported(flow_env, 2)
     flow_env.warehouse.cancel(held)
     reconcile_shipments()
-    assert _state(flow_env, held) is State.ON_HOLD
+    assert order_state(flow_env, held) is State.ON_HOLD
     assert flow_env.linnworks.order(held)["Processed"] is False
     assert any("the 3PL cancelled" in note for note in _notes(flow_env, held))
     flow_env.warehouse.cancel(cancelled)
     with with_settings(flow_env.runtime, threepl_cancel_policy="cancel"):
         assert reconcile_shipments()["cancelled"] == 1
-    assert _state(flow_env, cancelled) is State.CANCELLED
+    assert order_state(flow_env, cancelled) is State.CANCELLED
     assert flow_env.linnworks.order(cancelled)["_Cancelled"] is True
-    assert _state(flow_env, held) is State.ON_HOLD
+    assert order_state(flow_env, held) is State.ON_HOLD
     assert _invariants(flow_env) == []
 
 
@@ -195,9 +190,9 @@ def test_repeated_and_out_of_order_events_have_one_effect(flow_env: FlowEnv) -> 
         assert reconcile_shipments()["processed"] == 2
         reconcile_shipments()
     for reference in (partial, whole):
-        assert _state(flow_env, reference) is State.PROCESSED
-        assert _calls_naming(flow_env, "Orders/SetOrderShippingInfo", reference) == 1
-        assert _calls_naming(flow_env, "Orders/ProcessOrdersInBatch", reference) == 1
+        assert order_state(flow_env, reference) is State.PROCESSED
+        assert calls_naming(flow_env, "Orders/SetOrderShippingInfo", reference) == 1
+        assert calls_naming(flow_env, "Orders/ProcessOrdersInBatch", reference) == 1
         steps = [step.to_state for step in flow_env.runtime.ledger.history(reference)]
         assert steps.count(State.SHIPPED) == 1 and steps.count(State.PROCESSED) == 1
     assert _invariants(flow_env) == []
@@ -267,10 +262,10 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     cases = dict(zip(references, CRASH_STATES, strict=True))
     for reference, (label, state, at_3pl) in cases.items():
         _leave_in(flow_env, reference, state, at_3pl, processed="processed" in label)
-        assert _state(flow_env, reference) is state, label
+        assert order_state(flow_env, reference) is state, label
     creates_before = flow_env.shipbob.count(status=201, method="POST", path="/1.0/order")
     calls_before = {
-        (method, ref): _calls_naming(flow_env, method, ref)
+        (method, ref): calls_naming(flow_env, method, ref)
         for method in (
             "OpenOrders/AssignOrderIdentifier",
             "Orders/SetOrderShippingInfo",
@@ -284,7 +279,7 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     assert flow_env.shipbob.count(status=201, method="POST", path="/1.0/order") - creates_before == 2
     assert flow_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
     for reference, (label, state, _) in cases.items():
-        assert _state(flow_env, reference) is State.PROCESSED, label
+        assert order_state(flow_env, reference) is State.PROCESSED, label
         order = flow_env.linnworks.order(reference)
         assert order["Processed"] is True and not order["_Cancelled"], label
         expected = {
@@ -295,7 +290,7 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
             "Orders/ProcessOrdersInBatch": int("processed" not in label),
         }
         for method, count in expected.items():
-            made = _calls_naming(flow_env, method, reference) - calls_before[method, reference]
+            made = calls_naming(flow_env, method, reference) - calls_before[method, reference]
             assert made == count, (label, method)
     before = linnworks_writes(flow_env.linnworks), shipbob_writes(flow_env.shipbob)
     export_orders()
@@ -316,7 +311,7 @@ def test_an_event_linnworks_refuses_quarantines_that_order_and_the_others_go_on(
     record = flow_env.runtime.ledger.get(locked)
     assert record is not None and record.state is State.QUARANTINED
     assert "locked" in (record.quarantine_reason or "")
-    assert _state(flow_env, shipped) is State.PROCESSED
+    assert order_state(flow_env, shipped) is State.PROCESSED
     assert _invariants(flow_env) == []
 
 
@@ -334,7 +329,7 @@ def test_an_order_linnworks_will_not_process_is_quarantined_and_the_batch_goes_o
     record = flow_env.runtime.ledger.get(locked)
     assert record is not None and record.state is State.QUARANTINED
     assert "locked" in (record.quarantine_reason or "")
-    assert [_state(flow_env, ref) for ref in others] == [State.PROCESSED] * 2
+    assert [order_state(flow_env, ref) for ref in others] == [State.PROCESSED] * 2
     assert _invariants(flow_env) == []
 
 
@@ -369,7 +364,7 @@ def test_a_3pl_cancellation_after_a_partial_shipment_holds_the_order_whatever_th
     adapter = _CancelsAfterPartial(flow_env.runtime.threepl, reference)
     with with_settings(flow_env.runtime, threepl=adapter, threepl_cancel_policy=policy):
         reconcile_shipments()
-    assert _state(flow_env, reference) is State.ON_HOLD
+    assert order_state(flow_env, reference) is State.ON_HOLD
     order = flow_env.linnworks.order(reference)
     assert order["Processed"] is False and not order["_Cancelled"]
     assert any("the 3PL cancelled" in note for note in _notes(flow_env, reference))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -14,9 +14,13 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.states import State as PrefectState
 
 from clients.threepl import ThreePLAdapter
+from ledger import State
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from tasks.context import Runtime, use_runtime
+
+if TYPE_CHECKING:
+    from tests.flows.conftest import FlowEnv
 
 __all__ = [
     "edit_order",
@@ -88,3 +92,15 @@ def run_artifacts(state: PrefectState[Any]) -> dict[str, Any]:
                 data = json.loads(data)
         found[artifact.key or str(artifact.id)] = data
     return found
+
+
+def order_state(env: FlowEnv, reference: str) -> State:
+    """The ledger state of an order the test knows exists."""
+    record = env.runtime.ledger.get(reference)
+    assert record is not None
+    return record.state
+
+
+def calls_naming(env: FlowEnv, method: str, reference: str) -> int:
+    """How many calls of a Linnworks method named the order (from the sandbox's request log)."""
+    return sum(reference in json.dumps(call["params"]) for call in env.linnworks.requests(method))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,6 +17,7 @@ from tasks.context import use_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.conftest import DriverRun
+from tests.reliability.helpers import calls_naming
 
 RunDriver = Callable[..., DriverRun]
 
@@ -48,10 +48,6 @@ def _invariants(env: FlowEnv) -> list[str]:
     return check_all(
         env.linnworks, env.warehouse, env.runtime.ledger, env.location_id, env.settings.export_identifier_tag
     )
-
-
-def _calls_naming(env: FlowEnv, method: str, reference: str) -> int:
-    return sum(reference in json.dumps(call["params"]) for call in env.linnworks.requests(method))
 
 
 @pytest.mark.parametrize("crashpoint", ["before_3pl_create", "after_3pl_create", "before_tag", "after_tag"])
@@ -100,7 +96,7 @@ def test_reconcile_worker_killed_around_processing_processes_each_order_once(
         reconcile_shipments()
     assert _states(rel_env, references) == [State.PROCESSED] * 3
     for reference in references:
-        assert _calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
+        assert calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
         record = rel_env.runtime.ledger.get(reference)
         order = rel_env.linnworks.order(reference)
         assert record is not None and order["ShippingInfo"]["TrackingNumber"] == record.tracking_number

@@ -3,7 +3,6 @@ partner data and repeated events, each against the sandboxes over HTTP, with C1-
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -18,23 +17,13 @@ from tasks.context import use_runtime
 from tasks.reconcile import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
-from tests.reliability.helpers import edit_order, linnworks_writes, run_artifacts
+from tests.reliability.helpers import calls_naming, edit_order, linnworks_writes, order_state, run_artifacts
 
 
 def _invariants(env: FlowEnv) -> list[str]:
     return check_all(
         env.linnworks, env.warehouse, env.runtime.ledger, env.location_id, env.settings.export_identifier_tag
     )
-
-
-def _state(env: FlowEnv, reference: str) -> State:
-    record = env.runtime.ledger.get(reference)
-    assert record is not None
-    return record.state
-
-
-def _calls_naming(env: FlowEnv, method: str, reference: str) -> int:
-    return sum(reference in json.dumps(call["params"]) for call in env.linnworks.requests(method))
 
 
 def test_lost_create_reply_is_recorded_unknown_and_resolved_by_lookup(rel_env: FlowEnv) -> None:
@@ -48,7 +37,7 @@ def test_lost_create_reply_is_recorded_unknown_and_resolved_by_lookup(rel_env: F
     assert record.state is State.SUBMITTING and record.last_error  # unknown: left for the next run's lookup
     assert first["exported"] == 0
     export_orders()
-    assert _state(rel_env, reference) is State.EXPORTED
+    assert order_state(rel_env, reference) is State.EXPORTED
     details = [step.detail for step in rel_env.runtime.ledger.history(reference)]
     assert any("found at the 3PL" in detail or "duplicate" in detail for detail in details), details
     assert len(rel_env.warehouse.list_orders()) == 1
@@ -143,7 +132,7 @@ def test_malformed_partner_records_stop_only_themselves(rel_env: FlowEnv) -> Non
     assert state.result()["processed"] == 2
     for reference in references:
         wanted = State.EXPORTED if reference in corrupt else State.PROCESSED
-        assert _state(rel_env, reference) is wanted
+        assert order_state(rel_env, reference) is wanted
         assert rel_env.linnworks.order(reference)["ShippingInfo"]["TrackingNumber"] in ("", None) or (
             reference not in corrupt
         )
@@ -182,10 +171,10 @@ def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(r
     state = reconcile_shipments(return_state=True)
     assert state.is_completed() and state.result()["processed"] == 1
     assert "unreadable" in run_artifacts(state)["reconcile-shipments-summary"]
-    assert _state(rel_env, pulled) is State.PROCESSED and _state(rel_env, waiting) is State.EXPORTED
+    assert order_state(rel_env, pulled) is State.PROCESSED and order_state(rel_env, waiting) is State.EXPORTED
     rel_env.shipbob.clear_faults()
     assert reconcile_shipments()["processed"] == 1
-    assert [_state(rel_env, ref) for ref in (*first, pulled, waiting)] == [State.PROCESSED] * 4
+    assert [order_state(rel_env, ref) for ref in (*first, pulled, waiting)] == [State.PROCESSED] * 4
     assert _invariants(rel_env) == []
 
 
@@ -216,7 +205,7 @@ def test_a_ten_thousand_character_name_is_sent_whole_and_nothing_else_breaks(rel
     assert remote is not None and remote.metadata["recipient"]["name"] == name
     rel_env.advance(hours=2)
     assert reconcile_shipments()["processed"] == 2
-    assert [_state(rel_env, ref) for ref in (huge, normal)] == [State.PROCESSED] * 2
+    assert [order_state(rel_env, ref) for ref in (huge, normal)] == [State.PROCESSED] * 2
     assert _invariants(rel_env) == []
 
 
@@ -232,6 +221,6 @@ def test_lost_linnworks_replies_to_tagging_and_processing_change_nothing_twice(r
     assert all(rel_env.linnworks.order(ref)["Processed"] for ref in references)
     assert reconcile_shipments()["processed"] == 2  # the next run reads Processed back first
     for reference in references:
-        assert _state(rel_env, reference) is State.PROCESSED
-        assert _calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
+        assert order_state(rel_env, reference) is State.PROCESSED
+        assert calls_naming(rel_env, "Orders/ProcessOrdersInBatch", reference) == 1
     assert _invariants(rel_env) == []
