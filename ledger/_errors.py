@@ -7,6 +7,7 @@
     ├── IllegalTransitionError  the transition table forbids it: a bug in the caller
     ├── StateConflictError      the row is not in the state the caller expected: someone else moved it; skip
     ├── LeaseLostError          the caller no longer holds the row's lease: stop working on that order
+    ├── LedgerUnavailableError  the database cannot be reached or dropped the connection: stop the run
     └── EmptyReasonError        (also a ValueError) a quarantine needs a reason a person can act on
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "IllegalTransitionError",
     "LeaseLostError",
     "LedgerError",
+    "LedgerUnavailableError",
     "StateConflictError",
     "UnknownOrderError",
 ]
@@ -88,3 +90,19 @@ class EmptyReasonError(LedgerError, ValueError):
     def __init__(self, reference: str) -> None:
         super().__init__(f"{reference}: a quarantine needs a non-empty reason a person can act on")
         self.reference = reference
+
+
+class LedgerUnavailableError(LedgerError):
+    """The ledger database cannot be reached, or the connection dropped mid-transaction: stop the run.
+
+    Nothing half-done is left behind: the transaction in flight was rolled back by the database, so every
+    order is in the state last committed, which the next run resolves (a ``submitting`` order is looked up
+    at the 3PL, never sent again blindly). The next call on the same ``Ledger`` reconnects.
+    """
+
+    def __init__(self, database: str, cause: str) -> None:
+        super().__init__(
+            f"the ledger database {database} is unavailable ({cause}); check LEDGER_URL and that the "
+            "database server is running (or, for SQLite, that the file is reachable and writable)"
+        )
+        self.database = database

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
 
-from ledger._states import State
+from ledger._states import ALLOWED, State
 
 __all__ = [
+    "Changes",
+    "EventEffect",
+    "EventOutcome",
     "HeldStockChange",
     "HoldStatus",
+    "LedgerStats",
+    "Move",
+    "MoveOutcome",
+    "MoveStatus",
     "NewEvent",
     "NewOrder",
     "OrderRecord",
@@ -31,13 +39,14 @@ KEY_MAX_CHARS = 300
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # from_attributes: records are validated straight from ORM rows and Core result rows.
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
 
 
 class NewOrder(_Record):
     """An order to register: its fixed 3PL reference (the Linnworks OrderId) and what it looked like."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True, from_attributes=True)
 
     reference: str = Field(min_length=1, max_length=KEY_MAX_CHARS, description="the Linnworks OrderId")
     num_order_id: str = Field(description="the Linnworks NumOrderId people see")
@@ -154,3 +163,97 @@ def merge_lines(*groups: Iterable[ShippedLine]) -> tuple[ShippedLine, ...]:
         for line in group:
             totals[line.sku] = totals.get(line.sku, 0) + line.quantity
     return tuple(ShippedLine(sku=sku, quantity=qty) for sku, qty in totals.items())
+
+
+class Changes(TypedDict, total=False):
+    """Fields ``transition``, ``update`` and ``quarantine`` may change in the same transaction.
+
+    Keys left out are left alone. ``shipment`` appends one shipment (idempotent by its id: tracking numbers
+    added, lines summed per SKU); ``shipped_lines`` and ``tracking_numbers`` replace the whole list;
+    ``last_error=None`` clears the error; ``count_attempt=True`` adds one to ``attempts``.
+    """
+
+    remote_id: str
+    carrier: str
+    tracking_numbers: Sequence[str]
+    shipped_lines: Sequence[ShippedLine]
+    shipment: ShipmentSeen
+    last_error: str | None
+    count_attempt: bool
+    payload_hash: str
+    num_order_id: str
+
+
+class Move(_Record):
+    """One order's transition in a batch: the states it is expected in, where it goes, and its own changes.
+
+    Every state in ``expected_from`` must allow ``to`` (checked here), so a batch never fails halfway on a
+    transition the table forbids; quarantine needs a reason and has its own method.
+    """
+
+    reference: str = Field(min_length=1, max_length=KEY_MAX_CHARS)
+    to: State
+    expected_from: frozenset[State] = Field(min_length=1)
+    detail: str = ""
+    changes: Changes = Field(default_factory=lambda: Changes())
+
+    @model_validator(mode="after")
+    def _allowed_from_every_expected_state(self) -> Self:
+        if self.to is State.QUARANTINED:
+            raise ValueError("quarantine needs a reason: use Ledger.quarantine(reference, reason)")
+        refused = sorted(state for state in self.expected_from if self.to not in ALLOWED[state])
+        if refused:
+            raise ValueError(
+                f"order {self.reference}: {', '.join(refused)} -> {self.to} is not an allowed transition; "
+                "drop those states from expected_from"
+            )
+        return self
+
+
+class MoveStatus(StrEnum):
+    """What happened to one move of a batch."""
+
+    MOVED = "moved"
+    STATE_CONFLICT = "state_conflict"  # another run moved the order first: skip it
+    LEASE_LOST = "lease_lost"  # the caller no longer holds the order: stop working on it
+    UNKNOWN_ORDER = "unknown_order"  # no such order in the ledger: a bug upstream
+
+
+class MoveOutcome(_Record):
+    """The result of one move: the order as it now is (None when unknown) and, unless moved, why not."""
+
+    reference: str
+    status: MoveStatus
+    record: OrderRecord | None
+    reason: str = ""
+
+    @property
+    def moved(self) -> bool:
+        """Whether the order moved."""
+        return self.status is MoveStatus.MOVED
+
+
+class EventEffect(_Record):
+    """A 3PL event and the order move it causes (None: the event only needs to be remembered)."""
+
+    event: NewEvent
+    move: Move | None = None
+
+
+class EventOutcome(_Record):
+    """What ``apply_events`` did with one event.
+
+    ``recorded`` is False for an event seen before, and for one whose move lost its lease (left unrecorded
+    so that the next poll delivers it again); ``move`` is None when the event was seen before or had none.
+    """
+
+    event_id: str
+    recorded: bool
+    move: MoveOutcome | None
+
+
+class LedgerStats(_Record):
+    """Statements sent and transactions committed through one ledger's engine since it was opened."""
+
+    statements: int
+    commits: int

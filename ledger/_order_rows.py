@@ -1,0 +1,114 @@
+"""Changing one order row in a session: checks, the move with its audit line, and the field changes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ledger._errors import IllegalTransitionError, LeaseLostError, StateConflictError
+from ledger._records import Changes, MoveStatus, OrderRecord, ShipmentSeen, ShippedLine, merge_lines
+from ledger._schema import OrderRow, TransitionRow
+from ledger._states import State, is_allowed
+
+__all__ = [
+    "apply_changes",
+    "check_row",
+    "lease_free",
+    "move_row",
+    "order_record",
+    "row_lines",
+    "why_not",
+]
+
+
+def order_record(row: OrderRow) -> OrderRecord:
+    """The detached record of ``row``."""
+    return OrderRecord.model_validate(row)
+
+
+def lease_free(now: datetime) -> sa.ColumnElement[bool]:
+    """Rows nobody holds, or whose lease has ended."""
+    return sa.or_(OrderRow.lease_owner.is_(None), OrderRow.lease_expires_at <= now)
+
+
+def why_not(
+    row: OrderRow, owner: str | None, expected_from: Collection[State] | None, now: datetime
+) -> MoveStatus | None:
+    """Why the caller may not change ``row`` (lease first, then state), or None when it may."""
+    if owner is not None and not _holds_lease(row, owner, now):
+        return MoveStatus.LEASE_LOST
+    if expected_from is not None and State(row.state) not in expected_from:
+        return MoveStatus.STATE_CONFLICT
+    return None
+
+
+def check_row(
+    row: OrderRow, owner: str | None, expected_from: Collection[State] | None, now: datetime
+) -> None:
+    """``why_not`` as an exception: ``LeaseLostError`` or ``StateConflictError``."""
+    status = why_not(row, owner, expected_from, now)
+    if status is MoveStatus.LEASE_LOST:
+        assert owner is not None
+        raise LeaseLostError(row.reference, owner, row.lease_owner, row.lease_expires_at, now)
+    if status is MoveStatus.STATE_CONFLICT:
+        assert expected_from is not None
+        raise StateConflictError(row.reference, State(row.state), expected_from)
+
+
+def move_row(
+    session: Session, row: OrderRow, to: State, now: datetime, detail: str, owner: str | None
+) -> None:
+    """Set the state (if the table allows it) and add the audit line, in the caller's transaction."""
+    current = State(row.state)
+    if not is_allowed(current, to):
+        raise IllegalTransitionError(row.reference, current, to)
+    row.state = to
+    row.updated_at = now
+    session.add(
+        TransitionRow(order_id=row.id, from_state=current, to_state=to, at=now, detail=detail, owner=owner)
+    )
+
+
+def apply_changes(row: OrderRow, changes: Changes) -> None:
+    """Apply ``changes`` (see ``Changes``) to the row."""
+    unknown = set(changes) - set(Changes.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown order fields: {', '.join(sorted(unknown))}; see ledger.Changes")
+    for name in ("remote_id", "carrier", "last_error", "payload_hash", "num_order_id"):
+        if name in changes:
+            setattr(row, name, changes[name])
+    if "tracking_numbers" in changes:
+        _set_tracking(row, list(dict.fromkeys(changes["tracking_numbers"])))
+    if "shipped_lines" in changes:
+        row.shipped_lines = [line.model_dump() for line in merge_lines(changes["shipped_lines"])]
+    if "shipment" in changes:
+        _append_shipment(row, changes["shipment"])
+    if changes.get("count_attempt"):
+        row.attempts += 1
+
+
+def row_lines(row: OrderRow) -> list[ShippedLine]:
+    """The row's shipped lines as records."""
+    return [ShippedLine.model_validate(line) for line in row.shipped_lines]
+
+
+def _holds_lease(row: OrderRow, owner: str, now: datetime) -> bool:
+    return row.lease_owner == owner and row.lease_expires_at is not None and row.lease_expires_at > now
+
+
+def _set_tracking(row: OrderRow, numbers: list[str]) -> None:
+    row.tracking_numbers = numbers
+    row.tracking_number = numbers[0] if numbers else None
+
+
+def _append_shipment(row: OrderRow, shipment: ShipmentSeen) -> None:
+    if shipment.shipment_id in row.shipment_ids:
+        return
+    row.shipment_ids = [*row.shipment_ids, shipment.shipment_id]
+    _set_tracking(row, list(dict.fromkeys([*row.tracking_numbers, *shipment.tracking_numbers])))
+    row.shipped_lines = [line.model_dump() for line in merge_lines(row_lines(row), shipment.lines)]
+    if shipment.carrier and not row.carrier:
+        row.carrier = shipment.carrier

@@ -1,0 +1,349 @@
+"""The orders (the saga): registering, reading, and every state change; one transaction per call or batch."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ledger._errors import EmptyReasonError, UnknownOrderError
+from ledger._order_rows import apply_changes, check_row, move_row, order_record, why_not
+from ledger._records import (
+    Changes,
+    Move,
+    MoveOutcome,
+    MoveStatus,
+    NewOrder,
+    OrderRecord,
+    RegisterResult,
+    TransitionRecord,
+)
+from ledger._schema import OrderRow, TransitionRow
+from ledger._states import State
+from ledger._store import Store, chunks
+
+__all__ = ["Orders"]
+
+_REASONS = {
+    MoveStatus.LEASE_LOST: "the caller's lease on the order is gone; stop working on it",
+    MoveStatus.STATE_CONFLICT: "the order is not in an expected state; another run moved it, skip it",
+    MoveStatus.UNKNOWN_ORDER: "no such order in the ledger",
+}
+
+
+class Orders:
+    """Order rows of one account at one 3PL. Reached as ``Ledger.orders``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- registering and reading -------------------------------------------------------------------------
+
+    def register(self, orders: Sequence[NewOrder]) -> RegisterResult:
+        """Insert a ``pending`` row for each reference not yet known; existing rows are left untouched.
+
+        Idempotent and safe under concurrency (the unique constraint decides); one transaction and a few
+        statements per 500 orders. A reference given twice counts once, with its first values.
+        """
+        first = {order.reference: order for order in reversed(orders)}
+        with self._store.write() as session:
+            now = self._store.now()
+            created = self._insert_new(session, [first[ref] for ref in sorted(first)], now)
+            rows = self._rows(session, list(first))
+        in_input_order = [rows[ref] for ref in dict.fromkeys(order.reference for order in orders)]
+        return RegisterResult(
+            new=tuple(order_record(r) for r in in_input_order if r.reference in created),
+            existing=tuple(order_record(r) for r in in_input_order if r.reference not in created),
+        )
+
+    def get(self, reference: str) -> OrderRecord | None:
+        """The order with this reference, or None."""
+        return self.get_many([reference]).get(reference)
+
+    def get_many(self, references: Iterable[str]) -> dict[str, OrderRecord]:
+        """The known orders among ``references``, keyed by reference (unknown ones are absent)."""
+        with self._store.read() as session:
+            return {ref: order_record(row) for ref, row in self._rows(session, list(references)).items()}
+
+    def in_states(
+        self, states: Collection[State], *, limit: int | None = None, updated_before: datetime | None = None
+    ) -> list[OrderRecord]:
+        """Orders in ``states``, least recently updated first (``updated_before`` finds stuck ones)."""
+        query = (
+            self.select().where(OrderRow.state.in_(list(states))).order_by(OrderRow.updated_at, OrderRow.id)
+        )
+        if updated_before is not None:
+            query = query.where(OrderRow.updated_at < updated_before)
+        with self._store.read() as session:
+            return [order_record(row) for row in session.scalars(query.limit(limit))]
+
+    def counts_by_state(self) -> dict[State, int]:
+        """How many orders are in each state (every state present, zero included)."""
+        query = (
+            sa.select(OrderRow.state, sa.func.count())
+            .where(*self._store.scope(OrderRow))
+            .group_by(OrderRow.state)
+        )
+        with self._store.read() as session:
+            found = {State(state): count for state, count in session.execute(query)}
+        return {state: found.get(state, 0) for state in State}
+
+    def history(self, reference: str) -> list[TransitionRecord]:
+        """The order's state changes, oldest first (the audit trail)."""
+        query = (
+            sa.select(OrderRow.reference, *_TRANSITION_COLUMNS)
+            .join(OrderRow, TransitionRow.order_id == OrderRow.id)
+            .where(*self._store.scope(OrderRow), OrderRow.reference == reference)
+            .order_by(TransitionRow.id)
+        )
+        with self._store.read() as session:
+            return [TransitionRecord.model_validate(row) for row in session.execute(query)]
+
+    # --- state changes -----------------------------------------------------------------------------------
+
+    def transition(
+        self,
+        reference: str,
+        to: State,
+        *,
+        expected_from: Collection[State],
+        owner: str,
+        detail: str = "",
+        **changes: Unpack[Changes],
+    ) -> OrderRecord:
+        """Move the order to ``to`` and apply ``changes``, as one compare-and-set transaction.
+
+        Args:
+            expected_from: the states the caller believes the order is in; anything else raises.
+            owner: the lease the caller holds (from ``claim``); a lost lease raises instead of writing.
+            detail: a short note for the audit trail.
+            **changes: see ``Changes``.
+
+        Raises:
+            UnknownOrderError, LeaseLostError, StateConflictError, IllegalTransitionError.
+        """
+        return self.transition_unchecked(
+            reference, to, expected_from=expected_from, owner=owner, detail=detail, **changes
+        )
+
+    def transition_unchecked(
+        self,
+        reference: str,
+        to: State,
+        *,
+        expected_from: Collection[State] | None = None,
+        owner: str | None = None,
+        detail: str = "",
+        **changes: Unpack[Changes],
+    ) -> OrderRecord:
+        """``transition`` where the expected states and the lease may be left out (each unchecked then).
+
+        Only for ``Ledger.transition``'s callers not yet passing both; new code calls ``transition``.
+        """
+        if to is State.QUARANTINED:
+            raise ValueError("use Ledger.quarantine(reference, reason) to quarantine an order")
+        with self._store.write() as session:
+            row, now = self._checked(session, reference, owner, expected_from)
+            move_row(session, row, to, now, detail, owner)
+            apply_changes(row, changes)
+            row.quarantine_reason = row.quarantined_from = None
+            return order_record(row)
+
+    def transition_each(self, moves: Sequence[Move], *, owner: str) -> list[MoveOutcome]:
+        """Move many orders, each with its own changes, in ONE transaction; one outcome per move, in order.
+
+        Not all or nothing: an order another worker moved (``STATE_CONFLICT``) or whose lease is gone
+        (``LEASE_LOST``) is left as it is and reported, and the others move. Rows are locked in reference
+        order, so two concurrent batches cannot deadlock. Each move keeps its audit line.
+        """
+        with self._store.write() as session:
+            return self.apply_moves(session, moves, owner, self._store.now())
+
+    def apply_moves(
+        self, session: Session, moves: Sequence[Move], owner: str, now: datetime
+    ) -> list[MoveOutcome]:
+        """``transition_each`` inside the caller's transaction (``Events.apply_events`` shares it)."""
+        rows = self._rows(session, sorted({move.reference for move in moves}), lock=True)
+        return [_apply_move(session, rows.get(move.reference), move, owner, now) for move in moves]
+
+    def transition_many(
+        self,
+        references: Sequence[str],
+        to: State,
+        *,
+        expected_from: Collection[State] | None = None,
+        owner: str | None = None,
+        detail: str = "",
+    ) -> list[OrderRecord]:
+        """Several orders settled by ONE outside call, moved in one transaction, all or nothing.
+
+        If any order fails its checks (lease, state, table), nothing is written and the error is raised.
+        ``transition_each`` is the batch form that reports per order instead.
+        """
+        if to is State.QUARANTINED:
+            raise ValueError("use Ledger.quarantine(reference, reason) to quarantine an order")
+        with self._store.write() as session:
+            rows = self._rows(session, sorted(references), lock=True)
+            moved = {
+                ref: self._move_checked(session, rows, ref, to, expected_from, owner, detail) for ref in rows
+            }
+            missing = [ref for ref in references if ref not in moved]
+            if missing:
+                raise UnknownOrderError(missing[0])
+        return [moved[reference] for reference in references]
+
+    def update(
+        self,
+        reference: str,
+        *,
+        expected_from: Collection[State] | None = None,
+        owner: str | None = None,
+        **changes: Unpack[Changes],
+    ) -> OrderRecord:
+        """Apply ``changes`` without a state change (e.g. record an error and stay), with the same checks."""
+        with self._store.write() as session:
+            row, now = self._checked(session, reference, owner, expected_from)
+            apply_changes(row, changes)
+            row.updated_at = now
+            return order_record(row)
+
+    def quarantine(
+        self,
+        reference: str,
+        reason: str,
+        *,
+        expected_from: Collection[State] | None = None,
+        owner: str | None = None,
+        **changes: Unpack[Changes],
+    ) -> OrderRecord:
+        """Park the order for a person, with a reason they can act on; remembers the state it came from.
+
+        Raises:
+            EmptyReasonError: the reason is blank.
+            IllegalTransitionError: the order is terminal or already quarantined.
+        """
+        if not reason.strip():
+            raise EmptyReasonError(reference)
+        with self._store.write() as session:
+            row, now = self._checked(session, reference, owner, expected_from)
+            came_from = row.state
+            move_row(session, row, State.QUARANTINED, now, reason, owner)
+            apply_changes(row, changes)
+            row.quarantine_reason = reason
+            row.quarantined_from = came_from
+            return order_record(row)
+
+    def release_quarantine(self, reference: str, to: State | None = None, *, detail: str = "") -> OrderRecord:
+        """A person returns a quarantined order to the state it came from (or to ``to``); frees its lease.
+
+        The one move made without a lease: a person decides it (``lw3pl ledger release``), not a worker.
+
+        Raises:
+            StateConflictError: the order is not quarantined.
+        """
+        with self._store.write() as session:
+            row, now = self._checked(session, reference, None, [State.QUARANTINED])
+            target = to or State(row.quarantined_from or State.PENDING)
+            note = f"released from quarantine ({row.quarantine_reason})" + (f": {detail}" if detail else "")
+            move_row(session, row, target, now, note, None)
+            row.quarantine_reason = row.quarantined_from = row.lease_owner = None
+            return order_record(row)
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def select(self) -> sa.Select[OrderRow]:
+        """SELECT order rows of this account and 3PL."""
+        return sa.select(OrderRow).where(*self._store.scope(OrderRow))
+
+    def _rows(self, session: Session, references: list[str], *, lock: bool = False) -> dict[str, OrderRow]:
+        rows: dict[str, OrderRow] = {}
+        for chunk in chunks(references):
+            query = self.select().where(OrderRow.reference.in_(chunk)).order_by(OrderRow.reference)
+            rows.update(
+                (row.reference, row) for row in session.scalars(query.with_for_update() if lock else query)
+            )
+        return rows
+
+    def _checked(
+        self, session: Session, reference: str, owner: str | None, expected_from: Collection[State] | None
+    ) -> tuple[OrderRow, datetime]:
+        """Lock the order row and check the lease and the expected state."""
+        row = self._rows(session, [reference], lock=True).get(reference)
+        if row is None:
+            raise UnknownOrderError(reference)
+        now = self._store.now()
+        check_row(row, owner, expected_from, now)
+        return row, now
+
+    def _move_checked(
+        self,
+        session: Session,
+        rows: dict[str, OrderRow],
+        reference: str,
+        to: State,
+        expected_from: Collection[State] | None,
+        owner: str | None,
+        detail: str,
+    ) -> OrderRecord:
+        row, now = rows[reference], self._store.now()
+        check_row(row, owner, expected_from, now)
+        move_row(session, row, to, now, detail, owner)
+        row.last_error = None
+        return order_record(row)
+
+    def _insert_new(self, session: Session, orders: list[NewOrder], now: datetime) -> set[str]:
+        """Insert the orders not yet known (multi-row INSERT .. ON CONFLICT DO NOTHING); their references."""
+        created: dict[int, str] = {}
+        keys = [OrderRow.account, OrderRow.threepl, OrderRow.reference]
+        for chunk in chunks(orders):
+            values = [self._new_row(order, now) for order in chunk]
+            insert = self._store.insert(OrderRow).values(values).on_conflict_do_nothing(index_elements=keys)
+            created.update(
+                (i, ref) for i, ref in session.execute(insert.returning(OrderRow.id, OrderRow.reference))
+            )
+        if created:
+            audit = [{"order_id": i, "to_state": State.PENDING, "at": now, "detail": ""} for i in created]
+            session.execute(sa.insert(TransitionRow), audit)
+        return set(created.values())
+
+    def _new_row(self, order: NewOrder, now: datetime) -> dict[str, object]:
+        return {
+            **self._store.keys(),
+            **order.model_dump(),
+            "state": State.PENDING,
+            "tracking_numbers": [],
+            "shipped_lines": [],
+            "shipment_ids": [],
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+_TRANSITION_COLUMNS = (
+    TransitionRow.from_state,
+    TransitionRow.to_state,
+    TransitionRow.at,
+    TransitionRow.detail,
+    TransitionRow.owner,
+)
+
+
+def _apply_move(session: Session, row: OrderRow | None, move: Move, owner: str, now: datetime) -> MoveOutcome:
+    if row is None:
+        return _refused(move.reference, MoveStatus.UNKNOWN_ORDER, None)
+    refused = why_not(row, owner, move.expected_from, now)
+    if refused is not None:
+        return _refused(move.reference, refused, row)
+    move_row(session, row, move.to, now, move.detail, owner)
+    apply_changes(row, move.changes)
+    row.quarantine_reason = row.quarantined_from = None
+    return MoveOutcome(reference=move.reference, status=MoveStatus.MOVED, record=order_record(row))
+
+
+def _refused(reference: str, status: MoveStatus, row: OrderRow | None) -> MoveOutcome:
+    record = order_record(row) if row is not None else None
+    return MoveOutcome(reference=reference, status=status, record=record, reason=_REASONS[status])

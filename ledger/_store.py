@@ -1,0 +1,135 @@
+"""What the ledger's parts share: one engine, the (account, 3PL) scope, the clock, and the one place where a
+lost database becomes ``LedgerUnavailableError``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger._engine import BEGIN_MODE, StatementCounter, make_engine
+from ledger._errors import LedgerUnavailableError
+from ledger._records import LedgerStats
+from ledger._schema import CatalogueRow, CursorRow, EventRow, OrderRow, StockHoldRow, StockRow
+
+__all__ = ["CHUNK", "Store", "chunks", "utc_now"]
+
+CHUNK = 500
+"""Rows per statement in batches: far below SQLite's bound-parameter limit and PostgreSQL's."""
+
+_T = TypeVar("_T")
+_Insert = postgresql.Insert | sqlite.Insert
+_ScopedRow = type[OrderRow | EventRow | CursorRow | StockRow | CatalogueRow | StockHoldRow]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+def chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of at most ``CHUNK``."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class Store:
+    """One engine and one (account, 3PL) scope; ``write()`` is one transaction, committed when it ends."""
+
+    def __init__(self, url: str | URL, *, account: str, threepl: str, clock: Callable[[], datetime]) -> None:
+        self.account = account
+        self.threepl = threepl
+        self._clock = clock
+        self.engine = make_engine(url)
+        self._counter = StatementCounter(self.engine)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.engine.execution_options(**{BEGIN_MODE: "DEFERRED"}))
+
+    @property
+    def database(self) -> str:
+        """The URL without its password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def stats(self) -> LedgerStats:
+        """Statements and commits through this engine so far."""
+        return LedgerStats(statements=self._counter.statements, commits=self._counter.commits)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        with self.unavailable_as_error(), self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads (a deferred transaction on SQLite: it takes no write lock)."""
+        with self.unavailable_as_error(), self._reader() as session:
+            yield session
+
+    @contextmanager
+    def unavailable_as_error(self) -> Iterator[None]:
+        """Turn "cannot reach the database" and "connection dropped" into one ``LedgerUnavailableError``.
+
+        The one place this translation happens. A dropped connection is invalidated by SQLAlchemy, and
+        ``pool_pre_ping`` replaces stale pooled ones, so the next call reconnects on its own.
+        """
+        try:
+            yield
+        except sa.exc.DBAPIError as error:
+            if not _is_unavailable(error, self.engine.dialect.name):
+                raise
+            raise LedgerUnavailableError(self.database, _first_line(error.orig)) from error
+
+    def now(self) -> datetime:
+        """The clock's time in UTC; refuses a naive clock."""
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the ledger clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    def scope(self, table: _ScopedRow) -> list[sa.ColumnElement[bool]]:
+        """The WHERE terms that keep a query to this account and 3PL."""
+        return [table.account == self.account, table.threepl == self.threepl]
+
+    def keys(self) -> dict[str, str]:
+        """The scope's column values, for inserts."""
+        return {"account": self.account, "threepl": self.threepl}
+
+    def insert(self, table: type[Any]) -> _Insert:
+        """The dialect's INSERT (it has ``on_conflict_do_nothing``/``_do_update``)."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+
+# SQLite reports a missing table as an OperationalError too: that is a schema problem, not a lost database.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked")
+
+
+def _is_unavailable(error: sa.exc.DBAPIError, dialect: str) -> bool:
+    if error.connection_invalidated:
+        return True
+    if dialect != "sqlite":
+        # No SQLSTATE: libpq could not connect or lost the socket; 08: connection exception; 57P0x: the
+        # server is shutting down or terminated this backend. A deadlock (40P01) is not a lost database.
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        lost = sqlstate is None or sqlstate.startswith(("08", "57P"))
+        return isinstance(error, sa.exc.InterfaceError) or (
+            isinstance(error, sa.exc.OperationalError) and lost
+        )
+    return any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
+
+
+def _first_line(cause: BaseException | None) -> str:
+    text = str(cause).strip() if cause is not None else ""
+    return text.splitlines()[0] if text else "connection lost"
