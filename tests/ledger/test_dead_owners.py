@@ -1,0 +1,78 @@
+"""A dead worker's claims are freed at once, not after the lease: by owner name, or by a local pid gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from ledger import Ledger, State
+
+from .conftest import new_order
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = socket.gethostname()
+# Claims with an owner named like tasks.context.run_owner ("host:pid:suffix"), then dies without releasing.
+CLAIM_AND_DIE = textwrap.dedent(
+    """
+    import os, signal, socket, sys
+    from ledger import Ledger, State
+    book = Ledger(sys.argv[1], account=sys.argv[2])
+    owner = f"{socket.gethostname()}:{os.getpid()}:0a1b2c3d"
+    claimed = book.claim([State.PENDING], owner, limit=10, lease_seconds=600)
+    print(owner, len(claimed), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_orders_of_a_killed_worker_are_claimable_at_once(migrated_url: str, account: str) -> None:
+    """A worker SIGKILLed mid-batch holds its orders for 600 s; after the check, the next claim gets them."""
+    with Ledger(migrated_url, account=account) as book:
+        book.register([new_order(f"order-{i}") for i in range(3)])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        result = subprocess.run(
+            [sys.executable, "-c", CLAIM_AND_DIE, migrated_url, account],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+        dead_owner, count = result.stdout.decode().split()
+        assert count == "3"
+        assert book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600) == []
+        assert sorted(book.release_dead_local_owners()) == ["order-0", "order-1", "order-2"]
+        claimed = book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600)
+        assert len(claimed) == 3
+        assert dead_owner.startswith(f"{HOST}:")
+
+
+def test_live_foreign_and_other_named_owners_keep_their_leases(book: Ledger) -> None:
+    """This process, another host and a name without a pid are not known dead: nothing is freed."""
+    book.register([new_order(r) for r in ("mine", "remote", "flow-run")])
+    book.claim([State.PENDING], f"{HOST}:{os.getpid()}:abc", limit=1, lease_seconds=600, references=["mine"])
+    book.claim([State.PENDING], "elsewhere:1:abc", limit=1, lease_seconds=600, references=["remote"])
+    book.claim([State.PENDING], "3f2c-flow-run-id", limit=1, lease_seconds=600, references=["flow-run"])
+    assert book.release_dead_local_owners() == []
+    assert book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600) == []
+
+
+def test_release_claims_of_frees_only_the_named_owners(book: Ledger) -> None:
+    """Any owner string works (e.g. a crashed flow run's id); states are left as they are."""
+    book.register([new_order(r) for r in ("a", "b", "c")])
+    book.claim([State.PENDING], "crashed-run", limit=2, lease_seconds=600, references=["a", "b"])
+    book.claim([State.PENDING], "live-run", limit=1, lease_seconds=600, references=["c"])
+    book.transition("a", State.SUBMITTING, expected_from=[State.PENDING], owner="crashed-run")
+    assert sorted(book.release_claims_of(["crashed-run", "never-seen"])) == ["a", "b"]
+    assert book.release_claims_of([]) == []
+    records = book.get_many(["a", "b", "c"])
+    assert [(records[r].state, records[r].lease_owner) for r in "abc"] == [
+        (State.SUBMITTING, None),
+        (State.PENDING, None),
+        (State.PENDING, "live-run"),
+    ]
