@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,10 +18,31 @@ __all__ = [
     "check_row",
     "lease_free",
     "move_row",
+    "moved",
     "order_record",
+    "record_audit",
     "row_lines",
     "why_not",
+    "write_moved_rows",
 ]
+
+# The columns a move or its changes may set (all but keys, lease and creation time).
+_MOVABLE = (
+    "state",
+    "updated_at",
+    "remote_id",
+    "carrier",
+    "last_error",
+    "payload_hash",
+    "num_order_id",
+    "tracking_number",
+    "tracking_numbers",
+    "shipped_lines",
+    "shipment_ids",
+    "attempts",
+    "quarantine_reason",
+    "quarantined_from",
+)
 
 
 def order_record(row: OrderRow) -> OrderRecord:
@@ -61,15 +82,31 @@ def check_row(
 def move_row(
     session: Session, row: OrderRow, to: State, now: datetime, detail: str, owner: str | None
 ) -> None:
-    """Set the state (if the table allows it) and add the audit line, in the caller's transaction."""
+    """Set the state (if the table allows it) and add the audit line; both flushed with the row's changes."""
+    session.add(TransitionRow(**moved(row, to, now, detail, owner)))
+
+
+def moved(row: OrderRow, to: State, now: datetime, detail: str, owner: str | None) -> dict[str, object]:
+    """Set the state (if the table allows it); returns the audit line for ``record_audit``."""
     current = State(row.state)
     if not is_allowed(current, to):
         raise IllegalTransitionError(row.reference, current, to)
     row.state = to
     row.updated_at = now
-    session.add(
-        TransitionRow(order_id=row.id, from_state=current, to_state=to, at=now, detail=detail, owner=owner)
-    )
+    return {
+        "order_id": row.id,
+        "from_state": current,
+        "to_state": to,
+        "at": now,
+        "detail": detail,
+        "owner": owner,
+    }
+
+
+def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
+    """Insert audit lines with one executemany (no RETURNING: SQLite would then insert row by row)."""
+    if lines:
+        session.execute(sa.insert(TransitionRow), lines)
 
 
 def apply_changes(row: OrderRow, changes: Changes) -> None:
@@ -88,6 +125,20 @@ def apply_changes(row: OrderRow, changes: Changes) -> None:
         _append_shipment(row, changes["shipment"])
     if changes.get("count_attempt"):
         row.attempts += 1
+
+
+def write_moved_rows(session: Session, rows: Collection[OrderRow]) -> None:
+    """Write changed rows with ONE executemany UPDATE by primary key, then detach them from the session.
+
+    The unit of work would send one UPDATE per row on SQLite (its driver cannot count the rows of an
+    executemany, which the unit of work checks); every row here carries the same columns, so one will do.
+    """
+    if not rows:
+        return
+    values = [{"id": row.id, **{name: getattr(row, name) for name in _MOVABLE}} for row in rows]
+    for row in rows:
+        session.expunge(row)
+    session.execute(sa.update(OrderRow), values)
 
 
 def row_lines(row: OrderRow) -> list[ShippedLine]:

@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger._errors import EmptyReasonError, UnknownOrderError
-from ledger._order_rows import apply_changes, check_row, move_row, order_record, why_not
+from ledger._order_rows import (
+    apply_changes,
+    check_row,
+    move_row,
+    moved,
+    order_record,
+    record_audit,
+    why_not,
+    write_moved_rows,
+)
 from ledger._records import (
     Changes,
     Move,
@@ -167,7 +176,12 @@ class Orders:
     ) -> list[MoveOutcome]:
         """``transition_each`` inside the caller's transaction (``Events.apply_events`` shares it)."""
         rows = self._rows(session, sorted({move.reference for move in moves}), lock=True)
-        return [_apply_move(session, rows.get(move.reference), move, owner, now) for move in moves]
+        audit: list[dict[str, object]] = []
+        outcomes = [_apply_move(rows.get(move.reference), move, owner, now, audit) for move in moves]
+        changed = {outcome.reference for outcome in outcomes if outcome.moved}
+        write_moved_rows(session, [rows[reference] for reference in sorted(changed)])
+        record_audit(session, audit)
+        return outcomes
 
     def transition_many(
         self,
@@ -304,9 +318,11 @@ class Orders:
             created.update(
                 (i, ref) for i, ref in session.execute(insert.returning(OrderRow.id, OrderRow.reference))
             )
-        if created:
-            audit = [{"order_id": i, "to_state": State.PENDING, "at": now, "detail": ""} for i in created]
-            session.execute(sa.insert(TransitionRow), audit)
+        audit = [
+            {"order_id": i, "from_state": None, "to_state": State.PENDING, "at": now, "detail": ""}
+            for i in created
+        ]
+        record_audit(session, audit)
         return set(created.values())
 
     def _new_row(self, order: NewOrder, now: datetime) -> dict[str, object]:
@@ -332,13 +348,16 @@ _TRANSITION_COLUMNS = (
 )
 
 
-def _apply_move(session: Session, row: OrderRow | None, move: Move, owner: str, now: datetime) -> MoveOutcome:
+def _apply_move(
+    row: OrderRow | None, move: Move, owner: str, now: datetime, audit: list[dict[str, object]]
+) -> MoveOutcome:
+    """Check and apply one move to its loaded row; its audit line is appended to ``audit``."""
     if row is None:
         return _refused(move.reference, MoveStatus.UNKNOWN_ORDER, None)
     refused = why_not(row, owner, move.expected_from, now)
     if refused is not None:
         return _refused(move.reference, refused, row)
-    move_row(session, row, move.to, now, move.detail, owner)
+    audit.append(moved(row, move.to, now, move.detail, owner))
     apply_changes(row, move.changes)
     row.quarantine_reason = row.quarantined_from = None
     return MoveOutcome(reference=move.reference, status=MoveStatus.MOVED, record=order_record(row))
