@@ -1,10 +1,22 @@
 """The ledger: the durable record of every order sent to a 3PL, and of events, cursors, stock and catalogue.
 
 Correctness lives here, not in Prefect's cache. Each order has one row per (account, 3PL, reference), where
-the reference is the Linnworks OrderId, fixed before the first attempt. Every state change is one
-transaction, committed before the next outside call, and kept in an audit trail (``Ledger.history``).
+the reference is the Linnworks OrderId, fixed before the first attempt. Every state change is committed
+before the next outside call, and kept in an audit trail (``Ledger.history``, one line per transition).
 
-The main path, one transaction per arrow, each committed before the next outside call::
+The ledger is split by what it records, over one engine and one migration history: ``ledger.orders`` (the
+saga, ``_orders.py``), ``ledger.leases`` (claims, ``_leases.py``), ``ledger.events`` (events and cursors),
+``ledger.stock`` (levels, holds) and ``ledger.catalogue``. ``Ledger`` is the one object tasks hold; its
+methods delegate to those parts.
+
+Group commit: nothing in the saga needs one transaction per order, only that each step is committed before
+the outside call that relies on it. So a batch moves in one transaction: ``register(batch)``,
+``transition_each(moves, owner=...)`` (each order with its own changes; per-order outcome ``MOVED`` /
+``STATE_CONFLICT`` / ``LEASE_LOST`` / ``UNKNOWN_ORDER``, never all or nothing), ``apply_events(page,
+owner=...)`` (a page of 3PL events and the moves they cause). ``Ledger.stats()`` counts statements and
+commits. SQLite runs in WAL with ``synchronous=NORMAL``; ``ledger/_engine.py`` states what that trades.
+
+The main path, one arrow per step; a batch of orders takes each arrow together::
 
     pending --> submitting --> submitted --> exported --> partially_shipped --> shipped
      (row,       (3PL create     (3PL id       (Linnworks    (some parcels;        (all parcels;
@@ -50,8 +62,16 @@ What each state means for the next run:
 
 Workers lease rows with ``Ledger.claim`` and pass ``owner=`` to ``transition`` so a lost lease raises
 ``LeaseLostError`` instead of writing; ``expected_from=`` makes each move a compare-and-set on the state
-(``StateConflictError`` when another run moved it first: skip that order). Records returned are frozen
-pydantic models, detached from any session; every datetime is timezone-aware UTC.
+(``StateConflictError`` when another run moved it first: skip that order). ``ledger.orders.transition`` and
+``Move`` require both, so a move without them cannot be written; ``Ledger.transition`` still accepts calls
+without them until its callers are migrated. The one move a person makes without a lease is
+``release_quarantine``. A dead owner's leases need not run out: ``release_claims_of(owners)`` frees them,
+and ``release_dead_local_owners()`` frees those of ``host:pid:...`` owners on this host whose process is gone.
+
+When the database cannot be reached or drops the connection, every call raises ``LedgerUnavailableError``
+(one message naming the database and what to check); the transaction in flight is rolled back, so each order
+is in the state last committed, and the next call reconnects. Records returned are frozen pydantic models
+built from rows (``from_attributes``), detached from any session; every datetime is timezone-aware UTC.
 
 How the flows use it (each bullet is one ledger transaction unless it names an outside call):
 
@@ -72,6 +92,12 @@ How the flows use it (each bullet is one ledger transaction unless it names an o
   SKU: a person approved it); else SetStockLevel (outside) -> ``record_stock_written_many`` (refuses a
   snapshot older than the one recorded; closes approved holds as applied). One stock sync per account at a
   time: the ledger orders the records, not the SetStockLevel calls of two overlapping runs.
+- the same, batched (one transaction per batch and step): export moves the claimed batch to ``submitting``
+  with one ``transition_each``, sends the creates concurrently, records all results with one
+  ``transition_each`` (each its own ``remote_id``; an unknown outcome stays ``submitting``), tags, then one
+  ``transition_each`` to ``exported``. Shipments: claim the orders a page of events names, then
+  ``apply_events(page, owner=...)`` records the page and applies its moves in one transaction, then
+  ``set_cursor``.
 - catalogue: hash each item -> send those whose hash differs from ``catalogue_hashes`` ->
   ``record_catalogue_hashes`` for the ones the 3PL accepted.
 
@@ -80,9 +106,13 @@ Example:
     >>> ledger.migrate("sqlite:///.lw3pl/ledger.db")
     >>> book = ledger.Ledger("sqlite:///.lw3pl/ledger.db", account="acme", threepl="shipbob")
     >>> book.register([ledger.NewOrder(reference="9f1c...", num_order_id="1001", payload_hash="ab12")])
-    >>> [order] = book.claim([ledger.State.PENDING], owner="run-42", limit=10, lease_seconds=300)
-    >>> book.transition(order.reference, ledger.State.SUBMITTING, expected_from=[ledger.State.PENDING],
-    ...                 owner="run-42", count_attempt=True)
+    >>> claimed = book.claim([ledger.State.PENDING], owner="run-42", limit=100, lease_seconds=300)
+    >>> book.transition_each(
+    ...     [ledger.Move(reference=o.reference, to=ledger.State.SUBMITTING,
+    ...                  expected_from={ledger.State.PENDING}, changes={"count_attempt": True})
+    ...      for o in claimed],
+    ...     owner="run-42",
+    ... )
 """
 
 from ledger._engine import make_engine, migrate
