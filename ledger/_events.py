@@ -52,8 +52,9 @@ class Events:
 
         Events seen before are skipped (their moves too). Each new event's move runs with
         ``transition_each``'s per-order outcome; the event is then recorded, except when its move lost the
-        lease: it stays unrecorded, so the next poll delivers it again to whoever holds the order. One
-        outcome per entry of ``page``, in order (an id repeated in the page is handled once, first place).
+        lease: it stays unrecorded, so the next poll delivers it again to whoever holds the order. A move in
+        state conflict is recorded with its event (nothing to redo): act on its outcome (note, quarantine) in
+        the same run. One outcome per entry of ``page``, in order (a repeated id counts at its first place).
         """
         with self._store.write() as session:
             now = self._store.now()
