@@ -22,6 +22,8 @@ this uses PostgreSQL (``synchronous_commit=on`` by default), where a commit surv
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
 
-__all__ = ["BEGIN_MODE", "StatementCounter", "make_engine", "migrate", "normalise_url"]
+from ledger._errors import LedgerUnavailableError
+
+__all__ = [
+    "BEGIN_MODE",
+    "StatementCounter",
+    "make_engine",
+    "migrate",
+    "normalise_url",
+    "unavailable_as_error",
+]
 
 BEGIN_MODE = "ledger_sqlite_begin"
 """Execution option read when a SQLite transaction begins: ``"IMMEDIATE"`` (default) or ``"DEFERRED"``."""
@@ -108,6 +119,46 @@ class StatementCounter:
             self.commits += 1
 
 
+@contextmanager
+def unavailable_as_error(engine: Engine) -> Iterator[None]:
+    """Turn "cannot reach the database" and "connection dropped" into one ``LedgerUnavailableError``.
+
+    The one place this translation happens (every ledger call and ``migrate`` run inside it). A dropped
+    connection is invalidated by SQLAlchemy, and ``pool_pre_ping`` replaces stale pooled ones, so the next
+    call reconnects on its own.
+    """
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        if not _is_unavailable(error, engine.dialect.name):
+            raise
+        database = engine.url.render_as_string(hide_password=True)
+        raise LedgerUnavailableError(database, _first_line(error.orig)) from error
+
+
+# SQLite reports a missing table as an OperationalError too: that is a schema problem, not a lost database.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked")
+
+
+def _is_unavailable(error: sa.exc.DBAPIError, dialect: str) -> bool:
+    if error.connection_invalidated:
+        return True
+    if dialect != "sqlite":
+        # No SQLSTATE: libpq could not connect or lost the socket; 08: connection exception; 57P0x: the
+        # server is shutting down or terminated this backend. A deadlock (40P01) is not a lost database.
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        lost = sqlstate is None or sqlstate.startswith(("08", "57P"))
+        return isinstance(error, sa.exc.InterfaceError) or (
+            isinstance(error, sa.exc.OperationalError) and lost
+        )
+    return any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
+
+
+def _first_line(cause: BaseException | None) -> str:
+    text = str(cause).strip() if cause is not None else ""
+    return text.splitlines()[0] if text else "connection lost"
+
+
 def migrate(url: str | URL) -> None:
     """Bring the ledger schema at ``url`` to the newest revision (``alembic upgrade head``); idempotent.
 
@@ -116,7 +167,7 @@ def migrate(url: str | URL) -> None:
     """
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with unavailable_as_error(engine), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}

@@ -13,8 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger._engine import BEGIN_MODE, StatementCounter, make_engine
-from ledger._errors import LedgerUnavailableError
+from ledger._engine import BEGIN_MODE, StatementCounter, make_engine, unavailable_as_error
 from ledger._records import LedgerStats
 from ledger._schema import CatalogueRow, CursorRow, EventRow, OrderRow, StockHoldRow, StockRow
 
@@ -67,28 +66,14 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
-        with self.unavailable_as_error(), self._writer.begin() as session:
+        with unavailable_as_error(self.engine), self._writer.begin() as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (a deferred transaction on SQLite: it takes no write lock)."""
-        with self.unavailable_as_error(), self._reader() as session:
+        with unavailable_as_error(self.engine), self._reader() as session:
             yield session
-
-    @contextmanager
-    def unavailable_as_error(self) -> Iterator[None]:
-        """Turn "cannot reach the database" and "connection dropped" into one ``LedgerUnavailableError``.
-
-        The one place this translation happens. A dropped connection is invalidated by SQLAlchemy, and
-        ``pool_pre_ping`` replaces stale pooled ones, so the next call reconnects on its own.
-        """
-        try:
-            yield
-        except sa.exc.DBAPIError as error:
-            if not _is_unavailable(error, self.engine.dialect.name):
-                raise
-            raise LedgerUnavailableError(self.database, _first_line(error.orig)) from error
 
     def now(self) -> datetime:
         """The clock's time in UTC; refuses a naive clock."""
@@ -110,26 +95,3 @@ class Store:
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
-
-
-# SQLite reports a missing table as an OperationalError too: that is a schema problem, not a lost database.
-_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked")
-
-
-def _is_unavailable(error: sa.exc.DBAPIError, dialect: str) -> bool:
-    if error.connection_invalidated:
-        return True
-    if dialect != "sqlite":
-        # No SQLSTATE: libpq could not connect or lost the socket; 08: connection exception; 57P0x: the
-        # server is shutting down or terminated this backend. A deadlock (40P01) is not a lost database.
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        lost = sqlstate is None or sqlstate.startswith(("08", "57P"))
-        return isinstance(error, sa.exc.InterfaceError) or (
-            isinstance(error, sa.exc.OperationalError) and lost
-        )
-    return any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
-
-
-def _first_line(cause: BaseException | None) -> str:
-    text = str(cause).strip() if cause is not None else ""
-    return text.splitlines()[0] if text else "connection lost"

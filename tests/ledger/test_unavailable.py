@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import ledger
 from ledger import Ledger, LedgerUnavailableError, State
 
 from .conftest import POSTGRES_ADMIN_URL, new_order
@@ -80,12 +81,12 @@ def test_all_connections_terminated_between_calls(
 
 @pytest.mark.postgres
 def test_server_not_reachable() -> None:
-    """Nothing listens on the port: the error names the database and what to check."""
+    """Nothing listens on the port: migrating or reading names the database and what to check."""
+    url = "postgresql://postgres@127.0.0.1:1/lw3pl_nowhere"
     expected = r"127\.0\.0\.1:1/lw3pl_nowhere.*LEDGER_URL"
-    with (
-        Ledger("postgresql://postgres@127.0.0.1:1/lw3pl_nowhere") as book,
-        pytest.raises(LedgerUnavailableError, match=expected),
-    ):
+    with pytest.raises(LedgerUnavailableError, match=expected):
+        ledger.migrate(url)
+    with Ledger(url) as book, pytest.raises(LedgerUnavailableError, match=expected):
         book.get("order-1")
 
 
