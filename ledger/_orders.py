@@ -201,13 +201,13 @@ class Orders:
             raise ValueError("use Ledger.quarantine(reference, reason) to quarantine an order")
         with self._store.write() as session:
             rows = self._rows(session, sorted(references), lock=True)
-            moved = {
+            done = {
                 ref: self._move_checked(session, rows, ref, to, expected_from, owner, detail) for ref in rows
             }
-            missing = [ref for ref in references if ref not in moved]
+            missing = [ref for ref in references if ref not in done]
             if missing:
                 raise UnknownOrderError(missing[0])
-        return [moved[reference] for reference in references]
+        return [done[reference] for reference in references]
 
     def update(
         self,
