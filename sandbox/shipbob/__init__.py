@@ -1,9 +1,10 @@
-"""A local ShipBob API, version 2026-01 (see :mod:`sandbox.shipbob.server`), built from ``spec.json`` alone."""
+"""A local ShipBob API, version 2026-01 (see :mod:`sandbox.shipbob.server`), built from ``spec.json``."""
 
 from sandbox.shipbob.schema import SpecValidator, load_spec
 from sandbox.shipbob.server import (
     CORRUPTIONS,
     FAULT_KINDS,
+    ORDERS_PATH,
     RETIRED_VERSIONS,
     VERSION,
     RequestRecord,
@@ -13,6 +14,7 @@ from sandbox.shipbob.server import (
 __all__ = [
     "CORRUPTIONS",
     "FAULT_KINDS",
+    "ORDERS_PATH",
     "RETIRED_VERSIONS",
     "VERSION",
     "RequestRecord",

@@ -52,12 +52,21 @@ from sandbox.warehouse import (
     WarehouseOrder,
 )
 
-__all__ = ["FAULT_KINDS", "RETIRED_VERSIONS", "VERSION", "Fault", "RequestRecord", "ShipBobSandbox"]
+__all__ = [
+    "FAULT_KINDS",
+    "ORDERS_PATH",
+    "RETIRED_VERSIONS",
+    "VERSION",
+    "Fault",
+    "RequestRecord",
+    "ShipBobSandbox",
+]
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "slow", "drop", "accept_then_drop", "html", "truncated")
 CORRUPTIONS = ("quantity_string", "negative_quantity", "missing_tracking", "not_an_object")
 PER_MINUTE = 150
 VERSION: str = load_spec()["source"]["version"]
+ORDERS_PATH = f"/{VERSION}/order"  # what tests count and inject faults on
 RETIRED_VERSIONS = ("1.0", "2.0")
 VERSIONING_PAGE = "https://developer.shipbob.com/versioning"
 MAX_PAGE_SIZE = 250

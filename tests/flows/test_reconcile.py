@@ -14,6 +14,7 @@ from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, ShipmentSeen, State
+from sandbox.shipbob import ORDERS_PATH
 from tasks.mapping import to_fulfilment_order
 from tasks.reconcile import pull_events, shipment_seen, write_tracking
 from tests.flows.conftest import FlowEnv
@@ -263,7 +264,7 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     for reference, (label, state, at_3pl) in cases.items():
         _leave_in(flow_env, reference, state, at_3pl, processed="processed" in label)
         assert order_state(flow_env, reference) is state, label
-    creates_before = flow_env.shipbob.count(status=201, method="POST", path="/1.0/order")
+    creates_before = flow_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH)
     calls_before = {
         (method, ref): calls_naming(flow_env, method, ref)
         for method in (
@@ -276,8 +277,8 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     export_orders()
     flow_env.advance(hours=8)
     reconcile_shipments()
-    assert flow_env.shipbob.count(status=201, method="POST", path="/1.0/order") - creates_before == 2
-    assert flow_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert flow_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH) - creates_before == 2
+    assert flow_env.shipbob.count(status=422, method="POST", path=ORDERS_PATH) == 0
     for reference, (label, state, _) in cases.items():
         assert order_state(flow_env, reference) is State.PROCESSED, label
         order = flow_env.linnworks.order(reference)

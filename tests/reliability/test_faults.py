@@ -13,6 +13,7 @@ from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import ShipmentSeen, State
+from sandbox.shipbob import ORDERS_PATH
 from tasks.context import use_runtime
 from tasks.reconcile import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
@@ -29,7 +30,7 @@ def _invariants(env: FlowEnv) -> list[str]:
 def test_lost_create_reply_is_recorded_unknown_and_resolved_by_lookup(rel_env: FlowEnv) -> None:
     """Scenario 2: ShipBob takes the create, the reply is dropped; the order is looked up, not sent again."""
     [reference] = rel_env.create_orders(1)
-    rel_env.shipbob.inject("accept_then_drop", method="POST", path="/1.0/order")
+    rel_env.shipbob.inject("accept_then_drop", method="POST", path=ORDERS_PATH)
     first = export_orders()
     record = rel_env.runtime.ledger.get(reference)
     assert record is not None
@@ -81,7 +82,7 @@ def test_rate_limit_storm_defers_orders_with_capped_waits_instead_of_failing(rel
     rel_env.linnworks.add_fault(
         "rate_limit", "OpenOrders/AssignOrderIdentifier", retry_after="seconds", retry_after_seconds=100_000
     )
-    rel_env.shipbob.inject("429", method="POST", path="/1.0/order", times=6, retry_after=100_000)
+    rel_env.shipbob.inject("429", method="POST", path=ORDERS_PATH, times=6, retry_after=100_000)
     settings = rel_env.settings
     lw_waits: list[float] = []
     sb_waits: list[float] = []
@@ -161,13 +162,13 @@ def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(r
     export_orders()
     rel_env.advance(hours=2)
     for fault in ("html", "truncated"):
-        rel_env.shipbob.inject(fault, method="GET", path="/1.0/order", times=1)  # one bad page: read again
+        rel_env.shipbob.inject(fault, method="GET", path=ORDERS_PATH, times=1)  # one bad page: read again
     assert reconcile_shipments()["processed"] == 2
     pulled, waiting = rel_env.create_orders(2)
     export_orders()
     rel_env.advance(hours=2)
     _record_shipment_as_pulled(rel_env, pulled)
-    rel_env.shipbob.inject("html", method="GET", path="/1.0/order", times=1000)  # a feed that stays broken
+    rel_env.shipbob.inject("html", method="GET", path=ORDERS_PATH, times=1000)  # a feed that stays broken
     state = reconcile_shipments(return_state=True)
     assert state.is_completed() and state.result()["processed"] == 1
     assert "unreadable" in run_artifacts(state)["reconcile-shipments-summary"]
