@@ -14,6 +14,7 @@ from clients.errors import (
     RetryableError,
     StopError,
 )
+from clients.shipbob import ApiVersionError
 from clients.threepl import SubmitOutcome
 from tests.shipbob.helpers import TOKEN, json_reply, make_order, order_json, script
 
@@ -95,7 +96,7 @@ def test_creates_retry_faults_where_shipbob_did_nothing(fault: object) -> None:
     [
         pytest.param(401, AuthenticationError, id="401"),
         pytest.param(403, StopError, id="403"),
-        pytest.param(404, RecordError, id="404"),
+        pytest.param(404, ApiVersionError, id="404: the path is not in this version"),
         pytest.param(409, RecordError, id="409"),
         pytest.param(400, RecordError, id="400"),
     ],
