@@ -537,7 +537,7 @@ class ShipBobSandbox:
                     self._uploaded.add(shipment_id)
                 else:
                     self._uploaded.discard(shipment_id)
-            results.append({"shipmentId": shipment_id, "isSuccess": True, "error": None})
+            results.append({"shipmentId": shipment_id, "isSuccess": True})
         done = sum(1 for result in results if result["isSuccess"])
         summary = {"total": len(results), "successful": done, "failed": len(results) - done}
         return json_response({"results": results, "summary": summary})
