@@ -15,15 +15,7 @@ from pydantic import ValidationError
 from clients.errors import CallContext, MalformedResponseError
 from clients.threepl.models import CancelOutcome, CancelResult, FulfilmentOrder, ValidationIssue
 
-from ._wire import (
-    AddressOut,
-    CancelReply,
-    CreateOrderOut,
-    FinancialsOut,
-    OrderLineOut,
-    OrderSummaryIn,
-    RecipientOut,
-)
+from ._wire import CancelReply, CreateOrderOut, FinancialsOut, OrderSummaryIn
 
 __all__ = [
     "DUPLICATE_WORDS",
@@ -42,39 +34,44 @@ TOTAL_PRICE_CURRENCY = "USD"
 
 
 def order_body(order: FulfilmentOrder) -> CreateOrderOut:
-    """The ``CreateOrderModel`` for ``order`` (raises ``ValidationError`` for what ShipBob would refuse)."""
+    """The ``CreateOrderModel`` for ``order``; raises ``ValidationError`` (located from the body's root,
+    e.g. ``recipient.name``) for what ShipBob would refuse."""
     address = order.ship_to
     street2 = ", ".join(part for part in (address.line2, address.line3) if part)
-    return CreateOrderOut(
-        reference_id=order.reference,
-        order_number=order.display_ref or None,
-        shipping_method=order.service_code,
-        recipient=RecipientOut(
-            name=address.name,
-            address=AddressOut(
-                address1=address.line1,
-                address2=street2 or None,
-                company_name=address.company or None,
-                city=address.city,
-                state=address.region or None,
-                zip_code=address.postcode or None,
-                country=address.country_code.upper(),
-            ),
-            email=address.email or None,
-            phone_number=address.phone[:50] or None,
-        ),
-        products=[
-            OrderLineOut(
-                reference_id=line.sku,
-                sku=line.sku,
-                name=line.title or line.sku,
-                quantity=line.quantity,
-                unit_price=float(line.unit_price),
-            )
-            for line in order.lines
-        ],
-        purchase_date=order.received_at.astimezone(UTC).isoformat() if order.received_at else None,
-        financials=_financials(order),
+    recipient = {
+        "name": address.name,
+        "address": {
+            "address1": address.line1,
+            "address2": street2 or None,
+            "company_name": address.company or None,
+            "city": address.city,
+            "state": address.region or None,
+            "zip_code": address.postcode or None,
+            "country": address.country_code.upper(),
+        },
+        "email": address.email or None,
+        "phone_number": address.phone[:50] or None,
+    }
+    lines = [
+        {
+            "reference_id": line.sku,
+            "sku": line.sku,
+            "name": line.title or line.sku,
+            "quantity": line.quantity,
+            "unit_price": float(line.unit_price),
+        }
+        for line in order.lines
+    ]
+    return CreateOrderOut.model_validate(
+        {
+            "reference_id": order.reference,
+            "order_number": order.display_ref or None,
+            "shipping_method": order.service_code,
+            "recipient": recipient,
+            "products": lines,
+            "purchase_date": order.received_at.astimezone(UTC).isoformat() if order.received_at else None,
+            "financials": _financials(order),
+        }
     )
 
 
