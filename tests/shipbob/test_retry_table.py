@@ -23,7 +23,7 @@ CREATED = json_reply(order_json(), status=201)
 
 
 def _request() -> httpx.Request:
-    return httpx.Request("GET", "https://api.shipbob.test/1.0/order")
+    return httpx.Request("GET", "https://api.shipbob.test/2026-01/order")
 
 
 TRANSIENT = [
