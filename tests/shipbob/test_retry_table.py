@@ -168,3 +168,24 @@ def test_rate_limit_gives_up_as_rate_limited() -> None:
     with pytest.raises(RateLimitedError) as caught:
         replies.adapter(max_attempts=2).find_order("LW-1")
     assert caught.value.retry_after == 2.0
+
+
+@pytest.mark.parametrize("status", [400, 404, 410])
+def test_a_reply_that_the_version_is_retired_stops_at_once(status: int) -> None:
+    """ShipBob saying the version is retired (whatever the 4xx) is one ApiVersionError, not a retry or a
+    refused record; a 404 the caller expects (cancel of an unknown order) stays a result."""
+    body = {"title": "API version retired", "detail": "API version 2026-01 is no longer supported."}
+    replies = script(json_reply(body, status=status))
+    with pytest.raises(ApiVersionError) as caught:
+        replies.adapter().find_order("LW-1")
+    assert len(replies.requests) == 1
+    assert "SHIPBOB_API_VERSION" in str(caught.value) and "developer.shipbob.com/versioning" in str(
+        caught.value
+    )
+
+
+def test_the_version_must_be_a_shipbob_date_version() -> None:
+    """'1.0' (retired) or a typo is refused when the adapter is configured, naming the setting."""
+    for wrong in ("1.0", "2026-1", "latest"):
+        with pytest.raises(ValueError, match="SHIPBOB_API_VERSION"):
+            script().adapter(api_version=wrong)
