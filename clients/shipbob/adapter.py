@@ -51,12 +51,13 @@ from ._orders import cancel_result, issues, local_issues, mentions_duplicate, or
 from ._transport import VERSIONING_PAGE, Reply, RetryPolicy, Safety, Transport
 from ._wire import OrderSummaryIn
 
-__all__ = ["DEFAULT_API_VERSION", "ShipBobAdapter", "ShipBobConfig"]
+__all__ = ["DEFAULT_API_VERSION", "USER_AGENT", "ShipBobAdapter", "ShipBobConfig"]
 
 logger = logging.getLogger("lw3pl.shipbob")
 
 PER_MINUTE = 150
 DEFAULT_API_VERSION = "2026-01"
+USER_AGENT = "lw3pl-shipbob"  # tells ShipBob (and the sandbox's conformance journal) who is calling
 _VERSION_FORM = re.compile(r"\d{4}-\d{2}")
 
 
@@ -145,6 +146,7 @@ class ShipBobAdapter:
             "Authorization": f"Bearer {config.token.get_secret_value()}",
             "shipbob_channel_id": str(config.channel_id),
             "Accept": "application/json",
+            "User-Agent": f"{USER_AGENT}/{config.api_version}",
         }
         # httpx joins a relative path onto the base URL's path: "/order" -> "<host>/<version>/order".
         self._client = httpx.Client(

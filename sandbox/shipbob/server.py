@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from sandbox._http import DropConnection, HttpRequest, HttpResponse, LoopbackServer, json_response
@@ -158,6 +158,10 @@ class ShipBobSandbox:
         auto_advance: move the warehouse to its clock's now before each request.
     """
 
+    # Every request any sandbox in this process receives, when a test suite installs a list here (see
+    # tests/shipbob/conformance.py, which checks the adapter's requests against the spec after the run).
+    journal: ClassVar[list[HttpRequest] | None] = None
+
     def __init__(
         self,
         warehouse: Warehouse | None = None,
@@ -275,6 +279,8 @@ class ShipBobSandbox:
     # --- request pipeline ------------------------------------------------------------------------
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
+        if ShipBobSandbox.journal is not None:
+            ShipBobSandbox.journal.append(request)
         fault = self._take_fault(request)
         if fault is not None and fault.kind == "drop":
             self._log(request, 0, "drop")

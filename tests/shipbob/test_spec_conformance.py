@@ -8,19 +8,20 @@ filter is silently ignored by the real API) with a valid value, and the body fit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from clients.shipbob import RetryPolicy, ShipBobAdapter, ShipBobConfig
+from clients.shipbob.adapter import USER_AGENT
 from clients.threepl import CancelOutcome, CatalogueItem, EventKind, SubmitOutcome, WrittenTracking
+from sandbox._http import HttpRequest
 from sandbox.shipbob import VERSION, ShipBobSandbox, SpecValidator
 from sandbox.warehouse import Warehouse, WarehouseConfig
+from tests.shipbob.conformance import problems_in, violations
 from tests.shipbob.helpers import make_order
 from tests.threepl.harness import ManualClock
 
@@ -43,34 +44,9 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-def violations(request: httpx.Request, validator: SpecValidator, channel_id: int) -> list[str]:
-    """What is wrong with one request, per the spec."""
-    operation, path_params, _ = validator.find(request.method, request.url.path)
-    if operation is None:
-        return [f"{request.method} {request.url.path} is not in the spec"]
-    problems: list[str] = []
-    if not (request.headers.get("Authorization") or "").startswith("Bearer "):
-        problems.append("no bearer token")
-    if request.headers.get("shipbob_channel_id") != str(channel_id):
-        problems.append("no shipbob_channel_id header")
-    for parameter in operation.parameters("path"):
-        problems += [
-            f"{k}: {v}"
-            for k, v in validator.validate_parameter(path_params[parameter["name"]], parameter).items()
-        ]
-    known = {p["name"]: p for p in operation.parameters("query")}
-    for name, value in request.url.params.multi_items():
-        if name not in known:
-            problems.append(f"query parameter {name!r} is not in the spec")
-        else:
-            problems += [f"{k}: {v}" for k, v in validator.validate_parameter(value, known[name]).items()]
-    schema = operation.body_schema
-    if schema is not None:
-        body: Any = json.loads(request.content)
-        problems += [f"body {k}: {v}" for k, v in validator.validate(body, schema).items()]
-    elif request.content:
-        problems.append("a body on an operation that takes none")
-    return problems
+def request_violations(request: httpx.Request, validator: SpecValidator) -> list[str]:
+    query = request.url.params.multi_items()
+    return violations(request.method, request.url.path, query, request.headers, request.content, validator)
 
 
 # Every operation of the spec subset the adapter calls (templates as in sandbox/shipbob/spec.json).
@@ -115,7 +91,7 @@ def test_every_request_the_adapter_sends_is_in_the_spec() -> None:
         adapter.close()
     validator = SpecValidator()
     problems = {
-        f"{r.method} {r.url.path}?{r.url.query.decode()}": violations(r, validator, sandbox.channel_id)
+        f"{r.method} {r.url.path}?{r.url.query.decode()}": request_violations(r, validator)
         for r in recorder.requests
     }
     assert {key: found for key, found in problems.items() if found} == {}
@@ -165,12 +141,28 @@ def test_the_check_catches_misspelt_parameters_and_unknown_fields() -> None:
         params={"ReferenceId": "A"},
         headers={"Authorization": "Bearer t", "shipbob_channel_id": "1"},
     )
-    assert violations(misspelt, validator, 1) == ["query parameter 'ReferenceId' is not in the spec"]
+    assert request_violations(misspelt, validator) == ["query parameter 'ReferenceId' is not in the spec"]
     extra = httpx.Request(
         "POST",
         f"http://x/{VERSION}/product",
         json={"name": "A", "variants": [{"sku": "A", "name": "A"}], "colour": "red"},
         headers={"Authorization": "Bearer t"},
     )
-    found = violations(extra, validator, 1)
+    found = request_violations(extra, validator)
     assert "no shipbob_channel_id header" in found and any("colour" in problem for problem in found)
+
+
+def test_the_session_check_flags_the_adapters_bad_requests_only() -> None:
+    """The end-of-run check reads the adapter's requests (by User-Agent) in this version, nothing else."""
+    headers = {
+        "Authorization": "Bearer t",
+        "shipbob_channel_id": "7",
+        "User-Agent": f"{USER_AGENT}/{VERSION}",
+    }
+    misspelt = HttpRequest("GET", f"/{VERSION}/order", {"ReferenceId": ["A"]}, headers, b"")
+    good = HttpRequest("GET", f"/{VERSION}/order", {"ReferenceIds": ["A"]}, headers, b"")
+    by_hand = HttpRequest("GET", f"/{VERSION}/order", {"Nope": ["1"]}, {"Authorization": "Bearer t"}, b"")
+    other_version = HttpRequest("GET", "/2019-01/order", {}, headers, b"")
+    found = problems_in([misspelt, good, by_hand, other_version], SpecValidator())
+    assert found == {f"GET /{VERSION}/order": ["query parameter 'ReferenceId' is not in the spec"]}
+    assert ShipBobSandbox.journal is not None, "the root conftest journals this run"
