@@ -117,6 +117,7 @@ def start_shipbob(options: StackOptions) -> RunningSandbox:
     ).start()
     env = {
         "SHIPBOB_API_URL": box.url,
+        "SHIPBOB_API_VERSION": VERSION,  # the one version the sandbox serves
         "SHIPBOB_API_TOKEN": box.token,
         "SHIPBOB_CHANNEL_ID": str(box.channel_id),
     }
