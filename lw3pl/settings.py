@@ -39,7 +39,9 @@ class Settings(BaseSettings):
 
     # --- the 3PL ---------------------------------------------------------------------------------
     threepl_adapter: Literal["shipbob", "sftp"] = "shipbob"
-    shipbob_api_url: str = "https://api.shipbob.com"
+    shipbob_api_url: str = "https://api.shipbob.com"  # the host; the version is appended
+    # ShipBob's date version (https://developer.shipbob.com/versioning); the sandbox speaks the default.
+    shipbob_api_version: str = Field(default="2026-01", pattern=r"^\d{4}-\d{2}$")
     shipbob_api_token: SecretStr = SecretStr("")
     shipbob_channel_id: int | None = None
     sftp_host: str = ""

@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.sftp import SftpSandbox
-from sandbox.shipbob import ShipBobSandbox
+from sandbox.shipbob import VERSION, ShipBobSandbox
 from sandbox.warehouse import Warehouse, WarehouseConfig
 
 __all__ = ["STARTERS", "RunningSandbox", "SandboxStack", "StackOptions", "serve_forever"]
@@ -109,7 +109,7 @@ def start_sftp(options: StackOptions) -> RunningSandbox:
 
 
 def start_shipbob(options: StackOptions) -> RunningSandbox:
-    """The ShipBob 1.0 API over a seeded warehouse whose delays run ``time_scale`` times faster."""
+    """The ShipBob API (2026-01) over a seeded warehouse whose delays run ``time_scale`` times faster."""
     warehouse = Warehouse(seed=options.seed, config=WarehouseConfig().scaled(options.time_scale))
     warehouse.seed_catalogue(20)
     box = ShipBobSandbox(
@@ -117,13 +117,14 @@ def start_shipbob(options: StackOptions) -> RunningSandbox:
     ).start()
     env = {
         "SHIPBOB_API_URL": box.url,
+        "SHIPBOB_API_VERSION": VERSION,  # the one version the sandbox serves
         "SHIPBOB_API_TOKEN": box.token,
         "SHIPBOB_CHANNEL_ID": str(box.channel_id),
     }
     description = "\n".join(
         [
-            "ShipBob (1.0 API)",
-            f"  api                 {box.url}/1.0/order",
+            f"ShipBob ({VERSION} API)",
+            f"  api                 {box.url}/{VERSION}/order",
             f"  token               {box.token}",
             f"  channel id          {box.channel_id}",
             "  catalogue           SKU-0001 .. SKU-0020",

@@ -1,45 +1,44 @@
-"""Extract the part of the ShipBob 1.0 OpenAPI file that the ShipBob sandbox serves.
+"""Extract the part of ShipBob's OpenAPI document that the ShipBob sandbox serves.
 
 Usage::
 
-    python scripts/extract_shipbob_spec.py /path/to/shipbob-1.0.json sandbox/shipbob/spec.json
+    python scripts/extract_shipbob_spec.py SOURCE.json [OUTPUT.json]
+
+``SOURCE.json`` is ShipBob's published document for one API version (e.g. ``shipbob-2026-01.json``);
+``OUTPUT.json`` defaults to ``sandbox/shipbob/spec.json`` in this repository. The version comes from the
+document (``info.version``); its paths carry it as their first segment (``/2026-01/order``).
 
 Keeps, for each operation the sandbox implements: the parameters (name, location, required, schema), the
 request body schema (``application/json``), and per status the response schema and headers; plus every
-component schema those reach. Prose (descriptions, summaries, examples) is dropped. The sandbox reads only
-the output file, so tests never need the original.
+component schema those reach. ``allOf`` parts are merged into the schema that holds them (the sandbox's
+validator then sees one object with every property, which is how ShipBob's generator meant it). Prose
+(descriptions, summaries, examples) is dropped. The sandbox and the tests read only the output file.
 
-One correction is applied and recorded under ``x-corrections``: the published file types a recipient's
-address as ``RetailerProgramDataAddressViewModel``, whose ``type`` (MarkFor/ShipFrom) is required. That
-is a retail (B2B) field; ShipBob's guides and every example create DTC orders without it. The sandbox
-would otherwise demand a field no real client sends.
+One correction is applied and recorded under ``x-corrections``: the cursor-paged lists (``GET /product``,
+``GET /inventory-level``) answer with a ``next`` link that carries a ``Cursor`` query parameter the
+published operations do not list; the sandbox must accept the links it hands out.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 OPERATIONS: dict[str, tuple[str, ...]] = {
-    "/1.0/channel": ("get",),
-    "/1.0/order": ("get", "post"),
-    "/1.0/order/{orderId}": ("get",),
-    "/1.0/order/{orderId}/cancel": ("post",),
-    "/1.0/order/{orderId}/shipment": ("get",),
-    "/1.0/product": ("get", "post"),
-    "/1.0/product/batch": ("post",),
-    "/1.0/product/{productId}": ("get", "put"),
-    "/1.0/inventory": ("get",),
+    "/order": ("get", "post"),
+    "/order/{orderId}": ("get",),
+    "/order/{orderId}:cancel": ("post",),
+    "/shipment:batchUpdateTrackingUpload": ("post",),
+    "/product": ("get", "post"),
+    "/product/{productId}": ("patch",),
+    "/inventory-level": ("get",),
 }
-PROSE = {"description", "summary", "example", "examples", "tags", "operationId", "x-ms-summary"}
+CURSOR_PAGED = ("/product", "/inventory-level")
+PROSE = {"description", "summary", "example", "examples", "tags", "operationId", "x-ms-summary", "x-name"}
 SCHEMA_PREFIX = "#/components/schemas/"
-RECIPIENT_INFO = "ShipBob.Orders.Presentation.ViewModels.RecipientInfoViewModel"
-RECIPIENT_VIEW = "ShipBob.Orders.Presentation.ViewModels.RecipientViewModel"
-RETAIL_ADDRESS = "ShipBob.Orders.Presentation.ViewModels.RetailerProgramDataAddressViewModel"
-RECIPIENT_ADDRESS = "lw3pl.RecipientAddress"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "sandbox" / "shipbob" / "spec.json"
 
 
 def strip_prose(node: Any) -> Any:
@@ -93,46 +92,67 @@ def extract_operation(operation: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def merge_all_of(schemas: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``allOf`` parts (refs resolved, recursively) merged into one object schema."""
+    parts = schema.get("allOf")
+    if not parts:
+        return schema
+    merged = {key: value for key, value in schema.items() if key != "allOf"}
+    properties = dict(merged.get("properties", {}))
+    required = list(merged.get("required", []))
+    for part in parts:
+        ref = part.get("$ref", "")
+        base = schemas[ref.removeprefix(SCHEMA_PREFIX)] if ref else part
+        base = merge_all_of(schemas, base)
+        properties = {**base.get("properties", {}), **properties}
+        required += [name for name in base.get("required", []) if name not in required]
+    merged["properties"] = properties
+    if required:
+        merged["required"] = required
+    return merged
+
+
 def closure(schemas: dict[str, Any], roots: set[str]) -> dict[str, Any]:
-    """Every schema reachable from ``roots``."""
+    """Every schema reachable from ``roots``, with ``allOf`` merged."""
     kept: dict[str, Any] = {}
     pending = sorted(roots)
     while pending:
         name = pending.pop()
         if name in kept:
             continue
-        kept[name] = strip_prose(schemas[name])
+        kept[name] = strip_prose(merge_all_of(schemas, schemas[name]))
         pending.extend(referenced_schemas(kept[name]) - kept.keys())
     return kept
 
 
-def correct_recipient_address(schemas: dict[str, Any]) -> list[dict[str, str]]:
-    """Type a recipient's address without the retail-only required ``type``; returns what changed."""
-    address = copy.deepcopy(schemas[RETAIL_ADDRESS])
-    address["properties"].pop("type", None)
-    address["required"] = [name for name in address.get("required", []) if name != "type"]
-    schemas[RECIPIENT_ADDRESS] = address
-    for holder in (RECIPIENT_INFO, RECIPIENT_VIEW):
-        schemas[holder]["properties"]["address"] = {"$ref": SCHEMA_PREFIX + RECIPIENT_ADDRESS}
+def accept_cursor(paths: dict[str, Any], version: str) -> list[dict[str, str]]:
+    """Let the cursor-paged lists take the ``Cursor`` their own ``next`` links carry."""
+    cursor = {"in": "query", "name": "Cursor", "required": False, "schema": {"type": "string"}}
+    changed = []
+    for path in CURSOR_PAGED:
+        operation = paths[f"/{version}{path}"]["get"]
+        operation["parameters"] = [*operation["parameters"], cursor]
+        changed.append(f"GET /{version}{path}")
     return [
         {
-            "schema": f"{RECIPIENT_INFO}, {RECIPIENT_VIEW}",
-            "change": f"address -> {RECIPIENT_ADDRESS} (the retail address without its required 'type')",
-            "why": "DTC orders carry no MarkFor/ShipFrom type; the published oneOf is a generator artefact",
+            "schema": ", ".join(changed),
+            "change": "query parameter 'Cursor' added",
+            "why": "the paged reply's next/prev links carry it; the published parameters omit it",
         }
     ]
 
 
 def extract(spec: dict[str, Any]) -> dict[str, Any]:
     """The sandbox's subset of ``spec``."""
+    version = spec["info"]["version"]
     paths: dict[str, Any] = {}
     for path, verbs in OPERATIONS.items():
-        paths[path] = {verb: extract_operation(spec["paths"][path][verb]) for verb in verbs}
+        full = f"/{version}{path}"
+        paths[full] = {verb: extract_operation(spec["paths"][full][verb]) for verb in verbs}
+    corrections = accept_cursor(paths, version)
     schemas = closure(spec["components"]["schemas"], referenced_schemas(paths))
-    corrections = correct_recipient_address(schemas)
-    schemas = closure(schemas, referenced_schemas(paths))  # drops what the correction left unreachable
     return {
-        "source": {"title": spec["info"]["title"], "version": spec["info"]["version"]},
+        "source": {"title": spec["info"]["title"], "version": version},
         "x-corrections": corrections,
         "paths": paths,
         "schemas": schemas,
@@ -140,11 +160,12 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
+    if len(argv) not in (2, 3):
         print(__doc__)
         return 2
     spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
-    Path(argv[2]).write_text(json.dumps(extract(spec), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    output = Path(argv[2]) if len(argv) == 3 else DEFAULT_OUTPUT
+    output.write_text(json.dumps(extract(spec), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
 

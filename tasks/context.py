@@ -76,6 +76,7 @@ def make_adapter(settings: Settings) -> ThreePLAdapter:
             base_url=settings.shipbob_api_url,
             token=settings.shipbob_api_token,
             channel_id=settings.shipbob_channel_id,
+            api_version=settings.shipbob_api_version,
             time_scale=settings.partner_time_scale,
         )
         return ShipBobAdapter(config)

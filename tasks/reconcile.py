@@ -17,7 +17,7 @@ from prefect import task
 
 from clients.errors import OutcomeUnknownError, RecordError, RetryableError
 from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShippingInfo
-from clients.threepl import CancelOutcome, Event, EventKind, Shipment
+from clients.threepl import CancelOutcome, Event, EventKind, Shipment, WrittenTracking
 from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
 from lw3pl.crashpoints import crashpoint
 from tasks.context import Runtime, current_runtime, leased, move_all, run_owner
@@ -262,6 +262,7 @@ def write_tracking(limit: int, location_id: UUID | None = None) -> RunReport:
         written = [record for record in claimed if _write_one(work, record)]
         crashpoint("after_tracking_write")
         confirmed, orders = _read_back(work, written)
+        _confirm_tracking(work, confirmed)
         if location_id is not None:
             _process_ready(work, _not_yet_processed(work, confirmed, orders), location_id)
     return work.report
@@ -312,6 +313,23 @@ def _read_back(
         detail="tracking read back equal",
     )  # fmt: skip
     return confirmed, orders
+
+
+def _confirm_tracking(work: _Work, records: Sequence[OrderRecord]) -> None:
+    """Tell the 3PL the tracking is in Linnworks (ShipBob: off its tracking queue). A failure loses
+    nothing: the parcels stay queued and are re-read each poll as repeats (deduplicated)."""
+    written = [
+        WrittenTracking(reference=r.reference, remote_id=r.remote_id, tracking_numbers=r.tracking_numbers)
+        for r in records
+        if r.remote_id and r.tracking_numbers
+    ]
+    if not written:
+        return
+    try:
+        work.runtime.threepl.confirm_tracking(written)
+    except (RetryableError, RecordError) as error:
+        work.report.notes.append(f"3PL tracking not confirmed ({type(error).__name__}); parcels stay queued")
+        logger.warning("3PL tracking confirmation failed: %s", type(error).__name__)
 
 
 def _details(work: _Work, records: Sequence[OrderRecord]) -> dict[str, OrderDetails]:

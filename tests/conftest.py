@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from tests.shipbob import conformance as shipbob_conformance
+
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -32,3 +34,11 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    shipbob_conformance.start()  # journal every request the ShipBob sandboxes receive
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shipbob_conformance.finish(session)  # fail the run if the adapter sent a request outside the spec

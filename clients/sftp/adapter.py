@@ -43,6 +43,7 @@ from clients.threepl.models import (
     SubmitOutcome,
     SubmitResult,
     ValidationIssue,
+    WrittenTracking,
 )
 
 __all__ = ["SftpAdapter"]
@@ -191,6 +192,10 @@ class SftpAdapter:
         page = self._scan(checkpoint, self._max_rows)
         _log.info("sftp poll: %d events, %d quarantined rows", len(page.events), len(page.quarantined))
         return page
+
+    def confirm_tracking(self, orders: Sequence[WrittenTracking]) -> None:
+        """Nothing to tell: the file contract has no tracking acknowledgement (``ack`` moves the files)."""
+        _log.debug("sftp confirm_tracking: nothing to send for %d orders", len(orders))
 
     def ack(self, events: Sequence[Event]) -> None:
         """Record these events as handled; a file moves to ``outbound/processed/`` once all of its are.

@@ -1,4 +1,4 @@
-"""The ShipBob 1.0 adapter (``clients.threepl.ThreePLAdapter``).
+"""The ShipBob adapter (``clients.threepl.ThreePLAdapter``), API version 2026-01 by default.
 
 Example:
     >>> from pydantic import SecretStr
@@ -10,10 +10,12 @@ Example:
 
 from clients._pacing import NoPacer, Pacer, SpacingPacer
 from clients._retry import parse_retry_after
-from clients.shipbob._transport import RetryPolicy
-from clients.shipbob.adapter import ShipBobAdapter, ShipBobConfig
+from clients.shipbob._transport import ApiVersionError, RetryPolicy
+from clients.shipbob.adapter import DEFAULT_API_VERSION, ShipBobAdapter, ShipBobConfig
 
 __all__ = [
+    "DEFAULT_API_VERSION",
+    "ApiVersionError",
     "NoPacer",
     "Pacer",
     "RetryPolicy",

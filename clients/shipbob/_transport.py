@@ -9,6 +9,10 @@ is the caller's choice (``Safety``); this module only applies it:
   errors before the request left, 429). Anything after the request may have reached ShipBob (read
   timeout, dropped reply, 5xx, an unreadable 2xx) raises ``OutcomeUnknownError``: the core looks the
   reference up before anything else.
+
+A version ShipBob no longer serves is a stop, never a retry and never a per-record refusal: a reply
+that says the version is retired or unsupported, or a 404 on a path the caller did not expect to be
+missing (every path the adapter calls exists in the version it speaks), raises ``ApiVersionError``.
 """
 
 from __future__ import annotations
@@ -40,13 +44,29 @@ from clients.errors import (
     excerpt,
 )
 
-__all__ = ["SERVICE", "Reply", "RetryPolicy", "Safety", "Transport"]
+__all__ = ["SERVICE", "ApiVersionError", "Reply", "RetryPolicy", "Safety", "Transport"]
 
 logger = logging.getLogger("lw3pl.shipbob")
 
 SERVICE = "shipbob"
 PACING_KEY = "shipbob"
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
+VERSIONING_PAGE = "https://developer.shipbob.com/versioning"
+_RETIRED_WORDS = ("retired", "unsupported", "not supported", "no longer", "deprecated", "blocked")
+
+
+class ApiVersionError(StopError):
+    """ShipBob does not serve the API version this run speaks; the message says what to change."""
+
+    def __init__(self, version: str, context: CallContext) -> None:
+        super().__init__(
+            f"ShipBob does not serve API version {version!r} ({context.method} {context.path} answered "
+            f"{context.status}). lw3pl stopped this run instead of retrying or quarantining orders. Set "
+            f"SHIPBOB_API_VERSION to a version ShipBob supports (see {VERSIONING_PAGE}); the adapter "
+            "and its sandbox move together, so upgrade lw3pl if the version you need is newer than its "
+            "default.",
+            context=context,
+        )
 
 
 class Safety(Enum):
@@ -84,11 +104,13 @@ class Transport:
         pacer: Pacer,
         policy: RetryPolicy,
         *,
+        version: str,
         per_minute: int = 150,
         time_scale: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._version = version
         self._client = client
         self._pacer = pacer
         self._policy = policy
@@ -152,6 +174,8 @@ class Transport:
             "shipbob call",
             extra={"method": method, "path": path, "status": response.status_code, "attempt": attempt},
         )
+        if _names_retired_version(response, accept):
+            raise ApiVersionError(self._version, context)
         _raise_for_status(response, context, safety, accept)
         return Reply(response.status_code, _parse_json(response, context, safety), response.headers, context)
 
@@ -168,6 +192,17 @@ def _transport_error(error: httpx.TransportError, context: CallContext, safety: 
     if never_sent(error) or safety is Safety.REPEATABLE:
         return RetryableError(f"ShipBob transport error ({name})", context=context)
     return OutcomeUnknownError(f"ShipBob may have received the create; reply lost ({name})", context=context)
+
+
+def _names_retired_version(response: httpx.Response, accept: Collection[int]) -> bool:
+    """A refusal that is about the version, or a 404 the caller had no reason to expect."""
+    status = response.status_code
+    if status == 404 and status not in accept:
+        return True
+    if status not in (400, 404, 410):
+        return False
+    text = response.text.lower()
+    return "version" in text and any(word in text for word in _RETIRED_WORDS)
 
 
 def _raise_for_status(

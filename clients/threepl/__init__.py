@@ -22,6 +22,7 @@ from clients.threepl.models import (
     SubmitOutcome,
     SubmitResult,
     ValidationIssue,
+    WrittenTracking,
 )
 from clients.threepl.protocol import ThreePLAdapter
 
@@ -48,4 +49,5 @@ __all__ = [
     "SubmitResult",
     "ThreePLAdapter",
     "ValidationIssue",
+    "WrittenTracking",
 ]

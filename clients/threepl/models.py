@@ -36,6 +36,7 @@ __all__ = [
     "SubmitResult",
     "UtcDatetime",
     "ValidationIssue",
+    "WrittenTracking",
 ]
 
 
@@ -87,6 +88,10 @@ class FulfilmentOrder(_Out):
     notes: list[str] = Field(default_factory=list)
     currency: str = "GBP"
     received_at: UtcDatetime | None = None
+    goods_total: Decimal | None = Field(
+        default=None,
+        description="line prices after discounts, with taxes, in ``currency``; None when not known",
+    )
 
 
 class CatalogueItem(_Out):
@@ -183,6 +188,14 @@ class Event(BaseModel):
     occurred_at: UtcDatetime
     shipment: Shipment | None = None
     detail: str = ""
+
+
+class WrittenTracking(BaseModel):
+    """An order whose tracking numbers Linnworks now shows (written, then read back equal)."""
+
+    reference: str
+    remote_id: str = Field(description="the 3PL's order id (the ledger's remote_id)")
+    tracking_numbers: tuple[str, ...] = Field(min_length=1)
 
 
 class EventPage(BaseModel):

@@ -23,6 +23,7 @@ from clients.threepl.models import (
     ItemResult,
     RemoteOrder,
     SubmitResult,
+    WrittenTracking,
 )
 
 __all__ = ["ThreePLAdapter"]
@@ -55,7 +56,13 @@ class ThreePLAdapter(Protocol):
         ...
 
     def ack(self, events: Sequence[Event]) -> None:
-        """Tell the 3PL these events were recorded (ShipBob: tracking uploaded; SFTP: move to processed/)."""
+        """Tell the 3PL these events were recorded (SFTP: move their files to processed/)."""
+        ...
+
+    def confirm_tracking(self, orders: Sequence[WrittenTracking]) -> None:
+        """Tell the 3PL these orders' tracking is written and read back in Linnworks (ShipBob: mark the
+        parcels tracking-uploaded, which takes them off its work queue). Failing here loses nothing:
+        an unconfirmed parcel is polled again and its event is a duplicate."""
         ...
 
     def fetch_inventory(self) -> InventorySnapshot:

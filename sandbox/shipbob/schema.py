@@ -10,6 +10,7 @@ JSON path to messages, which is the body ShipBob sends with a 400.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -39,20 +40,17 @@ class Operation:
         self.template = template
         self.verb = verb.upper()
         self.spec = spec
-        self._segments = template.strip("/").split("/")
+        # A parameter fills one segment, or the part of it before a custom verb (``{orderId}:cancel``).
+        pieces = re.split(r"(\{[^}]+\})", template.strip("/"))
+        pattern = "".join(
+            f"(?P<{piece[1:-1]}>[^/:]+)" if piece.startswith("{") else re.escape(piece) for piece in pieces
+        )
+        self._pattern = re.compile(pattern, re.IGNORECASE)
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters if ``path`` fits this template (case-insensitive literals), else None."""
-        parts = path.strip("/").split("/")
-        if len(parts) != len(self._segments):
-            return None
-        params: dict[str, str] = {}
-        for template_part, part in zip(self._segments, parts, strict=True):
-            if template_part.startswith("{"):
-                params[template_part.strip("{}")] = part
-            elif template_part.lower() != part.lower():
-                return None
-        return params
+        found = self._pattern.fullmatch(path.strip("/"))
+        return found.groupdict() if found else None
 
     def parameters(self, location: str) -> list[dict[str, Any]]:
         return [p for p in self.spec.get("parameters", []) if p.get("in") == location]

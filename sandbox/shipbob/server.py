@@ -1,16 +1,19 @@
-"""A local ShipBob 1.0 API on the loopback server, backed by the shared warehouse simulation.
+"""A local ShipBob API (the version of ``spec.json``, 2026-01) on the loopback server, backed by the
+shared warehouse simulation.
 
 Built from ``sandbox/shipbob/spec.json`` alone (no code shared with ``clients/``): it routes the paths
 and verbs of the spec, checks the bearer token and the ``shipbob_channel_id`` header, validates query
 parameters and request bodies strictly (400 with a model-state body on unknown or mistyped fields), and
-applies ShipBob's business rules: 422 on a duplicate ``reference_id`` or an unknown product, paging with
-``Page``/``Limit`` and the ``Page-Number``/``Total-Pages``/``Next-Page`` headers, a 150 requests/minute
-sliding window per token answered with 429 and ``x-retry-after``.
+applies ShipBob's business rules: 422 on a duplicate ``reference_id``, an unknown product or a SKU that
+exists, orders paged with ``Page``/``Limit`` (``Page-Number``/``Total-Pages``/``Next-Page`` headers),
+products and inventory levels paged by cursor (``next`` links), a 150 requests/minute sliding window per
+token answered with 429 and ``x-retry-after``. A retired version (``/1.0/...``, ``/2.0/...``) is answered
+410 with a body that says so; any other unknown version is a 404, like any unknown path.
 
 Example:
     >>> with ShipBobSandbox(seed=1) as sandbox:  # doctest: +SKIP
-    ...     sandbox.inject("accept_then_drop", method="POST", path="/1.0/order")
-    ...     httpx.post(f"{sandbox.url}/1.0/order", headers=sandbox.auth_headers(), json=...)
+    ...     sandbox.inject("accept_then_drop", method="POST", path=f"/{VERSION}/order")
+    ...     httpx.post(f"{sandbox.api_url}/order", headers=sandbox.auth_headers(), json=...)
 
 Time: business times come from the warehouse's clock; the rate-limit window runs on ``monotonic`` and
 is shortened by ``time_scale`` (10 = ten times faster), with ``x-retry-after`` in unscaled seconds.
@@ -28,26 +31,44 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from sandbox._http import DropConnection, HttpRequest, HttpResponse, LoopbackServer, json_response
-from sandbox.shipbob.schema import Operation, SpecValidator
-from sandbox.shipbob.views import inventory_view, order_view, product_view
+from sandbox.shipbob.schema import Operation, SpecValidator, load_spec
+from sandbox.shipbob.views import (
+    inventory_level_view,
+    order_view,
+    product_view,
+    variant_id,
+)
 from sandbox.warehouse import (
     CancelOutcome,
     DuplicateReference,
+    OrderStatus,
     Product,
     UnknownSku,
     Warehouse,
     WarehouseOrder,
 )
 
-__all__ = ["FAULT_KINDS", "Fault", "RequestRecord", "ShipBobSandbox"]
+__all__ = [
+    "FAULT_KINDS",
+    "ORDERS_PATH",
+    "RETIRED_VERSIONS",
+    "VERSION",
+    "Fault",
+    "RequestRecord",
+    "ShipBobSandbox",
+]
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "slow", "drop", "accept_then_drop", "html", "truncated")
 CORRUPTIONS = ("quantity_string", "negative_quantity", "missing_tracking", "not_an_object")
 PER_MINUTE = 150
+VERSION: str = load_spec()["source"]["version"]
+ORDERS_PATH = f"/{VERSION}/order"  # what tests count and inject faults on
+RETIRED_VERSIONS = ("1.0", "2.0")
+VERSIONING_PAGE = "https://developer.shipbob.com/versioning"
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 50
 REQUEST_LOG_SIZE = 100_000  # the newest requests, for tests and benchmarks
@@ -137,6 +158,10 @@ class ShipBobSandbox:
         auto_advance: move the warehouse to its clock's now before each request.
     """
 
+    # Every request any sandbox in this process receives, when a test suite installs a list here (see
+    # tests/shipbob/conformance.py, which checks the adapter's requests against the spec after the run).
+    journal: ClassVar[list[HttpRequest] | None] = None
+
     def __init__(
         self,
         warehouse: Warehouse | None = None,
@@ -161,28 +186,32 @@ class ShipBobSandbox:
         self._faults: list[Fault] = []
         self._corruptions: dict[str, str] = {}
         self._product_created: dict[str, datetime] = {}
+        self._product_updated: dict[str, datetime] = {}
+        self._uploaded: set[int] = set()  # shipment ids marked with batchUpdateTrackingUpload
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._handle)
         self._routes: dict[tuple[str, str], Callable[[HttpRequest, dict[str, str], Any], HttpResponse]] = {
-            ("GET", "/1.0/channel"): self._get_channels,
-            ("GET", "/1.0/order"): self._list_orders,
-            ("POST", "/1.0/order"): self._create_order,
-            ("GET", "/1.0/order/{orderId}"): self._get_order,
-            ("POST", "/1.0/order/{orderId}/cancel"): self._cancel_order,
-            ("GET", "/1.0/order/{orderId}/shipment"): self._get_order_shipments,
-            ("GET", "/1.0/product"): self._list_products,
-            ("POST", "/1.0/product"): self._create_product,
-            ("POST", "/1.0/product/batch"): self._create_products,
-            ("GET", "/1.0/product/{productId}"): self._get_product,
-            ("PUT", "/1.0/product/{productId}"): self._update_product,
-            ("GET", "/1.0/inventory"): self._list_inventory,
+            ("GET", "/order"): self._list_orders,
+            ("POST", "/order"): self._create_order,
+            ("GET", "/order/{orderId}"): self._get_order,
+            ("POST", "/order/{orderId}:cancel"): self._cancel_order,
+            ("POST", "/shipment:batchUpdateTrackingUpload"): self._mark_tracking_uploaded,
+            ("GET", "/product"): self._list_products,
+            ("POST", "/product"): self._create_product,
+            ("PATCH", "/product/{productId}"): self._update_product,
+            ("GET", "/inventory-level"): self._list_inventory_levels,
         }
 
     # --- lifecycle and admin hooks ---------------------------------------------------------------
 
     @property
     def url(self) -> str:
+        """The host (what ``SHIPBOB_API_URL`` holds); the API lives under ``/{VERSION}``."""
         return self._server.url
+
+    @property
+    def api_url(self) -> str:
+        return f"{self._server.url}/{VERSION}"
 
     def start(self) -> ShipBobSandbox:
         self._server.start()
@@ -250,6 +279,8 @@ class ShipBobSandbox:
     # --- request pipeline ------------------------------------------------------------------------
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
+        if ShipBobSandbox.journal is not None:
+            ShipBobSandbox.journal.append(request)
         fault = self._take_fault(request)
         if fault is not None and fault.kind == "drop":
             self._log(request, 0, "drop")
@@ -268,6 +299,7 @@ class ShipBobSandbox:
     def _serve(self, request: HttpRequest) -> HttpResponse:
         self._authenticate(request)
         remaining = self._rate_limit()
+        _refuse_retired_version(request.path)
         operation, path_params, known = self._validator.find(request.method, request.path)
         if operation is None:
             raise _Reply(HttpResponse(status=405 if known else 404))
@@ -276,7 +308,7 @@ class ShipBobSandbox:
         body = self._parse_body(operation, request)
         if self.auto_advance:
             self.warehouse.advance()
-        route = self._routes[(operation.verb, operation.template)]
+        route = self._routes[(operation.verb, operation.template.removeprefix(f"/{VERSION}"))]
         response = route(request, path_params, body)
         if remaining is not None:
             response.headers["x-remaining-calls"] = str(remaining)
@@ -355,6 +387,10 @@ class ShipBobSandbox:
         errors: dict[str, list[str]] = {}
         for parameter in operation.parameters("path"):
             errors.update(self._validator.validate_parameter(path_params[parameter["name"]], parameter))
+        known = {parameter["name"].lower() for parameter in operation.parameters("query")}
+        for name in request.query:
+            if name.lower() not in known:
+                errors[name] = [f"The query parameter '{name}' is not supported."]
         for parameter in operation.parameters("query"):
             raw = _query_value(request, parameter["name"])
             if raw is not None and raw != "":
@@ -387,15 +423,12 @@ class ShipBobSandbox:
         return {product.sku: product for product in self.warehouse.products()}
 
     def _order_json(self, order: WarehouseOrder, products: dict[str, Product] | None = None) -> Any:
-        view = order_view(order, products or self._catalogue(), self._channel())
+        with self._lock:
+            uploaded = frozenset(self._uploaded)
+        view = order_view(order, products or self._catalogue(), self._channel(), uploaded)
         with self._lock:
             corruption = self._corruptions.get(order.reference)
         return _corrupt(view, corruption) if corruption else view
-
-    def _get_channels(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        scopes = ["orders_read", "orders_write", "products_read", "products_write", "inventory_read"]
-        channel = {**self._channel(), "application_name": "lw3pl", "scopes": scopes}
-        return json_response([channel])
 
     def _create_order(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
         self._check_order_rules(body)
@@ -406,6 +439,7 @@ class ShipBobSandbox:
             "purchase_date": body.get("purchase_date"),
             "type": body.get("type", "DTC"),
             "tags": body.get("tags", []),
+            "financials": body.get("financials"),
         }
         address = body["recipient"]["address"]
         try:
@@ -452,7 +486,9 @@ class ShipBobSandbox:
         return sku, product["quantity"], str(external) if external is not None else ""
 
     def _list_orders(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        orders = [order for order in self.warehouse.list_orders() if _order_matches(order, request)]
+        with self._lock:
+            uploaded = frozenset(self._uploaded)
+        orders = [o for o in self.warehouse.list_orders() if _order_matches(o, request, uploaded)]
         if (_query_value(request, "SortOrder") or "Newest") == "Newest":
             orders.reverse()
         page, headers = _paginate(orders, request)
@@ -468,30 +504,49 @@ class ShipBobSandbox:
     def _get_order(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
         return json_response(self._order_json(self._find_order(params["orderId"])))
 
-    def _get_order_shipments(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        view = self._order_json(self._find_order(params["orderId"]))
-        return json_response(view.get("shipments", []) if isinstance(view, dict) else view)
-
     def _cancel_order(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
+        """Success, or Failure with each shipment's reason; an order cancelled before is a 422."""
         order = self._find_order(params["orderId"])
+        if order.status is OrderStatus.CANCELLED:
+            raise _model_state({"orderId": [f"Order {order.order_id} is already cancelled."]}, 422)
         outcome = self.warehouse.cancel(order.reference)
         after = self.warehouse.get(order.order_id) or order
         view = self._order_json(after)
         success = outcome is CancelOutcome.CANCELLED
-        reason = "" if success else "Shipment has already been fulfilled and cannot be cancelled."
+        reason = None if success else "Shipment has already been fulfilled and cannot be cancelled."
         results = [
             {"action": "Cancel", "is_success": success, "reason": reason, "shipment_id": shipment["id"]}
-            for shipment in (view.get("shipments", []) if isinstance(view, dict) else [])
+            for shipment in (view.get("shipments") or [] if isinstance(view, dict) else [])
         ]
         status = "Success" if success else "Failure"
-        return json_response(
-            {
-                "order_id": order.order_id,
-                "order": view,
-                "status": status,
-                "canceled_shipment_results": results,
-            }
-        )
+        reply = {"order_id": order.order_id, "order": view, "status": status}
+        return json_response({**reply, "canceled_shipment_results": results})
+
+    def _mark_tracking_uploaded(
+        self, request: HttpRequest, params: dict[str, str], body: Any
+    ) -> HttpResponse:
+        """Flag each shipment; an id that is not a shipped parcel of this account fails on its own."""
+        shipped = {
+            package.package_id
+            for order in self.warehouse.list_orders()
+            for shipment in order.shipments
+            for package in shipment.packages
+        }
+        results = []
+        for shipment_id in body.get("shipment_ids") or []:
+            if shipment_id not in shipped:
+                error = {"code": "NotFound", "message": f"Shipment {shipment_id} was not found."}
+                results.append({"shipmentId": shipment_id, "isSuccess": False, "error": error})
+                continue
+            with self._lock:
+                if body.get("is_tracking_uploaded", False):
+                    self._uploaded.add(shipment_id)
+                else:
+                    self._uploaded.discard(shipment_id)
+            results.append({"shipmentId": shipment_id, "isSuccess": True})
+        done = sum(1 for result in results if result["isSuccess"])
+        summary = {"total": len(results), "successful": done, "failed": len(results) - done}
+        return json_response({"results": results, "summary": summary})
 
     # --- products and inventory ------------------------------------------------------------------
 
@@ -499,77 +554,78 @@ class ShipBobSandbox:
         product = self.warehouse.product(sku)
         assert product is not None  # callers pass known SKUs
         created = self._product_created.setdefault(sku, self.warehouse.clock())
-        return product_view(product, self.warehouse.stock(sku), self._channel(), created)
+        return product_view(product, created, self._product_updated.get(sku, created))
 
     def _list_products(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        references = _split(_query_value(request, "ReferenceIds"))
-        ids = {int(value) for value in _split(_query_value(request, "IDs")) or []}
+        """SKU and Search are partial, case-insensitive matches, as ShipBob's are."""
+        sku = (_query_value(request, "SKU") or "").lower()
         search = (_query_value(request, "Search") or "").lower()
         products = [
             p
             for p in self.warehouse.products()
-            if (references is None or p.sku in references)
-            and (not ids or p.product_id in ids)
+            if (not sku or sku in p.sku.lower())
             and (not search or search in p.sku.lower() or search in p.title.lower())
         ]
-        page, headers = _paginate(products, request)
-        return json_response([self._product_json(p.sku) for p in page], headers=headers)
-
-    def _create_one(self, model: dict[str, Any]) -> None:
-        self.warehouse.upsert_product(
-            model["reference_id"], title=model["name"], barcode=model.get("barcode") or model.get("upc") or ""
-        )
-        self._product_created.setdefault(model["reference_id"], self.warehouse.clock())
+        page, links = _cursor_page(products, request)
+        return json_response({**links, "items": [self._product_json(p.sku) for p in page]})
 
     def _create_product(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        if self.warehouse.product(body["reference_id"]) is not None:
-            raise _model_state(
-                {"reference_id": [f"Product with reference_id '{body['reference_id']}' already exists."]}, 422
-            )
-        self._create_one(body)
-        return json_response(self._product_json(body["reference_id"]))
-
-    def _create_products(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        errors = {
-            f"[{index}].reference_id": [
-                f"Product with reference_id '{model['reference_id']}' already exists."
-            ]
-            for index, model in enumerate(body)
-            if self.warehouse.product(model["reference_id"]) is not None
-        }
-        if len({model["reference_id"] for model in body}) != len(body):
-            errors["reference_id"] = ["Duplicate reference_id values in the batch."]
+        variants = body.get("variants") or []
+        errors: dict[str, list[str]] = {}
+        if not (body.get("name") or "").strip():
+            errors["name"] = ["The name field is required."]
+        if len(variants) != 1 or not (variants[0].get("sku") or "").strip():
+            errors["variants"] = ["The sandbox takes exactly one variant, with a sku."]
+        elif self.warehouse.product(variants[0]["sku"]) is not None:
+            errors["variants[0].sku"] = [f"A variant with sku '{variants[0]['sku']}' already exists."]
         if errors:
             raise _model_state(errors, 422)
-        for model in body:
-            self._create_one(model)
-        return json_response([self._product_json(model["reference_id"]) for model in body])
+        variant = variants[0]
+        barcode = next((b.get("value") for b in variant.get("barcodes") or [] if b.get("value")), "")
+        title = variant.get("name") or body["name"]
+        self.warehouse.upsert_product(variant["sku"], title=title, barcode=barcode)
+        self._product_created.setdefault(variant["sku"], self.warehouse.clock())
+        return json_response(self._product_json(variant["sku"]), status=201)
 
-    def _product_by_id(self, raw_id: str) -> str:
+    def _product_by_id(self, raw_id: str) -> Product:
         for product in self.warehouse.products():
             if product.product_id == int(raw_id):
-                return product.sku
-        raise _Reply(
-            json_response({"$type": "ProblemDetails", "status": 404, "title": "Not Found"}, status=404)
-        )
-
-    def _get_product(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        return json_response(self._product_json(self._product_by_id(params["productId"])))
+                return product
+        raise _Reply(json_response({"type": None, "status": 404, "title": "Not Found"}, status=404))
 
     def _update_product(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        sku = self._product_by_id(params["productId"])
-        current = self.warehouse.product(sku)
-        barcode = body.get("barcode") or body.get("upc") or (current.barcode if current else "")
-        self.warehouse.upsert_product(sku, title=body["name"], barcode=barcode)
-        return json_response(self._product_json(sku))
+        product = self._product_by_id(params["productId"])
+        title, barcode = body.get("name") or product.title, product.barcode
+        for variant in body.get("variants") or []:
+            if variant.get("id") != variant_id(product):
+                raise _model_state({"variants": [f"Variant {variant.get('id')} is not on this product."]})
+            title = variant.get("name") or title
+            values = [b.get("value") for b in variant.get("barcodes") or [] if b.get("value")]
+            barcode = values[0] if values else barcode
+        self.warehouse.upsert_product(product.sku, title=title, barcode=barcode)
+        self._product_updated[product.sku] = self.warehouse.clock()
+        return json_response(self._product_json(product.sku))
 
-    def _list_inventory(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
-        products = self.warehouse.products()
-        page, headers = _paginate(products, request)
-        return json_response([inventory_view(p, self.warehouse.stock(p.sku)) for p in page], headers=headers)
+    def _list_inventory_levels(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
+        ids = {int(value) for value in _split(_query_value(request, "InventoryIds")) or []}
+        products = [p for p in self.warehouse.products() if not ids or p.product_id in ids]
+        page, links = _cursor_page(products, request)
+        items = [inventory_level_view(p, self.warehouse.stock(p.sku)) for p in page]
+        return json_response({**links, "items": items})
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+
+def _refuse_retired_version(path: str) -> None:
+    version = path.strip("/").split("/", 1)[0]
+    if version in RETIRED_VERSIONS:
+        detail = (
+            f"API version {version} is retired and no longer accepts requests. "
+            f"Use a supported version such as {VERSION}: see {VERSIONING_PAGE}."
+        )
+        body = {"type": VERSIONING_PAGE, "title": "API version retired", "status": 410, "detail": detail}
+        raise _Reply(json_response(body, status=410))
 
 
 def _query_value(request: HttpRequest, name: str) -> str | None:
@@ -593,14 +649,14 @@ def _parse_time(raw: str | None) -> datetime | None:
     return moment
 
 
-def _order_matches(order: WarehouseOrder, request: HttpRequest) -> bool:
+def _order_matches(order: WarehouseOrder, request: HttpRequest, uploaded: frozenset[int]) -> bool:
     ids = _split(_query_value(request, "IDs"))
     references = _split(_query_value(request, "ReferenceIds"))
     if ids is not None and str(order.order_id) not in ids:
         return False
     if references is not None and order.reference not in references:
         return False
-    return _dates_match(order, request) and _tracking_matches(order, request)
+    return _dates_match(order, request) and _tracking_matches(order, request, uploaded)
 
 
 def _dates_match(order: WarehouseOrder, request: HttpRequest) -> bool:
@@ -617,13 +673,50 @@ def _dates_match(order: WarehouseOrder, request: HttpRequest) -> bool:
     return True
 
 
-def _tracking_matches(order: WarehouseOrder, request: HttpRequest) -> bool:
+def _tracking_matches(order: WarehouseOrder, request: HttpRequest, uploaded: frozenset[int]) -> bool:
+    """HasTracking: a parcel left; IsTrackingUploaded: every parcel was acknowledged; the tracking dates
+    bound the newest parcel's tracking time (orders without tracking never match those)."""
+    parcels = [package.package_id for shipment in order.shipments for package in shipment.packages]
     has_tracking = _query_value(request, "HasTracking")
-    if has_tracking and (has_tracking.lower() == "true") != bool(order.shipments):
+    if has_tracking and (has_tracking.lower() == "true") != bool(parcels):
         return False
-    uploaded = _query_value(request, "IsTrackingUploaded")
-    is_uploaded = bool(order.shipments) and bool(order.metadata.get("tracking_uploaded"))
-    return not uploaded or (uploaded.lower() == "true") == is_uploaded
+    flag = _query_value(request, "IsTrackingUploaded")
+    is_uploaded = bool(parcels) and all(parcel in uploaded for parcel in parcels)
+    if flag and (flag.lower() == "true") != is_uploaded:
+        return False
+    return _tracking_dates_match(order, request)
+
+
+def _tracking_dates_match(order: WarehouseOrder, request: HttpRequest) -> bool:
+    start = _parse_time(_query_value(request, "LastTrackingUpdateStartDate"))
+    end = _parse_time(_query_value(request, "LastTrackingUpdateEndDate"))
+    if start is None and end is None:
+        return True
+    if not order.shipments:
+        return False
+    newest = max(shipment.shipped_at for shipment in order.shipments)
+    return (start is None or newest >= start) and (end is None or newest <= end)
+
+
+def _cursor_page(items: list[Any], request: HttpRequest) -> tuple[list[Any], dict[str, str | None]]:
+    """One page of a cursor-paged list and its links (``next`` is None on the last page)."""
+    size = min(MAX_PAGE_SIZE, max(1, int(_query_value(request, "PageSize") or DEFAULT_PAGE_SIZE)))
+    raw = _query_value(request, "Cursor") or "0"
+    if not raw.isdigit():
+        raise _model_state({"Cursor": ["The cursor is not valid."]})
+    start = int(raw)
+    query = {k: ",".join(v) for k, v in request.query.items() if k.lower() != "cursor"}
+
+    def link(offset: int) -> str:
+        return f"{request.path}?{urlencode({**query, 'Cursor': offset})}"
+
+    links: dict[str, str | None] = {
+        "first": link(0),
+        "last": link(max(0, (len(items) - 1) // size * size)),
+        "next": link(start + size) if start + size < len(items) else None,
+        "prev": link(max(0, start - size)) if start > 0 else None,
+    }
+    return items[start : start + size], links
 
 
 def _paginate(items: list[Any], request: HttpRequest) -> tuple[list[Any], dict[str, str]]:

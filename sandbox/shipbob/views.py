@@ -1,4 +1,4 @@
-"""Warehouse records rendered as ShipBob 1.0 JSON (field names from sandbox/shipbob/spec.json).
+"""Warehouse records rendered as ShipBob 2026-01 JSON (field names from sandbox/shipbob/spec.json).
 
 A ShipBob shipment is one physical package, so each warehouse package becomes a shipment; the units an
 open order still has to send show as one more shipment in Processing, OnHold or Exception (out of stock).
@@ -6,6 +6,7 @@ open order still has to send show as one more shipment in Processing, OnHold or 
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +19,18 @@ from sandbox.warehouse import (
     WarehouseOrder,
 )
 
-__all__ = ["inventory_view", "iso", "order_view", "pending_shipment_id", "product_view"]
+__all__ = [
+    "inventory_level_view",
+    "iso",
+    "order_view",
+    "pending_shipment_id",
+    "product_view",
+    "variant_id",
+]
 
 FULFILLMENT_CENTER = {"id": 8, "name": "Cicero (IL)"}
 _PENDING_SHIPMENT_BASE = 200_000_000
+_VARIANT_BASE = 300_000_000  # a variant has its own id, apart from its product's and its inventory item's
 
 _ORDER_STATUS = {
     OrderStatus.ACCEPTED: "Processing",
@@ -58,9 +67,9 @@ def pending_shipment_id(order_id: int) -> int:
 
 
 def order_view(
-    order: WarehouseOrder, products: dict[str, Product], channel: dict[str, Any]
+    order: WarehouseOrder, products: dict[str, Product], channel: dict[str, Any], uploaded: Set[int]
 ) -> dict[str, Any]:
-    """The OrderViewModel of one warehouse order."""
+    """The OrderViewModel of one warehouse order; ``uploaded``: shipment ids the client acknowledged."""
     metadata = order.metadata
     return {
         "id": order.order_id,
@@ -84,13 +93,16 @@ def order_view(
             for line in order.lines
         ],
         "tags": metadata.get("tags", []),
-        "shipments": _shipments(order, products),
+        "financials": metadata.get("financials") or {"total_price": None},
+        "shipments": _shipments(order, products, uploaded),
     }
 
 
-def _shipments(order: WarehouseOrder, products: dict[str, Product]) -> list[dict[str, Any]]:
+def _shipments(
+    order: WarehouseOrder, products: dict[str, Product], uploaded: Set[int]
+) -> list[dict[str, Any]]:
     views = [
-        _package_view(order, shipment, package, products)
+        _package_view(order, shipment, package, products, package.package_id in uploaded)
         for shipment in order.shipments
         for package in shipment.packages
     ]
@@ -100,7 +112,9 @@ def _shipments(order: WarehouseOrder, products: dict[str, Product]) -> list[dict
     return views
 
 
-def _base_shipment(order: WarehouseOrder, shipment_id: int, status: str) -> dict[str, Any]:
+def _base_shipment(
+    order: WarehouseOrder, shipment_id: int, status: str, uploaded: bool = False
+) -> dict[str, Any]:
     return {
         "id": shipment_id,
         "order_id": order.order_id,
@@ -109,16 +123,24 @@ def _base_shipment(order: WarehouseOrder, shipment_id: int, status: str) -> dict
         "created_date": iso(order.created_at),
         "location": FULFILLMENT_CENTER,
         "ship_option": order.service,
-        "recipient": order.metadata.get("recipient", {}),
+        "recipient": _shipment_recipient(order.metadata.get("recipient", {})),
         "require_signature": False,
-        "is_tracking_uploaded": bool(order.metadata.get("tracking_uploaded")),
+        "is_tracking_uploaded": uploaded,
     }
 
 
+def _shipment_recipient(recipient: dict[str, Any]) -> dict[str, Any]:
+    return {**recipient, "full_name": recipient.get("name")}
+
+
 def _package_view(
-    order: WarehouseOrder, shipment: ShipmentRecord, package: PackageRecord, products: dict[str, Product]
+    order: WarehouseOrder,
+    shipment: ShipmentRecord,
+    package: PackageRecord,
+    products: dict[str, Product],
+    uploaded: bool,
 ) -> dict[str, Any]:
-    view = _base_shipment(order, package.package_id, "Completed")
+    view = _base_shipment(order, package.package_id, "Completed", uploaded)
     view.update(
         actual_fulfillment_date=iso(shipment.shipped_at),
         last_update_at=iso(shipment.shipped_at),
@@ -174,50 +196,48 @@ def _shipment_product(sku: str, quantity: int, products: dict[str, Product]) -> 
     }
 
 
-def product_view(
-    product: Product, level: StockLevel, channel: dict[str, Any], created: datetime
-) -> dict[str, Any]:
-    """The ProductViewModel of one catalogue item, with its stock totals."""
+def variant_id(product: Product) -> int:
+    return _VARIANT_BASE + product.product_id
+
+
+def product_view(product: Product, created: datetime, updated: datetime) -> dict[str, Any]:
+    """The ProductViewModelV5 of one catalogue item: a product with one variant carrying the SKU."""
+    variant = {
+        "id": variant_id(product),
+        "name": product.title,
+        "sku": product.sku,
+        "status": "Active",
+        "is_digital": False,
+        "upc": None,
+        "gtin": None,
+        "barcodes": [{"value": product.barcode, "sticker_url": None}] if product.barcode else [],
+        "created_on": iso(created),
+        "updated_on": iso(updated),
+        "inventory": {"inventory_id": product.product_id, "on_hand_qty": 0},
+    }
     return {
         "id": product.product_id,
-        "reference_id": product.sku,
-        "sku": product.sku,
         "name": product.title,
-        "barcode": product.barcode or None,
-        "created_date": iso(created),
-        "channel": channel,
-        "total_onhand_quantity": level.on_hand,
-        "total_committed_quantity": level.committed,
-        "total_fulfillable_quantity": level.fulfillable,
-        "fulfillable_quantity_by_fulfillment_center": [
-            {
-                **FULFILLMENT_CENTER,
-                "onhand_quantity": level.on_hand,
-                "committed_quantity": level.committed,
-                "fulfillable_quantity": level.fulfillable,
-            }
-        ],
-        "fulfillable_inventory_items": [
-            {"id": product.product_id, "name": product.title, "quantity": level.fulfillable}
-        ],
+        "type": "Regular",
+        "user_id": 1,
+        "created_on": iso(created),
+        "updated_on": iso(updated),
+        "variants": [variant],
     }
 
 
-def inventory_view(product: Product, level: StockLevel) -> dict[str, Any]:
-    """The inventory-item view (1.0/inventory) of one catalogue item."""
+def inventory_level_view(product: Product, level: StockLevel) -> dict[str, Any]:
+    """The InventoryQuantityResponse (2026-01/inventory-level) of one catalogue item."""
     return {
-        "inventoryId": product.product_id,
+        "inventory_id": product.product_id,
         "name": product.title,
-        "isActive": True,
-        "isDigital": False,
-        "isLot": False,
-        "isCasePick": False,
-        "totalOnHandQuantity": level.on_hand,
-        "totalCommitedQuantity": level.committed,
-        "totalFulfillableQuantity": level.fulfillable,
-        "totalSellableQuantity": level.fulfillable,
-        "totalAwaitingQuantity": 0,
-        "totalBackorderedQuantity": 0,
-        "totalExceptionQuantity": 0,
-        "totalInternalTransferQuantity": 0,
+        "sku": product.sku,
+        "total_on_hand_quantity": level.on_hand,
+        "total_committed_quantity": level.committed,
+        "total_fulfillable_quantity": level.fulfillable,
+        "total_sellable_quantity": level.fulfillable,
+        "total_awaiting_quantity": 0,
+        "total_backordered_quantity": 0,
+        "total_exception_quantity": 0,
+        "total_internal_transfer_quantity": 0,
     }

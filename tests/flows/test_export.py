@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import pytest
+
+from clients.shipbob import ApiVersionError
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, State
 from sandbox.linnworks import ZERO_GUID
+from tasks.context import make_adapter
 from tasks.mapping import to_fulfilment_order
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
@@ -200,3 +204,19 @@ def test_an_order_cancelled_mid_batch_does_not_fail_tagging_for_the_others(flow_
     reconcile_shipments()
     assert flow_env.runtime.ledger.get(cancelled).state is State.CANCELLED  # type: ignore[union-attr]
     assert _invariants(flow_env) == []
+
+
+def test_a_version_shipbob_does_not_serve_stops_the_export_and_quarantines_nothing(flow_env: FlowEnv) -> None:
+    """SHIPBOB_API_VERSION that ShipBob 404s: the run stops with the setting named; no order is touched."""
+    references = flow_env.create_orders(2)
+    wrong = make_adapter(flow_env.settings.model_copy(update={"shipbob_api_version": "2019-01"}))
+    try:
+        with with_settings(flow_env.runtime, threepl=wrong), pytest.raises(ApiVersionError) as caught:
+            export_orders()
+    finally:
+        wrong.close()
+    assert "SHIPBOB_API_VERSION" in str(caught.value) and "/versioning" in str(caught.value)
+    records = [flow_env.runtime.ledger.get(reference) for reference in references]
+    assert all(record is None or record.state is not State.QUARANTINED for record in records)
+    assert flow_env.shipbob.count(path="/2019-01/order") == 1, "stopped at the first refusal, no retry"
+    assert flow_env.warehouse.list_orders() == []

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 
 from clients.linnworks import UpdateOrderShippingInfo
@@ -14,6 +15,7 @@ from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, ShipmentSeen, State
+from sandbox.shipbob import ORDERS_PATH, VERSION
 from tasks.mapping import to_fulfilment_order
 from tasks.reconcile import pull_events, shipment_seen, write_tracking
 from tests.flows.conftest import FlowEnv
@@ -26,6 +28,7 @@ from tests.reliability.helpers import (
     with_settings,
 )
 
+TRACKING_UPLOAD_PATH = f"/{VERSION}/shipment:batchUpdateTrackingUpload"
 ONE_EACH = [{"sku": "MUG-LOGO", "quantity": 2}, {"sku": "CANDLE-VAN", "quantity": 2}]
 
 
@@ -60,6 +63,32 @@ def test_multi_parcel_shipment_writes_the_first_tracking_number_and_notes_the_ot
     before = linnworks_writes(flow_env.linnworks)
     assert reconcile_shipments()["processed"] == 0
     assert linnworks_writes(flow_env.linnworks) == before
+    assert _invariants(flow_env) == []
+
+
+def _tracking_queue(env: FlowEnv) -> list[str]:
+    """References ShipBob still lists as shipped with tracking not acknowledged."""
+    reply = httpx.get(
+        f"{env.shipbob.api_url}/order",
+        params={"HasTracking": "true", "IsTrackingUploaded": "false"},
+        headers=env.shipbob.auth_headers(),
+    )
+    reply.raise_for_status()
+    return [order["reference_id"] for order in reply.json()]
+
+
+def test_tracking_read_back_in_linnworks_takes_the_parcels_off_shipbobs_queue(flow_env: FlowEnv) -> None:
+    """Once Linnworks shows the tracking, every parcel is marked uploaded; a part not yet written stays."""
+    complete, partial = _exported(flow_env, 2)
+    flow_env.warehouse.ship(complete, packages=2)
+    flow_env.warehouse.ship(partial, partial=True)
+    assert sorted(_tracking_queue(flow_env)) == sorted([complete, partial])
+    assert reconcile_shipments()["processed"] == 1
+    assert _tracking_queue(flow_env) == [partial], "the partly shipped order's tracking is not written yet"
+    flow_env.warehouse.ship(partial)
+    assert reconcile_shipments()["processed"] == 1
+    assert _tracking_queue(flow_env) == []
+    assert flow_env.shipbob.count(status=200, method="POST", path=TRACKING_UPLOAD_PATH) == 2
     assert _invariants(flow_env) == []
 
 
@@ -263,7 +292,7 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     for reference, (label, state, at_3pl) in cases.items():
         _leave_in(flow_env, reference, state, at_3pl, processed="processed" in label)
         assert order_state(flow_env, reference) is state, label
-    creates_before = flow_env.shipbob.count(status=201, method="POST", path="/1.0/order")
+    creates_before = flow_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH)
     calls_before = {
         (method, ref): calls_naming(flow_env, method, ref)
         for method in (
@@ -276,8 +305,8 @@ def test_every_state_a_crash_leaves_is_finished_exactly_once(flow_env: FlowEnv) 
     export_orders()
     flow_env.advance(hours=8)
     reconcile_shipments()
-    assert flow_env.shipbob.count(status=201, method="POST", path="/1.0/order") - creates_before == 2
-    assert flow_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert flow_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH) - creates_before == 2
+    assert flow_env.shipbob.count(status=422, method="POST", path=ORDERS_PATH) == 0
     for reference, (label, state, _) in cases.items():
         assert order_state(flow_env, reference) is State.PROCESSED, label
         order = flow_env.linnworks.order(reference)

@@ -72,8 +72,8 @@ def linnworks_writes(linnworks: LinnworksSandbox) -> dict[str, int]:
 
 
 def shipbob_writes(shipbob: ShipBobSandbox) -> int:
-    """Requests that can change something at ShipBob (POST and PUT, any outcome)."""
-    return shipbob.count(method="POST") + shipbob.count(method="PUT")
+    """Requests that can change something at ShipBob (POST, PUT and PATCH, any outcome)."""
+    return sum(shipbob.count(method=method) for method in ("POST", "PUT", "PATCH"))
 
 
 def run_artifacts(state: PrefectState[Any]) -> dict[str, Any]:

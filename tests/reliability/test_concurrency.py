@@ -11,6 +11,7 @@ import pytest
 
 from flows.export import export_orders
 from ledger import State
+from sandbox.shipbob import ORDERS_PATH
 from tasks.export import export_batch
 from tasks.reconcile import process_orders, pull_events, write_tracking
 from tasks.reporting import RunReport
@@ -41,8 +42,8 @@ def test_concurrent_workers_on_overlapping_batches_create_each_order_once(rel_en
     records = rel_env.runtime.ledger.get_many(references)
     assert {records[ref].state for ref in references} == {State.EXPORTED}
     assert all(records[ref].attempts == 1 for ref in references)
-    assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 12
-    assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert rel_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH) == 12
+    assert rel_env.shipbob.count(status=422, method="POST", path=ORDERS_PATH) == 0
     assert check_all(
         rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
         rel_env.settings.export_identifier_tag,
@@ -87,7 +88,7 @@ def test_two_export_processes_at_once_create_each_order_once(rel_env: FlowEnv, r
     """Two worker processes run the export flow on the same 20 orders at once: 20 creates, no duplicate."""
     references = rel_env.create_orders(20)
     settings = rel_env.settings.model_copy(update={"export_batch_size": 5})
-    rel_env.shipbob.inject("slow", method="POST", path="/1.0/order", times=20, delay_seconds=0.25)  # overlap
+    rel_env.shipbob.inject("slow", method="POST", path=ORDERS_PATH, times=20, delay_seconds=0.25)  # overlap
     workers = [run_driver.start(settings, "export") for _ in range(2)]
     runs = [finish_driver(worker) for worker in workers]
     assert [run.returncode for run in runs] == [0, 0], [run.output[-2000:] for run in runs]
@@ -96,8 +97,8 @@ def test_two_export_processes_at_once_create_each_order_once(rel_env: FlowEnv, r
     records = rel_env.runtime.ledger.get_many(references)
     assert {records[ref].state for ref in references} == {State.EXPORTED}
     assert exported <= 20  # a second create of any order would also show as a 422 below
-    assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 20
-    assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert rel_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH) == 20
+    assert rel_env.shipbob.count(status=422, method="POST", path=ORDERS_PATH) == 0
     assert check_all(
         rel_env.linnworks, rel_env.warehouse, rel_env.runtime.ledger, rel_env.location_id,
         rel_env.settings.export_identifier_tag,

@@ -13,6 +13,7 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import Ledger, State, utc_now
 from lw3pl.crashpoints import CRASH_EXIT_CODE
+from sandbox.shipbob import ORDERS_PATH
 from tasks.context import use_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
@@ -73,8 +74,8 @@ def test_export_worker_killed_mid_saga_is_finished_once_by_a_new_run(
         assert export_orders()["exported"] == 3
     assert _states(rel_env, references) == [State.EXPORTED] * 3
     assert sorted(order.reference for order in rel_env.warehouse.list_orders()) == sorted(references)
-    assert rel_env.shipbob.count(status=201, method="POST", path="/1.0/order") == 3
-    assert rel_env.shipbob.count(status=422, method="POST", path="/1.0/order") == 0
+    assert rel_env.shipbob.count(status=201, method="POST", path=ORDERS_PATH) == 3
+    assert rel_env.shipbob.count(status=422, method="POST", path=ORDERS_PATH) == 0
     tag = rel_env.settings.export_identifier_tag
     assert all(tag in rel_env.linnworks.order(ref)["_Tags"] for ref in references)
     assert _invariants(rel_env) == []

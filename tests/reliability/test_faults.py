@@ -13,6 +13,7 @@ from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import ShipmentSeen, State
+from sandbox.shipbob import ORDERS_PATH
 from tasks.context import use_runtime
 from tasks.reconcile import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
@@ -29,7 +30,7 @@ def _invariants(env: FlowEnv) -> list[str]:
 def test_lost_create_reply_is_recorded_unknown_and_resolved_by_lookup(rel_env: FlowEnv) -> None:
     """Scenario 2: ShipBob takes the create, the reply is dropped; the order is looked up, not sent again."""
     [reference] = rel_env.create_orders(1)
-    rel_env.shipbob.inject("accept_then_drop", method="POST", path="/1.0/order")
+    rel_env.shipbob.inject("accept_then_drop", method="POST", path=ORDERS_PATH)
     first = export_orders()
     record = rel_env.runtime.ledger.get(reference)
     assert record is not None
@@ -81,7 +82,7 @@ def test_rate_limit_storm_defers_orders_with_capped_waits_instead_of_failing(rel
     rel_env.linnworks.add_fault(
         "rate_limit", "OpenOrders/AssignOrderIdentifier", retry_after="seconds", retry_after_seconds=100_000
     )
-    rel_env.shipbob.inject("429", method="POST", path="/1.0/order", times=6, retry_after=100_000)
+    rel_env.shipbob.inject("429", method="POST", path=ORDERS_PATH, times=6, retry_after=100_000)
     settings = rel_env.settings
     lw_waits: list[float] = []
     sb_waits: list[float] = []
@@ -161,13 +162,13 @@ def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(r
     export_orders()
     rel_env.advance(hours=2)
     for fault in ("html", "truncated"):
-        rel_env.shipbob.inject(fault, method="GET", path="/1.0/order", times=1)  # one bad page: read again
+        rel_env.shipbob.inject(fault, method="GET", path=ORDERS_PATH, times=1)  # one bad page: read again
     assert reconcile_shipments()["processed"] == 2
     pulled, waiting = rel_env.create_orders(2)
     export_orders()
     rel_env.advance(hours=2)
     _record_shipment_as_pulled(rel_env, pulled)
-    rel_env.shipbob.inject("html", method="GET", path="/1.0/order", times=1000)  # a feed that stays broken
+    rel_env.shipbob.inject("html", method="GET", path=ORDERS_PATH, times=1000)  # a feed that stays broken
     state = reconcile_shipments(return_state=True)
     assert state.is_completed() and state.result()["processed"] == 1
     assert "unreadable" in run_artifacts(state)["reconcile-shipments-summary"]
@@ -195,17 +196,20 @@ def test_events_delivered_three_times_have_one_effect(rel_env: FlowEnv) -> None:
     assert _invariants(rel_env) == []
 
 
-def test_a_ten_thousand_character_name_is_sent_whole_and_nothing_else_breaks(rel_env: FlowEnv) -> None:
-    """Scenario 9: ShipBob's spec sets no limit on the recipient name: 10,000 characters go as they are."""
+def test_a_ten_thousand_character_name_is_refused_by_name_and_nothing_else_breaks(rel_env: FlowEnv) -> None:
+    """Scenario 9: ShipBob 2026-01 caps the recipient name at 300 characters; a 10,000-character one is
+    quarantined with the field named, without a call, and the other order goes through."""
     huge, normal = rel_env.create_orders(2)
     name = "Ñ" * 9_999 + "!"
     edit_order(rel_env.linnworks, huge, lambda doc: doc["CustomerInfo"]["Address"].update(FullName=name))
-    assert export_orders()["exported"] == 2
-    remote = rel_env.warehouse.find_by_reference(huge)
-    assert remote is not None and remote.metadata["recipient"]["name"] == name
+    assert export_orders()["exported"] == 1
+    assert rel_env.warehouse.find_by_reference(huge) is None
+    record = rel_env.runtime.ledger.get(huge)
+    assert record is not None and record.state is State.QUARANTINED
+    assert "recipient.name" in (record.quarantine_reason or "")
     rel_env.advance(hours=2)
-    assert reconcile_shipments()["processed"] == 2
-    assert [order_state(rel_env, ref) for ref in (huge, normal)] == [State.PROCESSED] * 2
+    assert reconcile_shipments()["processed"] == 1
+    assert order_state(rel_env, normal) is State.PROCESSED
     assert _invariants(rel_env) == []
 
 

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import State
+from sandbox.shipbob import ORDERS_PATH
 from tasks.context import build_runtime, use_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all, check_c5
@@ -78,7 +79,7 @@ def test_canary_secrets_never_leak_and_hostile_text_arrives_byte_for_byte(
     )
     rel_env.linnworks.add_fault("revoke_session", "Orders/GetOrdersById")  # forces a re-authentication
     rel_env.linnworks.add_fault("server_error", "Orders/SetOrderShippingInfo", status=500)
-    rel_env.shipbob.inject("503", method="POST", path="/1.0/order")
+    rel_env.shipbob.inject("503", method="POST", path=ORDERS_PATH)
     runtime = build_runtime(settings)
     states = []
     try:

@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from clients.errors import AuthenticationError, OutcomeUnknownError
-from clients.shipbob import RetryPolicy, ShipBobAdapter, ShipBobConfig
+from clients.shipbob import ApiVersionError, RetryPolicy, ShipBobAdapter, ShipBobConfig
 from clients.threepl import SubmitOutcome
-from sandbox.shipbob import ShipBobSandbox
+from sandbox.shipbob import ORDERS_PATH, VERSION, ShipBobSandbox
 from sandbox.warehouse import Warehouse, WarehouseConfig
 from tests.shipbob.helpers import make_order
 
@@ -64,7 +64,7 @@ def adapter_for(sandbox: ShipBobSandbox, *, timeout: float = 5.0, token: str | N
 def test_lost_create_is_resolved_by_lookup(sandbox: ShipBobSandbox, fault: str) -> None:
     """A create cut off before or after ShipBob acted raises OutcomeUnknownError; the lookup tells which."""
     adapter = adapter_for(sandbox)
-    sandbox.inject(fault, method="POST", path="/1.0/order")
+    sandbox.inject(fault, method="POST", path=ORDERS_PATH)
     with pytest.raises(OutcomeUnknownError):
         adapter.submit_order(make_order("LOST-1"))
     found = adapter.find_order("LOST-1")
@@ -72,18 +72,18 @@ def test_lost_create_is_resolved_by_lookup(sandbox: ShipBobSandbox, fault: str) 
     if found is None:
         assert adapter.submit_order(make_order("LOST-1")).outcome is SubmitOutcome.ACCEPTED
     assert len(sandbox.warehouse.list_orders(references=["LOST-1"])) == 1
-    assert sandbox.count(method="POST", path="/1.0/order") == 1 + (fault == "drop")
+    assert sandbox.count(method="POST", path=ORDERS_PATH) == 1 + (fault == "drop")
     adapter.close()
 
 
 def test_slow_create_reply_is_an_unknown_outcome(sandbox: ShipBobSandbox) -> None:
     """A create whose reply comes after the read timeout is not repeated; the order exists once."""
     adapter = adapter_for(sandbox, timeout=0.2)
-    sandbox.inject("slow", method="POST", path="/1.0/order", delay_seconds=0.6)
+    sandbox.inject("slow", method="POST", path=ORDERS_PATH, delay_seconds=0.6)
     with pytest.raises(OutcomeUnknownError):
         adapter.submit_order(make_order("SLOW-1"))
     assert adapter.find_order("SLOW-1") is not None
-    assert sandbox.count(method="POST", path="/1.0/order") == 1
+    assert sandbox.count(method="POST", path=ORDERS_PATH) == 1
     adapter.close()
 
 
@@ -92,7 +92,7 @@ def test_reads_ride_out_injected_faults(sandbox: ShipBobSandbox) -> None:
     adapter = adapter_for(sandbox)
     assert adapter.submit_order(make_order("READ-1")).outcome is SubmitOutcome.ACCEPTED
     for kind in ("429", "503", "html", "drop"):
-        sandbox.inject(kind, method="GET", path="/1.0/order")
+        sandbox.inject(kind, method="GET", path=ORDERS_PATH)
     adapter_with_attempts = ShipBobAdapter(
         ShipBobConfig(
             sandbox.url,
@@ -133,3 +133,30 @@ def test_token_stays_out_of_errors_logs_and_repr(
     assert canary not in str(caught.value) and canary not in repr(adapter)
     assert canary not in caplog.text and all(canary not in str(record.__dict__) for record in caplog.records)
     adapter.close()
+
+
+def test_a_version_shipbob_does_not_serve_stops_the_run(sandbox: ShipBobSandbox) -> None:
+    """Every path 404s under an unknown version: one StopError naming the setting and the page, no retry."""
+    config = ShipBobConfig(
+        sandbox.url, SecretStr(sandbox.token), sandbox.channel_id, api_version="2019-01", pace=False
+    )
+    adapter = ShipBobAdapter(config)
+    with pytest.raises(ApiVersionError) as caught:
+        adapter.poll_events(None)
+    message = str(caught.value)
+    assert "SHIPBOB_API_VERSION" in message and "developer.shipbob.com/versioning" in message
+    assert "'2019-01'" in message
+    assert sandbox.count(path="/2019-01/order") == 1, "a wrong version is not retried"
+    adapter.close()
+
+
+def test_the_adapter_speaks_only_its_version(sandbox: ShipBobSandbox) -> None:
+    """Orders, polls, cancels, products and stock all go to /2026-01/...; nothing to a retired version."""
+    adapter = adapter_for(sandbox)
+    adapter.submit_order(make_order("V-1"))
+    adapter.poll_events(None)
+    adapter.cancel_order("V-1", "test")
+    adapter.fetch_inventory()
+    adapter.close()
+    paths = {record.path for record in sandbox.requests}
+    assert paths and all(path.startswith(f"/{VERSION}/") for path in paths), paths

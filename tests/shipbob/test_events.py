@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from clients.threepl import EventKind
+from clients.threepl import EventKind, WrittenTracking
 from tests.shipbob.helpers import json_reply, order_json, parcel_json, script
 
 
@@ -108,10 +108,10 @@ def test_paging_follows_total_pages_and_checkpoint_moves() -> None:
     second = json_reply(
         [order_json(502, "LW-2", status="Fulfilled", shipments=[parcel_json()])], headers={"Total-Pages": "2"}
     )
-    replies = script(first, second)
+    replies = script(_page(), first, second)  # the tracking queue first, empty here
     page = replies.adapter().poll_events(None)
     assert {e.reference for e in page.events} == {"LW-1", "LW-2"}
-    assert [r.url.params["Page"] for r in replies.requests] == ["1", "2"]
+    assert [r.url.params["Page"] for r in replies.requests[1:]] == ["1", "2"]
     assert all(r.url.params["SortOrder"] == "Oldest" for r in replies.requests)
     cursor = json.loads(page.checkpoint or "")
     assert cursor["since"] == "2026-03-02T09:50:00+00:00" and cursor["page"] == 1
@@ -119,11 +119,13 @@ def test_paging_follows_total_pages_and_checkpoint_moves() -> None:
 
 def test_poll_continues_where_a_capped_pass_stopped() -> None:
     """A pass longer than max_pages_per_poll resumes at the next page with the same start time."""
-    replies = script(json_reply([order_json(501, "LW-1")], headers={"Total-Pages": "3"}))
+    replies = script(_page(), json_reply([order_json(501, "LW-1")], headers={"Total-Pages": "3"}))
     page = replies.adapter(max_pages_per_poll=1).poll_events(None)
     cursor = json.loads(page.checkpoint or "")
     assert cursor["page"] == 2 and cursor["since"] is None
+    requests_before = len(replies.requests)
     replies.adapter(max_pages_per_poll=1).poll_events(page.checkpoint)
+    assert len(replies.requests) == requests_before + 1, "mid-pass: the queue is not read again"
     assert replies.requests[-1].url.params["Page"] == "2"
     assert "LastUpdateStartDate" not in replies.requests[-1].url.params
 
@@ -133,5 +135,34 @@ def test_checkpoint_filters_by_last_update() -> None:
     replies = script(_page())
     checkpoint = json.dumps({"v": 1, "since": "2026-03-02T09:00:00+00:00", "page": 1, "newest": None})
     page = replies.adapter().poll_events(checkpoint)
-    assert replies.requests[0].url.params["LastUpdateStartDate"] == "2026-03-02T09:00:00Z"
+    assert "LastUpdateStartDate" not in replies.requests[0].url.params  # the tracking queue
+    assert replies.requests[1].url.params["LastUpdateStartDate"] == "2026-03-02T09:00:00Z"
     assert page.events == [] and json.loads(page.checkpoint or "")["since"] == "2026-03-02T09:00:00+00:00"
+
+
+def test_a_pass_starts_with_the_whole_tracking_queue() -> None:
+    """Shipped orders come from HasTracking=true&IsTrackingUploaded=false, whatever their update time."""
+    shipped = order_json(503, "LW-OLD", status="Fulfilled", shipments=[parcel_json()])
+    replies = script(_page(shipped), _page())
+    checkpoint = json.dumps({"v": 2, "since": "2026-03-09T00:00:00+00:00", "page": 1, "newest": None})
+    page = replies.adapter().poll_events(checkpoint)
+    queue = replies.requests[0].url.params
+    assert (queue["HasTracking"], queue["IsTrackingUploaded"]) == ("true", "false")
+    assert "LastUpdateStartDate" not in queue
+    assert [e.reference for e in page.events if e.kind is EventKind.SHIPMENT] == ["LW-OLD"]
+
+
+def test_confirm_tracking_marks_only_the_parcels_linnworks_shows() -> None:
+    """The parcels whose numbers were written are marked uploaded; a later parcel stays queued."""
+    written = parcel_json(9001, tracking="1Z-A")
+    later = parcel_json(9002, tracking="1Z-B")
+    order = order_json(501, "LW-1", status="PartiallyFulfilled", shipments=[written, later])
+    upload = json_reply({"results": [{"shipmentId": 9001, "isSuccess": True}], "summary": {"total": 1}})
+    replies = script(_page(order), upload)
+    replies.adapter().confirm_tracking(
+        [WrittenTracking(reference="LW-1", remote_id="501", tracking_numbers=("1Z-A",))]
+    )
+    lookup, mark = replies.requests
+    assert lookup.url.params["IDs"] == "501"
+    assert mark.url.path == "/2026-01/shipment:batchUpdateTrackingUpload"
+    assert json.loads(mark.content) == {"shipment_ids": [9001], "is_tracking_uploaded": True}

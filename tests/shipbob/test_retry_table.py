@@ -14,6 +14,7 @@ from clients.errors import (
     RetryableError,
     StopError,
 )
+from clients.shipbob import ApiVersionError
 from clients.threepl import SubmitOutcome
 from tests.shipbob.helpers import TOKEN, json_reply, make_order, order_json, script
 
@@ -22,7 +23,7 @@ CREATED = json_reply(order_json(), status=201)
 
 
 def _request() -> httpx.Request:
-    return httpx.Request("GET", "https://api.shipbob.test/1.0/order")
+    return httpx.Request("GET", "https://api.shipbob.test/2026-01/order")
 
 
 TRANSIENT = [
@@ -95,7 +96,7 @@ def test_creates_retry_faults_where_shipbob_did_nothing(fault: object) -> None:
     [
         pytest.param(401, AuthenticationError, id="401"),
         pytest.param(403, StopError, id="403"),
-        pytest.param(404, RecordError, id="404"),
+        pytest.param(404, ApiVersionError, id="404: the path is not in this version"),
         pytest.param(409, RecordError, id="409"),
         pytest.param(400, RecordError, id="400"),
     ],
@@ -167,3 +168,24 @@ def test_rate_limit_gives_up_as_rate_limited() -> None:
     with pytest.raises(RateLimitedError) as caught:
         replies.adapter(max_attempts=2).find_order("LW-1")
     assert caught.value.retry_after == 2.0
+
+
+@pytest.mark.parametrize("status", [400, 404, 410])
+def test_a_reply_that_the_version_is_retired_stops_at_once(status: int) -> None:
+    """ShipBob saying the version is retired (whatever the 4xx) is one ApiVersionError, not a retry or a
+    refused record; a 404 the caller expects (cancel of an unknown order) stays a result."""
+    body = {"title": "API version retired", "detail": "API version 2026-01 is no longer supported."}
+    replies = script(json_reply(body, status=status))
+    with pytest.raises(ApiVersionError) as caught:
+        replies.adapter().find_order("LW-1")
+    assert len(replies.requests) == 1
+    assert "SHIPBOB_API_VERSION" in str(caught.value) and "developer.shipbob.com/versioning" in str(
+        caught.value
+    )
+
+
+def test_the_version_must_be_a_shipbob_date_version() -> None:
+    """'1.0' (retired) or a typo is refused when the adapter is configured, naming the setting."""
+    for wrong in ("1.0", "2026-1", "latest"):
+        with pytest.raises(ValueError, match="SHIPBOB_API_VERSION"):
+            script().adapter(api_version=wrong)

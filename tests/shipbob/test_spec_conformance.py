@@ -1,4 +1,4 @@
-"""Every request the ShipBob adapter sends conforms to the ShipBob 1.0 spec (sandbox/shipbob/spec.json).
+"""Every request the ShipBob adapter sends conforms to the ShipBob 2026-01 spec (sandbox/shipbob/spec.json).
 
 The adapter runs against the sandbox over real sockets through a recording transport; afterwards each
 request is checked on its own, more strictly than ShipBob does: the operation exists, the auth and
@@ -8,18 +8,20 @@ filter is silently ignored by the real API) with a valid value, and the body fit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from decimal import Decimal
 
 import httpx
 from pydantic import SecretStr
 
 from clients.shipbob import RetryPolicy, ShipBobAdapter, ShipBobConfig
-from clients.threepl import CatalogueItem, SubmitOutcome
-from sandbox.shipbob import ShipBobSandbox, SpecValidator
+from clients.shipbob.adapter import USER_AGENT
+from clients.threepl import CancelOutcome, CatalogueItem, EventKind, SubmitOutcome, WrittenTracking
+from sandbox._http import HttpRequest
+from sandbox.shipbob import VERSION, ShipBobSandbox, SpecValidator
 from sandbox.warehouse import Warehouse, WarehouseConfig
+from tests.shipbob.conformance import problems_in, violations
 from tests.shipbob.helpers import make_order
 from tests.threepl.harness import ManualClock
 
@@ -42,47 +44,37 @@ class Recorder(httpx.BaseTransport):
         self.inner.close()
 
 
-def violations(request: httpx.Request, validator: SpecValidator, channel_id: int) -> list[str]:
-    """What is wrong with one request, per the spec."""
-    operation, path_params, _ = validator.find(request.method, request.url.path)
-    if operation is None:
-        return [f"{request.method} {request.url.path} is not in the spec"]
-    problems: list[str] = []
-    if not (request.headers.get("Authorization") or "").startswith("Bearer "):
-        problems.append("no bearer token")
-    if request.headers.get("shipbob_channel_id") != str(channel_id):
-        problems.append("no shipbob_channel_id header")
-    for parameter in operation.parameters("path"):
-        problems += [
-            f"{k}: {v}"
-            for k, v in validator.validate_parameter(path_params[parameter["name"]], parameter).items()
-        ]
-    known = {p["name"]: p for p in operation.parameters("query")}
-    for name, value in request.url.params.multi_items():
-        if name not in known:
-            problems.append(f"query parameter {name!r} is not in the spec")
-        else:
-            problems += [f"{k}: {v}" for k, v in validator.validate_parameter(value, known[name]).items()]
-    schema = operation.body_schema
-    if schema is not None:
-        body: Any = json.loads(request.content)
-        problems += [f"body {k}: {v}" for k, v in validator.validate(body, schema).items()]
-    elif request.content:
-        problems.append("a body on an operation that takes none")
-    return problems
+def request_violations(request: httpx.Request, validator: SpecValidator) -> list[str]:
+    query = request.url.params.multi_items()
+    return violations(request.method, request.url.path, query, request.headers, request.content, validator)
+
+
+# Every operation of the spec subset the adapter calls (templates as in sandbox/shipbob/spec.json).
+ADAPTER_OPERATIONS = {
+    ("POST", f"/{VERSION}/order"),
+    ("GET", f"/{VERSION}/order"),
+    ("POST", f"/{VERSION}/order/{{orderId}}:cancel"),
+    ("POST", f"/{VERSION}/shipment:batchUpdateTrackingUpload"),
+    ("GET", f"/{VERSION}/product"),
+    ("POST", f"/{VERSION}/product"),
+    ("PATCH", f"/{VERSION}/product/{{productId}}"),
+    ("GET", f"/{VERSION}/inventory-level"),
+}
 
 
 def test_every_request_the_adapter_sends_is_in_the_spec() -> None:
-    """Orders, lookups, cancels, polls, products (incl. the batch fallback) and inventory all conform."""
+    """Orders, lookups, cancels, the tracking queue and its acknowledgement, products (create, update,
+    a create that races another writer) and paged inventory all conform, and every operation is used."""
     clock = ManualClock()
     warehouse = Warehouse(seed=5, clock=clock, config=WarehouseConfig.deterministic())
-    warehouse.seed_catalogue(5, on_hand=(50, 50))
+    warehouse.seed_catalogue(260, on_hand=(50, 50))  # more than one 250-item page of stock levels
     warehouse.upsert_product("SKU-1", title="Widget")
     warehouse.set_on_hand("SKU-1", 20)
 
     def race_a_product_in(request: httpx.Request) -> None:
-        # Another writer creates a SKU between our lookup and our batch create: the batch gets a 422.
-        if request.url.path == "/1.0/product/batch" and warehouse.product("RACE-1") is None:
+        # Another writer creates a SKU between our catalogue read and our create: the create gets a 422.
+        creating = request.method == "POST" and request.url.path.endswith("/product")
+        if creating and warehouse.product("RACE-1") is None:
             warehouse.upsert_product("RACE-1", title="Raced in")
 
     recorder = Recorder(race_a_product_in)
@@ -95,50 +87,49 @@ def test_every_request_the_adapter_sends_is_in_the_spec() -> None:
             retry=RetryPolicy(wait=False),
         )
         adapter = ShipBobAdapter(config, transport=recorder, clock=clock)
-        assert adapter.submit_order(make_order("C-1")).outcome is SubmitOutcome.ACCEPTED
-        assert adapter.submit_order(make_order("C-1")).outcome is SubmitOutcome.DUPLICATE
-        assert (
-            adapter.submit_order(
-                make_order("C-2").model_copy(
-                    update={"lines": [make_order().lines[0].model_copy(update={"sku": "NOPE"})]}
-                )
-            ).outcome
-            is SubmitOutcome.REJECTED
-        )
-        adapter.submit_order(make_order("C-3"))
-        warehouse.ship("C-1")
-        clock.advance(timedelta(hours=1))
-        page = adapter.poll_events(None)
-        adapter.poll_events(page.checkpoint)
-        adapter.ack(page.events)
-        adapter.cancel_order("C-3", "customer")
-        adapter.cancel_order("C-1", "too late")
-        adapter.fetch_inventory()
-        results = adapter.upsert_items(
-            [
-                CatalogueItem(sku="SKU-0001", title="Renamed", barcode="123"),
-                CatalogueItem(sku="RACE-1", title="Raced in"),
-                CatalogueItem(sku="NEW-1", title="New"),
-            ]
-        )
+        _exercise(adapter, warehouse, clock)
         adapter.close()
-    assert all(result.ok for result in results), results
     validator = SpecValidator()
     problems = {
-        f"{r.method} {r.url.path}?{r.url.query.decode()}": violations(r, validator, sandbox.channel_id)
+        f"{r.method} {r.url.path}?{r.url.query.decode()}": request_violations(r, validator)
         for r in recorder.requests
     }
     assert {key: found for key, found in problems.items() if found} == {}
     used = {(r.method, validator.find(r.method, r.url.path)[0].template) for r in recorder.requests}  # type: ignore[union-attr]
-    assert used >= {
-        ("POST", "/1.0/order"),
-        ("GET", "/1.0/order"),
-        ("POST", "/1.0/order/{orderId}/cancel"),
-        ("GET", "/1.0/product"),
-        ("POST", "/1.0/product/batch"),
-        ("POST", "/1.0/product"),
-        ("PUT", "/1.0/product/{productId}"),
-    }
+    assert used == ADAPTER_OPERATIONS
+
+
+def _exercise(adapter: ShipBobAdapter, warehouse: Warehouse, clock: ManualClock) -> None:
+    assert adapter.submit_order(make_order("C-1")).outcome is SubmitOutcome.ACCEPTED
+    assert adapter.submit_order(make_order("C-1")).outcome is SubmitOutcome.DUPLICATE
+    ghost = make_order("C-2").lines[0].model_copy(update={"sku": "NOPE"})
+    assert adapter.submit_order(make_order("C-2").model_copy(update={"lines": [ghost]})).outcome is (
+        SubmitOutcome.REJECTED
+    )
+    usd = make_order("C-4").model_copy(update={"currency": "USD", "goods_total": Decimal("19.99")})
+    assert adapter.submit_order(usd).outcome is SubmitOutcome.ACCEPTED
+    warehouse.ship("C-1")
+    clock.advance(timedelta(hours=1))
+    page = adapter.poll_events(None)
+    adapter.poll_events(page.checkpoint)
+    shipped = next(e for e in page.events if e.kind is EventKind.SHIPMENT)
+    assert shipped.shipment is not None
+    numbers = tuple(package.tracking_number for package in shipped.shipment.packages)
+    adapter.confirm_tracking(
+        [WrittenTracking(reference="C-1", remote_id=shipped.remote_id, tracking_numbers=numbers)]
+    )
+    adapter.submit_order(make_order("C-3"))
+    assert adapter.cancel_order("C-3", "customer").outcome is CancelOutcome.CANCELLED
+    assert adapter.cancel_order("C-1", "too late").outcome is CancelOutcome.TOO_LATE
+    assert len(adapter.fetch_inventory().levels) == 261
+    results = adapter.upsert_items(
+        [
+            CatalogueItem(sku="SKU-0001", title="Renamed", barcode="123"),
+            CatalogueItem(sku="RACE-1", title="Raced in"),
+            CatalogueItem(sku="NEW-1", title="New"),
+        ]
+    )
+    assert [result.detail for result in results] == ["updated", "exists", "created"], results
 
 
 def test_the_check_catches_misspelt_parameters_and_unknown_fields() -> None:
@@ -146,16 +137,32 @@ def test_the_check_catches_misspelt_parameters_and_unknown_fields() -> None:
     validator = SpecValidator()
     misspelt = httpx.Request(
         "GET",
-        "http://x/1.0/order",
+        f"http://x/{VERSION}/order",
         params={"ReferenceId": "A"},
         headers={"Authorization": "Bearer t", "shipbob_channel_id": "1"},
     )
-    assert violations(misspelt, validator, 1) == ["query parameter 'ReferenceId' is not in the spec"]
+    assert request_violations(misspelt, validator) == ["query parameter 'ReferenceId' is not in the spec"]
     extra = httpx.Request(
         "POST",
-        "http://x/1.0/product",
-        json={"reference_id": "A", "name": "A", "colour": "red"},
+        f"http://x/{VERSION}/product",
+        json={"name": "A", "variants": [{"sku": "A", "name": "A"}], "colour": "red"},
         headers={"Authorization": "Bearer t"},
     )
-    found = violations(extra, validator, 1)
+    found = request_violations(extra, validator)
     assert "no shipbob_channel_id header" in found and any("colour" in problem for problem in found)
+
+
+def test_the_session_check_flags_the_adapters_bad_requests_only() -> None:
+    """The end-of-run check reads the adapter's requests (by User-Agent) in this version, nothing else."""
+    headers = {
+        "Authorization": "Bearer t",
+        "shipbob_channel_id": "7",
+        "User-Agent": f"{USER_AGENT}/{VERSION}",
+    }
+    misspelt = HttpRequest("GET", f"/{VERSION}/order", {"ReferenceId": ["A"]}, headers, b"")
+    good = HttpRequest("GET", f"/{VERSION}/order", {"ReferenceIds": ["A"]}, headers, b"")
+    by_hand = HttpRequest("GET", f"/{VERSION}/order", {"Nope": ["1"]}, {"Authorization": "Bearer t"}, b"")
+    other_version = HttpRequest("GET", "/2019-01/order", {}, headers, b"")
+    found = problems_in([misspelt, good, by_hand, other_version], SpecValidator())
+    assert found == {f"GET /{VERSION}/order": ["query parameter 'ReferenceId' is not in the spec"]}
+    assert ShipBobSandbox.journal is not None, "the root conftest journals this run"

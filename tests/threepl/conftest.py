@@ -28,7 +28,7 @@ import pytest
 from pydantic import SecretStr
 
 from clients.shipbob import RetryPolicy, ShipBobAdapter, ShipBobConfig
-from sandbox.shipbob import ShipBobSandbox
+from sandbox.shipbob import ORDERS_PATH, ShipBobSandbox
 from sandbox.warehouse import Warehouse, WarehouseConfig
 from tests.threepl.harness import AdapterHarness, ManualClock
 
@@ -55,7 +55,7 @@ def make_shipbob_harness(tmp_path: Path, warehouse: Warehouse) -> Iterator[Adapt
                 warehouse=warehouse,
                 settle=lambda: None,  # the sandbox reads the warehouse live on every request
                 lose_next_create_reply=lambda: sandbox.inject(
-                    "accept_then_drop", method="POST", path="/1.0/order"
+                    "accept_then_drop", method="POST", path=ORDERS_PATH
                 ),
                 corrupt_shipment=lambda reference: sandbox.corrupt_order(reference, "missing_tracking"),
             )

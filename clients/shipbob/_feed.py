@@ -1,0 +1,232 @@
+"""The ShipBob event feed: what ``poll_events`` reads and what ``confirm_tracking`` acknowledges.
+
+Two reads make one pass (2026-01, ``GET /order``):
+
+* **The tracking queue** ``HasTracking=true&IsTrackingUploaded=false``: every order with a parcel whose
+  tracking we have not acknowledged, however long ago it shipped. Read in full at the start of each
+  pass. This, not a time window, is what guarantees no shipment is missed: a parcel leaves the queue
+  only when ``confirm_tracking`` marks it (``POST /shipment:batchUpdateTrackingUpload``), which the
+  core calls once Linnworks shows the tracking number (written, then read back equal).
+* **The update stream** ``LastUpdateStartDate=<since>&SortOrder=Oldest``, paged with ``Page``/``Limit``:
+  accepted, on-hold, backordered and cancelled states, which never enter the tracking queue. The
+  checkpoint keeps the pass's start and page, so a poll cut short continues where it stopped; the next
+  pass starts ``poll_overlap`` before the newest update seen.
+
+``LastTrackingUpdateStartDate`` is not used: everything it would add for us (a parcel whose tracking
+appeared after the order's last update) is in the queue until acknowledged, and a tracking change after
+the acknowledgement would carry the same event key (the parcel ids) and be dropped as a repeat anyway.
+Events are at-least-once; their keys (see ``_events``) make repeats harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from clients.errors import MalformedResponseError
+from clients.threepl.models import Event, EventPage, WrittenTracking
+
+from ._events import BadRecord, order_events, order_last_update
+from ._orders import first_error
+from ._transport import Reply, Safety, Transport
+from ._wire import OrderIn, TrackingUploadOut, TrackingUploadReply
+
+__all__ = ["ORDERS", "TRACKING_UPLOAD", "Feed"]
+
+logger = logging.getLogger("lw3pl.shipbob")
+
+ORDERS = "/order"
+TRACKING_UPLOAD = "/shipment:batchUpdateTrackingUpload"
+_QUEUE = {"HasTracking": "true", "IsTrackingUploaded": "false", "SortOrder": "Oldest"}
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """Where a pass over the update stream stands (page 1: the tracking queue is read first)."""
+
+    since: datetime | None
+    page: int = 1
+    newest: datetime | None = None
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "v": 2,
+                "since": self.since.isoformat() if self.since else None,
+                "page": self.page,
+                "newest": self.newest.isoformat() if self.newest else None,
+            }
+        )
+
+    @classmethod
+    def load(cls, raw: str | None) -> _Cursor:
+        if not raw:
+            return cls(since=None)
+        try:
+            data = json.loads(raw)
+            since = datetime.fromisoformat(data["since"]) if data.get("since") else None
+            newest = datetime.fromisoformat(data["newest"]) if data.get("newest") else None
+            return cls(since=since, page=int(data.get("page", 1)), newest=newest)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"not a ShipBob checkpoint: {raw[:80]!r}") from error
+
+
+@dataclass
+class _Pass:
+    """What one ``poll_events`` call has gathered."""
+
+    events: dict[str, Event]
+    quarantined: dict[str, str]
+    newest: datetime | None
+
+    def page(self, checkpoint: str) -> EventPage:
+        return EventPage(
+            events=list(self.events.values()),
+            checkpoint=checkpoint,
+            quarantined=list(self.quarantined.items()),
+        )
+
+
+class Feed:
+    """Polls orders into events and acknowledges written tracking."""
+
+    def __init__(self, http: Transport, page_size: int, max_pages: int, overlap: timedelta) -> None:
+        self._http = http
+        self._page_size = page_size
+        self._max_pages = max_pages
+        self._overlap = overlap
+
+    def poll(self, checkpoint: str | None) -> EventPage:
+        cursor = _Cursor.load(checkpoint)
+        gathered = _Pass(events={}, quarantined={}, newest=cursor.newest)
+        if cursor.page == 1:
+            self._read_queue(gathered)
+        for _ in range(self._max_pages):
+            params = {"SortOrder": "Oldest"}
+            if cursor.since is not None:
+                params["LastUpdateStartDate"] = _wire_time(cursor.since)
+            orders, last_page = self._orders_page(params, cursor.page)
+            for raw in orders:
+                gathered.newest = _latest(gathered.newest, self._read_order(raw, gathered))
+            if last_page:
+                return gathered.page(self._next_pass(cursor, gathered.newest))
+            cursor = _Cursor(cursor.since, cursor.page + 1, gathered.newest)
+        return gathered.page(cursor.dump())
+
+    def confirm(self, orders: Sequence[WrittenTracking]) -> None:
+        """Mark the parcels whose tracking numbers these orders show as uploaded."""
+        wanted = {order.remote_id: set(order.tracking_numbers) for order in orders if order.remote_id}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), self._page_size):
+            chunk = ids[start : start + self._page_size]
+            params = {"IDs": ",".join(chunk), "Limit": str(self._page_size), "Page": "1"}
+            reply = self._http.call("GET", ORDERS, safety=Safety.REPEATABLE, params=params)
+            parcels = _parcels_to_confirm(_as_list(reply), wanted)
+            if parcels:
+                self._mark_uploaded(parcels)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _read_queue(self, gathered: _Pass) -> None:
+        for page in range(1, self._max_pages + 1):
+            orders, last_page = self._orders_page(_QUEUE, page)
+            for raw in orders:
+                self._read_order(raw, gathered)
+            if last_page:
+                return
+        logger.warning("shipbob tracking queue longer than %d pages; the rest is read next pass", page)
+
+    def _orders_page(self, params: dict[str, str], page: int) -> tuple[list[Any], bool]:
+        query = {**params, "Page": str(page), "Limit": str(self._page_size)}
+        reply = self._http.call("GET", ORDERS, safety=Safety.REPEATABLE, params=query)
+        orders = _as_list(reply)
+        return orders, _is_last_page(reply, orders, page, self._page_size)
+
+    @staticmethod
+    def _read_order(raw: Any, gathered: _Pass) -> datetime | None:
+        """Add the order's events, or quarantine it; returns its latest update time."""
+        try:
+            order = OrderIn.model_validate(raw)
+            events = order_events(order)
+            last = order_last_update(order)
+        except ValidationError as error:
+            gathered.quarantined[_record_id(raw)] = f"unreadable ShipBob order: {first_error(error)}"
+            return None
+        except BadRecord as error:
+            gathered.quarantined[_record_id(raw)] = f"ShipBob order unusable: {error}"
+            return None
+        gathered.events.update((event.event_id, event) for event in events)
+        return last
+
+    def _next_pass(self, cursor: _Cursor, newest: datetime | None) -> str:
+        if newest is None:
+            return _Cursor(cursor.since).dump()
+        return _Cursor(newest - self._overlap).dump()
+
+    def _mark_uploaded(self, parcels: list[int]) -> None:
+        body = TrackingUploadOut(shipment_ids=parcels).wire()
+        reply = self._http.call("POST", TRACKING_UPLOAD, safety=Safety.REPEATABLE, body=body)
+        try:
+            results = TrackingUploadReply.model_validate(reply.data).results
+        except ValidationError as error:
+            raise MalformedResponseError(
+                f"unreadable tracking-upload reply: {first_error(error)}", context=reply.context
+            ) from None
+        for result in results:
+            if not result.is_success:
+                message = result.error.message if result.error else "no reason given"
+                logger.warning("shipbob kept shipment %s in its queue: %s", result.shipment_id, message)
+
+
+def _parcels_to_confirm(orders: list[Any], wanted: dict[str, set[str]]) -> list[int]:
+    parcels: list[int] = []
+    for raw in orders:
+        try:
+            order = OrderIn.model_validate(raw)
+        except ValidationError as error:
+            logger.warning("shipbob order unreadable, its tracking stays unconfirmed: %s", first_error(error))
+            continue
+        numbers = wanted.get(str(order.id), set())
+        parcels += [
+            shipment.id
+            for shipment in order.shipments
+            if shipment.tracking is not None
+            and (shipment.tracking.tracking_number or "").strip() in numbers
+            and not shipment.is_tracking_uploaded
+        ]
+    return parcels
+
+
+def _as_list(reply: Reply) -> list[Any]:
+    if not isinstance(reply.data, list):
+        raise MalformedResponseError("ShipBob order list is not a list", context=reply.context)
+    return reply.data
+
+
+def _is_last_page(reply: Reply, orders: list[Any], page: int, page_size: int) -> bool:
+    total = reply.headers.get("total-pages")
+    if total is not None and total.strip().isdigit():
+        return page >= int(total)
+    return len(orders) < page_size
+
+
+def _wire_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _latest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    if candidate is None:
+        return current
+    return candidate if current is None or candidate > current else current
+
+
+def _record_id(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return f"shipbob order {raw.get('id', '?')} (reference {raw.get('reference_id', '?')})"
+    return f"shipbob order record {str(raw)[:60]!r}"
