@@ -17,7 +17,9 @@ from clients._retry import RetryPolicy
 from clients.errors import MalformedResponseError, RecordError
 
 from ._http import Caller, Credentials, Reply, Safety, describe_validation_error
+from ._orders import _ChangeOrderIdentifierRequest, _SaveIdentifiersRequest
 from ._pacing import shared_pacer
+from ._stock import _GetStockItemsFullByIdsRequest, _GetStockItemsFullByIdsResponse
 from .models import (
     WIRE,
     ZERO_GUID,
@@ -47,10 +49,6 @@ from .models import (
     UpdateOrderItemResult,
     UpdateOrderShippingInfo,
     UpdateTotalsResult,
-    _ChangeOrderIdentifierRequest,
-    _GetStockItemsFullByIdsRequest,
-    _GetStockItemsFullByIdsResponse,
-    _SaveIdentifiersRequest,
 )
 
 __all__ = ["LinnworksClient"]

@@ -32,11 +32,11 @@ from clients.errors import (
     StopError,
 )
 
+from ._base import WIRE, BaseSession, _AuthorizeByApplicationRequest
 from ._encoding import encode_fields
 from ._limits import ENDPOINTS, EndpointSpec
 from ._redact import scrub_fields, scrub_text
 from ._session import Session, SessionState
-from .models import WIRE, BaseSession, _AuthorizeByApplicationRequest
 
 __all__ = ["AUTH_ENDPOINT", "Caller", "Credentials", "Reply", "Safety"]
 
