@@ -36,7 +36,7 @@ def not_exportable_reason(order: OrderDetails, location_id: UUID, tag: str) -> s
         (general.hold_or_cancel, "held or cancelled"),
         (general.is_parked, "parked"),
         (general.status != OrderStatus.PAID, f"not paid (status {general.status})"),
-        (order.fulfilment_location_id != location_id, "not at the fulfilment centre"),
+        (order.location_id != location_id, "not at the fulfilment centre"),
         (has_identifier(order, tag), f"already carries identifier {tag}"),
     ]
     return next((reason for failed, reason in checks if failed), None)

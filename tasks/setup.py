@@ -15,7 +15,13 @@ from clients.linnworks import Identifier, StockLocation
 from tasks.context import current_runtime
 from tasks.retrying import TASK_RETRY_OPTIONS
 
-__all__ = ["SetupStep", "ensure_export_identifier", "ensure_fulfilment_centre", "find_fulfilment_centre"]
+__all__ = [
+    "SetupStep",
+    "ensure_export_identifier",
+    "ensure_fulfilment_centre",
+    "find_fulfilment_centre",
+    "find_identifier",
+]
 
 
 class SetupStep(BaseModel):
@@ -73,16 +79,27 @@ def _add_location(name: str) -> None:
 
 @task(name="ensure-export-identifier", **TASK_RETRY_OPTIONS)
 def ensure_export_identifier() -> SetupStep:
-    """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent."""
+    """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent.
+
+    Its Name is its Tag: the export filter sends the Tag, public code filters by the display Name, and which
+    one Linnworks matches is not documented, so with both equal either reading excludes tagged orders. An
+    identifier made by an older version (Name "Sent to 3PL (TAG)") is renamed.
+    """
     runtime = current_runtime()
     tag = runtime.settings.export_identifier_tag
-    existing = [i for i in runtime.linnworks.get_identifiers() if i.tag.lower() == tag.lower()]
-    if existing:
-        return SetupStep(what="identifier", action="unchanged", id=str(existing[0].identifier_id))
-    created = runtime.linnworks.save_identifier(
-        Identifier(tag=tag, name=f"Sent to 3PL ({tag})", is_custom=True)
-    )
-    return SetupStep(what="identifier", action="created", id=str(created.identifier_id))
+    existing = find_identifier(runtime.linnworks.get_identifiers(), tag)
+    if existing is None:
+        created = runtime.linnworks.save_identifier(Identifier(tag=tag, name=tag, is_custom=True))
+        return SetupStep(what="identifier", action="created", id=str(created.identifier_id))
+    if existing.name != existing.tag:
+        runtime.linnworks.save_identifier(existing.model_copy(update={"name": existing.tag}))
+        return SetupStep(what="identifier", action="renamed", id=str(existing.identifier_id))
+    return SetupStep(what="identifier", action="unchanged", id=str(existing.identifier_id))
+
+
+def find_identifier(identifiers: list[Identifier], tag: str) -> Identifier | None:
+    """The identifier whose Tag is ``tag`` (any case), if Linnworks has it."""
+    return next((i for i in identifiers if i.tag.lower() == tag.lower()), None)
 
 
 @task(

@@ -91,7 +91,37 @@ Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="
 """An amount: exact in Python, a JSON number on the wire (the spec types it as double)."""
 
 
-class _Inbound(BaseModel):
+class _NullTolerant(BaseModel):
+    """.NET writes an empty collection or an unset string as ``null``: a null for a field with a default
+    reads as that default (``[]``, ``""``, ``False``, a fresh row id), never as a validation error."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaulted = cls._names_with_defaults()
+        return {key: value for key, value in data.items() if value is not None or key not in defaulted}
+
+    @classmethod
+    def _names_with_defaults(cls) -> frozenset[str]:
+        names = _DEFAULTED_NAMES.get(cls)
+        if names is None:
+            names = frozenset(
+                name
+                for key, field in cls.model_fields.items()
+                if not field.is_required()
+                for name in (key, field.alias)
+                if name
+            )
+            _DEFAULTED_NAMES[cls] = names
+        return names
+
+
+_DEFAULTED_NAMES: dict[type[BaseModel], frozenset[str]] = {}
+
+
+class _Inbound(_NullTolerant):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
 
 
@@ -99,7 +129,7 @@ class _Outbound(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
-class _RoundTrip(BaseModel):
+class _RoundTrip(_NullTolerant):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     @model_validator(mode="before")

@@ -134,7 +134,7 @@ class LinnworksClient:
     def get_stock_locations(self) -> list[StockLocation]:
         """All stock locations (Inventory/GetStockLocations); the Default one has the zero GUID."""
         reply = self._call("Inventory/GetStockLocations", {}, Safety.READ)
-        return _parse(reply, _LOCATIONS)
+        return _parse_list(reply, _LOCATIONS)
 
     def add_location(self, location: StockLocation) -> None:
         """Create a location (Locations/AddLocation); re-read GetStockLocations to learn its id."""
@@ -148,7 +148,7 @@ class LinnworksClient:
 
     def get_identifiers(self) -> list[Identifier]:
         """Every identifier defined on the account (OpenOrders/GetIdentifiers)."""
-        return _parse(self._call("OpenOrders/GetIdentifiers", {}, Safety.READ), _IDENTIFIERS)
+        return _parse_list(self._call("OpenOrders/GetIdentifiers", {}, Safety.READ), _IDENTIFIERS)
 
     def save_identifier(self, identifier: Identifier) -> Identifier:
         """Create (``identifier_id`` 0) or update an identifier (OpenOrders/SaveIdentifier)."""
@@ -196,14 +196,14 @@ class LinnworksClient:
             "additionalFilter": additional_filter,
             "exactMatch": exact_match,
         }
-        return _parse(self._call("Orders/GetAllOpenOrders", values, Safety.READ), _UUIDS)
+        return _parse_list(self._call("Orders/GetAllOpenOrders", values, Safety.READ), _UUIDS)
 
     def get_orders_by_id(self, order_ids: Sequence[UUID]) -> list[OrderDetails]:
         """Details of open or processed orders (Orders/GetOrdersById); unknown ids may be left out."""
         if not order_ids:
             return []
         reply = self._call("Orders/GetOrdersById", {"pkOrderIds": list(order_ids)}, Safety.READ)
-        return _parse(reply, _ORDERS)
+        return _parse_list(reply, _ORDERS)
 
     def get_orders_by_id_batched(
         self, order_ids: Sequence[UUID], *, batch_size: int = _ORDER_BATCH
@@ -212,20 +212,21 @@ class LinnworksClient:
         return [order for batch in _batches(order_ids, batch_size) for order in self.get_orders_by_id(batch)]
 
     def get_order_by_id(self, order_id: UUID) -> OrderDetails | None:
-        """One order (Orders/GetOrderById); None when Linnworks returns nothing for the id."""
+        """One order (Orders/GetOrderById); None for an unknown id, which Linnworks answers with ``null``,
+        ``{}`` or the "empty class" (a default ``OrderDetails``: zero OrderId, ``GeneralInfo`` null)."""
         reply = self._call("Orders/GetOrderById", {"pkOrderId": order_id}, Safety.READ)
-        if reply.data is None or reply.data == {}:
+        if _is_empty_order(reply.data):
             return None
         return _parse(reply, _ORDER)
 
     def get_extended_properties(self, order_id: UUID) -> list[ExtendedProperty]:
         """An order's extended properties (Orders/GetExtendedProperties)."""
         reply = self._call("Orders/GetExtendedProperties", {"orderId": order_id}, Safety.READ)
-        return _parse(reply, _EXTENDED_PROPERTIES)
+        return _parse_list(reply, _EXTENDED_PROPERTIES)
 
     def get_order_notes(self, order_id: UUID) -> list[OrderNote]:
         """An order's notes (Orders/GetOrderNotes)."""
-        return _parse(self._call("Orders/GetOrderNotes", {"orderId": order_id}, Safety.READ), _NOTES)
+        return _parse_list(self._call("Orders/GetOrderNotes", {"orderId": order_id}, Safety.READ), _NOTES)
 
     # --- writing orders ----------------------------------------------------------------------------------
 
@@ -259,12 +260,12 @@ class LinnworksClient:
         """Set an order's extended properties (Orders/SetExtendedProperties); returns them with row ids."""
         values = {"orderId": order_id, "extendedProperties": list(properties)}
         reply = self._call("Orders/SetExtendedProperties", values, Safety.IDEMPOTENT)
-        return _parse(reply, _EXTENDED_PROPERTIES)
+        return _parse_list(reply, _EXTENDED_PROPERTIES)
 
     def change_status(self, order_ids: Sequence[UUID], status: OrderStatus) -> list[UUID]:
         """Set the payment status of orders (Orders/ChangeStatus); returns the ids that changed."""
         values = {"orderIds": list(order_ids), "status": int(status)}
-        return _parse(self._call("Orders/ChangeStatus", values, Safety.IDEMPOTENT), _UUIDS)
+        return _parse_list(self._call("Orders/ChangeStatus", values, Safety.IDEMPOTENT), _UUIDS)
 
     def update_order_item(
         self, order_id: UUID, item: OrderItem, *, fulfilment_center: UUID, source: str, sub_source: str
@@ -329,7 +330,7 @@ class LinnworksClient:
             "locationId": location_id,
             "context": context or ClientContext(),
         }
-        return _parse(self._call("Orders/ProcessOrdersInBatch", values, Safety.UNSAFE), _PROCESS_RESULTS)
+        return _parse_list(self._call("Orders/ProcessOrdersInBatch", values, Safety.UNSAFE), _PROCESS_RESULTS)
 
     def process_orders_in_batches(
         self,
@@ -355,7 +356,7 @@ class LinnworksClient:
         if not levels:
             return []
         values = {"stockLevels": list(levels), "changeSource": change_source}
-        return _parse(self._call("Stock/SetStockLevel", values, Safety.IDEMPOTENT), _STOCK_LEVELS)
+        return _parse_list(self._call("Stock/SetStockLevel", values, Safety.IDEMPOTENT), _STOCK_LEVELS)
 
     def set_stock_level_batched(
         self,
@@ -422,7 +423,7 @@ class LinnworksClient:
             if _NO_ITEMS in error.message.lower() and not isinstance(error, MalformedResponseError):
                 return []
             raise
-        return _parse(reply, _STOCK_ITEMS_FULL)
+        return _parse_list(reply, _STOCK_ITEMS_FULL)
 
     def get_stock_items_full_by_ids(
         self,
@@ -468,6 +469,18 @@ def _parse(reply: Reply, adapter: TypeAdapter[T]) -> T:
             f"{_name(reply)} replied with data of the wrong shape: {describe_validation_error(error)}",
             context=reply.context,
         ) from None
+
+
+def _parse_list(reply: Reply, adapter: TypeAdapter[list[T]]) -> list[T]:
+    """A list reply; .NET writes an empty (unset) list as ``null``, which reads as ``[]`` (an empty body
+    stays malformed: that is a lost reply, not an empty list)."""
+    return [] if reply.data is None and reply.has_body else _parse(reply, adapter)
+
+
+def _is_empty_order(data: Any) -> bool:
+    if data is None or data == {}:
+        return True
+    return isinstance(data, dict) and data.get("GeneralInfo") is None
 
 
 def _name(reply: Reply) -> str:

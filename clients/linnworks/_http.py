@@ -84,10 +84,11 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful reply: parsed JSON (None for an empty body) and where it came from."""
+    """A successful reply: parsed JSON (None for an empty body or ``null``) and where it came from."""
 
     data: Any
     context: CallContext
+    has_body: bool = True
 
 
 class _TransientError(RetryableError):
@@ -277,7 +278,8 @@ class Caller:
         context = self._context(spec, response, endpoint)
         if 200 <= status < 300:
             try:
-                return Reply(_decode_body(endpoint, response, context), context)
+                data = _decode_body(endpoint, response, context)
+                return Reply(data, context, has_body=bool(response.content.strip()))
             except MalformedResponseError as error:
                 excerpt = scrub_text(response.text, self._secrets(), 300)
                 raise MalformedResponseError(

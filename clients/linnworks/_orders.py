@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import Field
 
@@ -19,7 +19,7 @@ class Identifier(_RoundTrip):
     is_custom: bool = Field(default=True, alias="IsCustom")
     image_id: UUID | None = Field(default=ZERO_GUID, alias="ImageId")
     image_url: str | None = Field(default=None, alias="ImageUrl")
-    tag: str = Field(alias="Tag")
+    tag: str = Field(default="", alias="Tag")
     name: str | None = Field(default=None, alias="Name")
 
 
@@ -230,22 +230,24 @@ class OrderItem(_RoundTrip):
 
 
 class ExtendedProperty(_RoundTrip):
-    """An order extended property; ``row_id`` None/zero for a new one."""
+    """An order extended property; a new one gets a fresh ``row_id`` (the SDK types it as a non-nullable
+    Guid: a null is refused), an existing one keeps the id it was read with."""
 
-    row_id: UUID | None = Field(default=None, alias="RowId")
-    name: str = Field(alias="Name")
+    row_id: UUID = Field(default_factory=uuid4, alias="RowId")
+    name: str = Field(default="", alias="Name")
     value: str | None = Field(default=None, alias="Value")
     type: str | None = Field(default=None, alias="Type")
 
 
 class OrderNote(_RoundTrip):
-    """An order note; SetOrderNotes replaces the full list."""
+    """An order note; SetOrderNotes replaces the full list. A new note gets a fresh ``order_note_id`` (a
+    non-nullable Guid in the SDK: a null is refused); an existing one keeps the id it was read with."""
 
-    order_note_id: UUID | None = Field(default=None, alias="OrderNoteId")
-    order_id: UUID | None = Field(default=None, alias="OrderId")
+    order_note_id: UUID = Field(default_factory=uuid4, alias="OrderNoteId")
+    order_id: UUID = Field(default=ZERO_GUID, alias="OrderId")
     note_date: LwRequiredDateTime = Field(default=None, alias="NoteDate")
     internal: bool = Field(default=True, alias="Internal")
-    note: str = Field(alias="Note")
+    note: str = Field(default="", alias="Note")
     created_by: str | None = Field(default=None, alias="CreatedBy")
     note_type_id: int | None = Field(default=None, alias="NoteTypeId")
 
@@ -264,7 +266,7 @@ class OrderDetails(_Inbound):
     totals_info: OrderTotalsInfo = Field(alias="TotalsInfo")
     extended_properties: list[ExtendedProperty] | None = Field(default=None, alias="ExtendedProperties")
     folder_name: list[str] | None = Field(default=None, alias="FolderName")
-    items: list[OrderItem] = Field(alias="Items")
+    items: list[OrderItem] = Field(default_factory=list, alias="Items")
     notes: list[OrderNote] | None = Field(default=None, alias="Notes")
     paid_date_time: LwDateTime = Field(default=None, alias="PaidDateTime")
     tax_id: str | None = Field(default=None, alias="TaxId")

@@ -128,7 +128,7 @@ class StockItemPage(_Inbound):
     entries_per_page: int = Field(alias="EntriesPerPage")
     total_entries: int = Field(alias="TotalEntries")
     total_pages: int = Field(alias="TotalPages")
-    data: list[StockItem] = Field(alias="Data")
+    data: list[StockItem] = Field(default_factory=list, alias="Data")
 
 
 class StockItemFull(_StockItemCommon):
@@ -161,4 +161,6 @@ class _GetStockItemsFullByIdsRequest(_Outbound):
 
 
 class _GetStockItemsFullByIdsResponse(_Inbound):
-    stock_items_full_extended: list[StockItemFullExtended] = Field(alias="StockItemsFullExtended")
+    stock_items_full_extended: list[StockItemFullExtended] = Field(
+        default_factory=list, alias="StockItemsFullExtended"
+    )

@@ -9,7 +9,8 @@ Three kinds of model, by direction:
   fields; parsed from a reply (validation context ``WIRE``) they drop them.
 
 Money is ``Decimal``; dates are timezone-aware UTC, and Linnworks' "unset" date ``0001-01-01T00:00:00Z``
-reads as ``None``.
+reads as ``None``. A ``null`` where a field has a default reads as that default (.NET writes empty
+collections and unset strings as ``null``): lists read as ``[]``, never as None or an error.
 
 Split by subject into ``_base``, ``_orders``, ``_queries`` and ``_stock``; this module re-exports them.
 """
