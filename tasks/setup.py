@@ -21,6 +21,7 @@ __all__ = [
     "ensure_fulfilment_centre",
     "find_fulfilment_centre",
     "find_identifier",
+    "find_location",
 ]
 
 
@@ -32,7 +33,8 @@ class SetupStep(BaseModel):
     id: str
 
 
-def _find(locations: list[StockLocation], name: str) -> StockLocation | None:
+def find_location(locations: list[StockLocation], name: str) -> StockLocation | None:
+    """The location called ``name`` (any case, surrounding spaces ignored), if Linnworks has it."""
     wanted = name.strip().lower()
     return next((loc for loc in locations if loc.location_name.strip().lower() == wanted), None)
 
@@ -51,10 +53,10 @@ def ensure_fulfilment_centre() -> SetupStep:
     runtime = current_runtime()
     name = runtime.settings.fulfilment_centre_name
     linnworks = runtime.linnworks
-    location = _find(linnworks.get_stock_locations(), name)
+    location = find_location(linnworks.get_stock_locations(), name)
     if location is None:
         _add_location(name)
-        location = _find(linnworks.get_stock_locations(), name)
+        location = find_location(linnworks.get_stock_locations(), name)
         if location is None:
             raise StopError(f"Linnworks accepted AddLocation for {name!r} but does not list it")
         return SetupStep(what="location", action="created", id=str(location.stock_location_id))
@@ -114,7 +116,7 @@ def find_fulfilment_centre(name: str, account_key: str) -> UUID:
     ``account_key`` (``Runtime.account_key``) is part of the cache key so that two accounts, or a sandbox
     started again with new credentials, never share a cached location id.
     """
-    location = _find(current_runtime().linnworks.get_stock_locations(), name)
+    location = find_location(current_runtime().linnworks.get_stock_locations(), name)
     if location is None or not location.is_fulfillment_center:
         raise StopError(
             f"no fulfilment-centre location named {name!r} in Linnworks: run the "
