@@ -273,8 +273,13 @@ class OrderDetails(_Inbound):
 
     @property
     def location_id(self) -> UUID | None:
-        """The order's location: ``FulfilmentLocationId``, else ``GeneralInfo.Location``."""
-        return self.fulfilment_location_id or self.general_info.location
+        """The order's location: ``FulfilmentLocationId``, else ``GeneralInfo.Location``.
+
+        Use this, never the raw field: .NET writes an unset ``FulfilmentLocationId`` as the zero GUID.
+        """
+        if self.fulfilment_location_id not in (None, ZERO_GUID):
+            return self.fulfilment_location_id
+        return self.general_info.location or self.fulfilment_location_id
 
     @property
     def is_cancelled(self) -> bool:
