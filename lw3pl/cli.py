@@ -89,9 +89,17 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
 
 def run_check(credentials_block: str | None = None, *, out: TextIO | None = None) -> int:
     """Print the configuration check as one table; 0 only when an export would send every eligible order."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from flows.check import check_settings, settings_for
 
-    report = check_settings(settings_for(credentials_block))
+    try:
+        settings = settings_for(credentials_block)
+    except (ValidationError, SettingsError) as error:
+        print(f"lw3pl check: the settings do not parse: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    report = check_settings(settings)
     verdict = "ready: an export would send every eligible order" if report.ready else "NOT READY"
     print(f"{report.table()}\n\nlw3pl check: {verdict}.", file=out or sys.stdout)
     return EXIT_OK if report.ready else EXIT_ERROR

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from clients.errors import Lw3plError
-from clients.linnworks import Identifier, LinnworksClient, OrderDetails, StockLocation
+from clients.linnworks import LinnworksClient, OrderDetails, StockLocation
 from clients.threepl import ThreePLAdapter
 from lw3pl.settings import Settings
 from tasks.check_rows import CheckReport, CheckRow, CheckStatus
@@ -24,7 +24,17 @@ from tasks.ledger_status import LedgerStatus
 from tasks.mapping import MappingError, mapped_service, not_exportable_reason, to_fulfilment_order
 from tasks.setup import find_identifier, find_location
 
-__all__ = ["CheckReport", "CheckRow", "CheckStatus", "Unavailable", "run_checks"]
+__all__ = [
+    "COUNTRIES_ITEM",
+    "IDENTIFIER_ITEM",
+    "LOCATION_ITEM",
+    "SERVICES_ITEM",
+    "CheckReport",
+    "CheckRow",
+    "CheckStatus",
+    "Unavailable",
+    "run_checks",
+]
 
 SETUP_FIX = "run the setup-fulfilment-centre flow (lw3pl run setup-fulfilment-centre)"
 NOT_CHECKED = "not checked: needs a Linnworks session"
@@ -44,7 +54,6 @@ class _Found:
     """What the Linnworks part learned, for the rows that depend on it."""
 
     location: StockLocation | None = None
-    identifier: Identifier | None = None
     rows: list[CheckRow] = field(default_factory=list)
 
 
@@ -93,12 +102,11 @@ _LINNWORKS_FIX = (
     "set LINNWORKS_APPLICATION_ID, LINNWORKS_APPLICATION_SECRET, LINNWORKS_INSTALLATION_TOKEN (and "
     "LINNWORKS_AUTH_URL outside the default region)"
 )
-_DEPENDENT_ITEMS = (
-    "fulfilment-centre location",
-    "export identifier",
-    "shipping services of open orders",
-    "delivery countries of open orders",
-)
+LOCATION_ITEM = "fulfilment-centre location"
+IDENTIFIER_ITEM = "export identifier"
+SERVICES_ITEM = "shipping services of open orders"
+COUNTRIES_ITEM = "delivery countries of open orders"
+_DEPENDENT_ITEMS = (LOCATION_ITEM, IDENTIFIER_ITEM, SERVICES_ITEM, COUNTRIES_ITEM)
 
 
 def _unchecked() -> list[CheckRow]:
@@ -107,7 +115,7 @@ def _unchecked() -> list[CheckRow]:
 
 def _location_rows(found: _Found, locations: list[StockLocation], name: str) -> None:
     location = find_location(locations, name)
-    item = "fulfilment-centre location"
+    item = LOCATION_ITEM
     if location is None:
         detail = f"no location named {name!r}"
         found.rows.append(CheckRow(item=item, status=CheckStatus.FAIL, detail=detail, fix=SETUP_FIX))
@@ -133,7 +141,7 @@ def _location_rows(found: _Found, locations: list[StockLocation], name: str) -> 
 
 
 def _identifier_row(found: _Found, linnworks: LinnworksClient, tag: str) -> None:
-    item = "export identifier"
+    item = IDENTIFIER_ITEM
     try:
         identifier = find_identifier(linnworks.get_identifiers(), tag)
     except Lw3plError as error:
@@ -143,7 +151,6 @@ def _identifier_row(found: _Found, linnworks: LinnworksClient, tag: str) -> None
         detail = f"no identifier with Tag {tag!r}: exported orders could not be tagged"
         found.rows.append(CheckRow(item=item, status=CheckStatus.FAIL, detail=detail, fix=SETUP_FIX))
         return
-    found.identifier = identifier
     if identifier.name != identifier.tag:
         detail = f"Tag {tag!r}, Name {identifier.name!r}: a filter by Name would not exclude tagged orders"
         found.rows.append(
@@ -159,7 +166,7 @@ def _identifier_row(found: _Found, linnworks: LinnworksClient, tag: str) -> None
 def _order_rows(
     settings: Settings, linnworks: LinnworksClient, location: StockLocation | None
 ) -> list[CheckRow]:
-    items = _DEPENDENT_ITEMS[2:]
+    items = (SERVICES_ITEM, COUNTRIES_ITEM)
     if location is None:
         detail = "not checked: needs the fulfilment-centre location"
         return [CheckRow(item=item, status=CheckStatus.WARN, detail=detail) for item in items]
@@ -189,16 +196,12 @@ def _service_name(order: OrderDetails) -> str:
 
 
 def _service_row(eligible: list[OrderDetails], settings: Settings) -> CheckRow:
-    unmapped = Counter(
-        _service_name(order)
-        for order in eligible
-        if not mapped_service(_service_name(order), settings.shipping_service_map)
-    )
+    unmapped = Counter(_service_name(order) for order in eligible if not _service_mapped(order, settings))
     if not unmapped:
         detail = f"{len(eligible)} eligible open orders; every shipping service is mapped"
-        return CheckRow(item=_DEPENDENT_ITEMS[2], status=CheckStatus.OK, detail=detail)
+        return CheckRow(item=SERVICES_ITEM, status=CheckStatus.OK, detail=detail)
     return _counted_row(
-        _DEPENDENT_ITEMS[2],
+        SERVICES_ITEM,
         unmapped,
         "not in SHIPPING_SERVICE_MAP",
         'add them to SHIPPING_SERVICE_MAP (JSON, e.g. {"<service>": "Standard"}; "*" maps every other one)',
@@ -206,17 +209,11 @@ def _service_row(eligible: list[OrderDetails], settings: Settings) -> CheckRow:
 
 
 def _country_row(eligible: list[OrderDetails], settings: Settings) -> CheckRow:
-    unknown = Counter(
-        order.customer_info.address.country or ""
-        for order in eligible
-        if country_code(order.customer_info.address.country or "", settings.country_code_map) is None
-    )
+    unknown = Counter(_country(order) for order in eligible if not _country_known(order, settings))
     if not unknown:
-        return CheckRow(
-            item=_DEPENDENT_ITEMS[3], status=CheckStatus.OK, detail="every delivery country converts"
-        )
+        return CheckRow(item=COUNTRIES_ITEM, status=CheckStatus.OK, detail="every delivery country converts")
     return _counted_row(
-        _DEPENDENT_ITEMS[3],
+        COUNTRIES_ITEM,
         unknown,
         "without an ISO code",
         'add them to COUNTRY_CODE_MAP (JSON, e.g. {"<name>": "GB"})',
@@ -224,16 +221,28 @@ def _country_row(eligible: list[OrderDetails], settings: Settings) -> CheckRow:
 
 
 def _other_problems(eligible: Iterable[OrderDetails], settings: Settings) -> Counter[str]:
-    """Mapping problems other than the service and the country (each order counted once, by its reason)."""
+    """What else would quarantine an order whose service and country are fine, counted by reason."""
     problems: Counter[str] = Counter()
     for order in eligible:
+        if not (_service_mapped(order, settings) and _country_known(order, settings)):
+            continue  # already counted in the service or country row
         try:
             to_fulfilment_order(order, settings)
         except MappingError as error:
-            reason = str(error)
-            if "SHIPPING_SERVICE_MAP" not in reason and "COUNTRY_CODE_MAP" not in reason:
-                problems[reason] += 1
+            problems[str(error)] += 1
     return problems
+
+
+def _service_mapped(order: OrderDetails, settings: Settings) -> bool:
+    return mapped_service(_service_name(order), settings.shipping_service_map) is not None
+
+
+def _country_known(order: OrderDetails, settings: Settings) -> bool:
+    return country_code(_country(order), settings.country_code_map) is not None
+
+
+def _country(order: OrderDetails) -> str:
+    return order.customer_info.address.country or ""
 
 
 def _counted_row(item: str, counts: Mapping[str, int], what: str, fix: str) -> CheckRow:

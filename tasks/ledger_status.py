@@ -37,7 +37,8 @@ class LedgerStatus:
                 item=_ITEM, status=CheckStatus.FAIL, detail=f"{self.where}: {self.error}", fix=fix
             )
         if not self.exists or self.current is None:
-            detail = f"{self.where}: reachable, no schema yet"
+            state = "reachable, no schema yet" if self.exists else "no database file yet"
+            detail = f"{self.where}: {state}"
             return CheckRow(item=_ITEM, status=CheckStatus.WARN, detail=detail, fix=_MIGRATE_FIX)
         if self.current != self.head:
             detail = f"{self.where}: schema at {self.current}, newest is {self.head}"
