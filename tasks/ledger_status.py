@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,15 +50,18 @@ class LedgerStatus:
 
 def read_ledger_status(url: str) -> LedgerStatus:
     """Connect to the ledger at ``url``, read its Alembic revision (a missing SQLite file stays missing)."""
+    head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
+    try:
+        parsed = sa.make_url(url)
+    except (ValueError, SQLAlchemyError) as error:
+        return LedgerStatus(where=_redacted(url), error=str(error))
+    where = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").expanduser().exists():
+        return LedgerStatus(where=where, head=head, exists=False)  # make_engine would create its folder
     try:
         engine = ledger.make_engine(url)
     except (ValueError, SQLAlchemyError) as error:
-        return LedgerStatus(where=_redacted(url), error=str(error))
-    where = engine.url.render_as_string(hide_password=True)
-    head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
-    if engine.url.get_backend_name() == "sqlite" and not Path(engine.url.database or "").exists():
-        engine.dispose()
-        return LedgerStatus(where=where, head=head, exists=False)
+        return LedgerStatus(where=where, error=str(error))
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
