@@ -26,7 +26,7 @@ __all__ = [
 
 
 class SetupStep(BaseModel):
-    """What one setup step did: created, updated or unchanged."""
+    """What one setup step did: created, updated, renamed or unchanged."""
 
     what: str
     action: str
