@@ -19,7 +19,7 @@ from clients.linnworks import LinnworksClient
 from clients.threepl import ThreePLAdapter
 from lw3pl.settings import Settings
 from tasks.check import CheckReport, CheckStatus, Unavailable, run_checks
-from tasks.context import Runtime, make_adapter
+from tasks.context import Runtime, installed_runtime, make_adapter
 from tasks.ledger_status import read_ledger_status
 
 __all__ = ["check_configuration", "check_runtime", "check_settings", "publish_check", "settings_for"]
@@ -36,7 +36,8 @@ def check_configuration(credentials_block: str | None = None) -> dict[str, int]:
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    report = check_settings(settings_for(credentials_block))
+    installed = installed_runtime()  # the demo's and the tests'; otherwise built here, without migrating
+    report = check_runtime(installed) if installed else check_settings(settings_for(credentials_block))
     publish_check(report)
     if not report.ready:
         failed = ", ".join(row.item for row in report.rows if row.status is CheckStatus.FAIL)

@@ -17,7 +17,7 @@ from uuid import UUID
 import pytest
 from pydantic import SecretStr
 
-from flows.check import check_settings
+from flows.check import check_configuration, check_settings
 from flows.setup import setup_fulfilment_centre
 from lw3pl.cli import main
 from lw3pl.demo import demo_sandboxes
@@ -152,3 +152,21 @@ def test_check_counts_only_orders_an_export_would_send(demo: Any) -> None:
     row = next(row for row in check_settings(unmapped).rows if row.item == SERVICES_ITEM)
     listed = ", ".join(f"{service!r} ({count} orders)" for service, count in sorted(expected.items()))
     assert row.detail == f"not in SHIPPING_SERVICE_MAP: {listed}"
+
+
+def _run_check_flow(settings: Settings) -> Any:
+    runtime = build_runtime(settings)
+    try:
+        with use_runtime(runtime):
+            return check_configuration(return_state=True)
+    finally:
+        runtime.close()
+
+
+def test_the_check_configuration_flow_fails_only_when_not_ready(demo: Any) -> None:
+    """The deployment's flow: completed with no FAIL for the demo's settings, failed naming the services row
+    without the map."""
+    ready = _run_check_flow(demo.settings)
+    assert ready.is_completed() and ready.result()["FAIL"] == 0
+    unmapped = _run_check_flow(demo.settings.model_copy(update={"shipping_service_map": {}}))
+    assert unmapped.is_failed() and SERVICES_ITEM in str(unmapped.message)
