@@ -25,7 +25,7 @@ class StockLocation(_RoundTrip):
 
     stock_location_id: UUID = Field(default=ZERO_GUID, alias="StockLocationId")
     stock_location_int_id: int = Field(default=0, alias="StockLocationIntId")
-    location_name: str = Field(alias="LocationName")
+    location_name: str = Field(default="", alias="LocationName")
     is_fulfillment_center: bool = Field(default=False, alias="IsFulfillmentCenter")
     fulfilment_center_deduct_stock_when_processed: bool = Field(
         default=False, alias="FulfilmentCenterDeductStockWhenProcessed"
@@ -86,7 +86,7 @@ class StockItemLevel(_Inbound):
 class _StockItemCommon(_Inbound):
     stock_item_id: UUID = Field(alias="StockItemId")
     stock_item_int_id: int | None = Field(default=None, alias="StockItemIntId")
-    item_number: str = Field(alias="ItemNumber")
+    item_number: str = Field(default="", alias="ItemNumber")
     item_title: str | None = Field(default=None, alias="ItemTitle")
     barcode_number: str | None = Field(default=None, alias="BarcodeNumber")
     meta_data: str | None = Field(default=None, alias="MetaData")
