@@ -5,6 +5,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows._common import finish
+from flows.check import check_runtime, publish_check
+from tasks.check import CheckReport, CheckStatus
 from tasks.context import flow_runtime
 from tasks.reporting import RunReport
 from tasks.setup import ensure_export_identifier, ensure_fulfilment_centre, find_fulfilment_centre
@@ -14,7 +16,8 @@ __all__ = ["setup_fulfilment_centre"]
 
 @flow(name="setup-fulfilment-centre", log_prints=False)
 def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, int]:
-    """Create or update the FULFILMENT_CENTRE_NAME location as a fulfilment centre, and the export identifier.
+    """Create or update the FULFILMENT_CENTRE_NAME location as a fulfilment centre, and the export identifier;
+    end with the configuration check (``lw3pl check``) as an artifact: what an export still needs.
 
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
@@ -25,7 +28,16 @@ def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, i
         # replace what they cached (e.g. one deleted and created again in the Linnworks UI).
         refresh = find_fulfilment_centre.with_options(refresh_cache=True)
         refresh(runtime.settings.fulfilment_centre_name, runtime.account_key)
+        check = check_runtime(runtime)
+    publish_check(check)
     for step in steps:
         get_run_logger().info("%s %s (%s)", step.what, step.action, step.id)
-    report = RunReport(notes=[f"{step.what}: {step.action} ({step.id})" for step in steps])
+    verdict = "ready" if check.ready else "not ready: " + ", ".join(_failed(check))
+    get_run_logger().info("configuration check: %s", verdict)
+    notes = [f"{step.what}: {step.action} ({step.id})" for step in steps]
+    report = RunReport(notes=[*notes, f"configuration check: {verdict} (the check-configuration artifact)"])
     return finish(report, "setup-fulfilment-centre")
+
+
+def _failed(check: CheckReport) -> list[str]:
+    return [row.item for row in check.rows if row.status is CheckStatus.FAIL]

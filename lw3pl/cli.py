@@ -1,4 +1,4 @@
-"""The ``lw3pl`` command: ``demo``, ``sandbox`` and ``run FLOW``.
+"""The ``lw3pl`` command: ``demo``, ``sandbox``, ``check``, ``run FLOW`` and ``ledger``.
 
 Errors that need a person (wrong configuration or credentials) print one paragraph and exit 1; no trace.
 """
@@ -29,6 +29,7 @@ FLOWS: dict[str, str] = {
     "sync-stock": "flows.stock:sync_stock",
     "sync-catalogue": "flows.catalogue:sync_catalogue",
     "fulfilment-cycle": "flows.cycle:fulfilment_cycle",
+    "check-configuration": "flows.check:check_configuration",
 }
 
 
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sandbox", help="run the local sandboxes in the foreground (further options go to the sandbox stack)"
     )
+    check = commands.add_parser(
+        "check", help="report what is ready for the first export and what is not (writes nothing)"
+    )
+    check.add_argument("--credentials-block", default=None, help="name of an 'lw3pl Credentials' block")
     run = commands.add_parser("run", help="run one flow once with the settings from the environment")
     run.add_argument("flow", metavar="FLOW", choices=sorted(FLOWS), help=", ".join(FLOWS))
     run.add_argument("--credentials-block", default=None, help="name of an 'lw3pl Credentials' block")
@@ -77,7 +82,27 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         return EXIT_OK
     if args.command == "ledger":
         return run_ledger_command(args)
+    if args.command == "check":
+        return run_check(args.credentials_block)
     return run_flow(args.flow, args.credentials_block)
+
+
+def run_check(credentials_block: str | None = None, *, out: TextIO | None = None) -> int:
+    """Print the configuration check as one table; 0 only when an export would send every eligible order."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from flows.check import check_settings, settings_for
+
+    try:
+        settings = settings_for(credentials_block)
+    except (ValidationError, SettingsError) as error:
+        print(f"lw3pl check: the settings do not parse: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    report = check_settings(settings)
+    verdict = "ready: an export would send every eligible order" if report.ready else "NOT READY"
+    print(f"{report.table()}\n\nlw3pl check: {verdict}.", file=out or sys.stdout)
+    return EXIT_OK if report.ready else EXIT_ERROR
 
 
 def load_flow(name: str) -> Callable[..., Any]:

@@ -102,6 +102,20 @@ SDK_SIGNATURES: dict[str, dict[str, str]] = {
     "Stock/GetStockItemsFullByIds": {"request": "GetStockItemsFullByIdsRequest"},
 }
 
+# Definition -> its properties typed ``Guid`` (not ``Guid?``) in the SDK's ClassBase/*.cs: Newtonsoft cannot
+# read ``null`` into them, so a request carrying one is refused (400). Marked ``"x-nullable": false``.
+SDK_NON_NULLABLE_GUIDS: dict[str, tuple[str, ...]] = {
+    "AuthorizeByApplicationRequest": ("ApplicationId", "ApplicationSecret", "Token"),
+    "CustomerAddress": ("CountryId",),
+    "ExtendedProperty": ("RowId",),
+    "Identifier": ("ImageId",),
+    "OrderGeneralInfo": ("Location",),
+    "OrderItem": ("ItemId", "RowId", "OrderId", "StockItemId"),
+    "OrderNote": ("OrderNoteId", "OrderId"),
+    "StockLevelUpdate": ("LocationId",),
+    "StockLocation": ("StockLocationId",),
+}
+
 VALUE_TYPES = {"Guid", "Int32", "Int64", "Boolean", "Double", "Decimal", "DateTime"}
 RATE_LIMIT = re.compile(r"Rate limit:\s*</b>.*?<b>(\d+)</b>.*?/\s*minute", re.DOTALL)
 DROPPED_KEYS = {"description", "example", "summary", "readOnly"}
@@ -201,6 +215,7 @@ def extract(source: Path) -> dict[str, Any]:
                     continue
                 definitions[ref] = strip_prose(file_defs[ref])
                 pending |= schema_refs(definitions[ref])
+    mark_non_nullable_guids(definitions)
     missing = set(SDK_SIGNATURES) - set(operations)
     if missing:
         raise ValueError(f"operations not found in the spec: {sorted(missing)}")
@@ -209,6 +224,16 @@ def extract(source: Path) -> dict[str, Any]:
         "operations": dict(sorted(operations.items())),
         "definitions": dict(sorted(definitions.items())),
     }
+
+
+def mark_non_nullable_guids(definitions: dict[str, Any]) -> None:
+    """Mark the SDK's non-nullable Guid properties ``"x-nullable": false`` (the sandbox refuses a null)."""
+    for name, properties in SDK_NON_NULLABLE_GUIDS.items():
+        for prop in properties:
+            schema = definitions[name]["properties"][prop]
+            if schema.get("format") != "uuid":
+                raise ValueError(f"{name}.{prop} is not a GUID in the spec")
+            schema["x-nullable"] = False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "build_runtime",
     "current_runtime",
     "flow_runtime",
+    "installed_runtime",
     "leased",
     "make_adapter",
     "move_all",
@@ -173,6 +174,12 @@ def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
     finally:
         with _lock:
             _installed = previous
+
+
+def installed_runtime() -> Runtime | None:
+    """The runtime :func:`use_runtime` installed (demo, tests, a parent flow), without building one."""
+    with _lock:
+        return _installed
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from clients.linnworks import (
     ExtendedProperty,
     FieldsFilter,
     FieldSorting,
+    LinnworksClient,
     ListFieldFilter,
     OrderDetails,
 )
@@ -37,7 +38,7 @@ from tasks.mapping import (
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
-__all__ = ["export_batch", "list_exportable_orders"]
+__all__ = ["export_batch", "list_exportable_orders", "list_open_candidates"]
 
 logger = logging.getLogger("lw3pl.export")
 
@@ -50,7 +51,14 @@ def list_exportable_orders(location_id: UUID) -> list[str]:
     """Open orders at the fulfilment centre that are paid, not parked or locked and not yet tagged, plus
     every order the ledger has not finished exporting (a crash or a fault left it half-way)."""
     runtime = current_runtime()
-    tag = runtime.settings.export_identifier_tag
+    listed = list_open_candidates(runtime.linnworks, location_id, runtime.settings.export_identifier_tag)
+    unfinished = [record.reference for record in runtime.ledger.in_states(UNFINISHED)]
+    return list(dict.fromkeys([str(order_id) for order_id in listed] + unfinished))
+
+
+def list_open_candidates(linnworks: LinnworksClient, location_id: UUID, tag: str) -> list[UUID]:
+    """Open orders at the location that are paid, not parked or locked and do not carry ``tag``, oldest
+    first: what an export run considers (``lw3pl check`` reads the same list)."""
     filters = FieldsFilter(
         list_fields=[
             ListFieldFilter(field_code="GENERAL_INFO_IDENTIFIER", type="Not", value=tag),
@@ -62,11 +70,7 @@ def list_exportable_orders(location_id: UUID) -> list[str]:
         ],
     )
     sorting = [FieldSorting(field_code="GENERAL_INFO_DATE", direction="Ascending", order=1)]
-    listed = runtime.linnworks.get_all_open_orders(
-        fulfilment_center=location_id, filters=filters, sorting=sorting
-    )
-    unfinished = [record.reference for record in runtime.ledger.in_states(UNFINISHED)]
-    return list(dict.fromkeys([str(order_id) for order_id in listed] + unfinished))
+    return linnworks.get_all_open_orders(fulfilment_center=location_id, filters=filters, sorting=sorting)
 
 
 @dataclass

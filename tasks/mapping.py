@@ -7,7 +7,7 @@ person can act on (which field, what to change); the export task quarantines tha
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from clients.linnworks import OrderDetails, OrderItem, OrderStatus
@@ -15,7 +15,14 @@ from clients.threepl import Address, FulfilmentOrder, OrderLine
 from lw3pl.settings import Settings
 from tasks.countries import country_code
 
-__all__ = ["MappingError", "has_identifier", "not_exportable_reason", "payload_hash", "to_fulfilment_order"]
+__all__ = [
+    "MappingError",
+    "has_identifier",
+    "mapped_service",
+    "not_exportable_reason",
+    "payload_hash",
+    "to_fulfilment_order",
+]
 
 _FALLBACK_SERVICE = "*"
 
@@ -36,7 +43,7 @@ def not_exportable_reason(order: OrderDetails, location_id: UUID, tag: str) -> s
         (general.hold_or_cancel, "held or cancelled"),
         (general.is_parked, "parked"),
         (general.status != OrderStatus.PAID, f"not paid (status {general.status})"),
-        (order.fulfilment_location_id != location_id, "not at the fulfilment centre"),
+        (order.location_id != location_id, "not at the fulfilment centre"),
         (has_identifier(order, tag), f"already carries identifier {tag}"),
     ]
     return next((reason for failed, reason in checks if failed), None)
@@ -72,13 +79,17 @@ def payload_hash(order: FulfilmentOrder) -> str:
 
 def _service(order: OrderDetails, settings: Settings) -> str:
     name = order.shipping_info.postal_service_name or ""
-    mapping = settings.shipping_service_map
-    service = mapping.get(name) or mapping.get(_FALLBACK_SERVICE)
+    service = mapped_service(name, settings.shipping_service_map)
     if not service:
         raise MappingError(
             f"shipping service {name!r} is not mapped to a 3PL service; add it to SHIPPING_SERVICE_MAP"
         )
     return service
+
+
+def mapped_service(name: str, mapping: Mapping[str, str]) -> str | None:
+    """The 3PL service for Linnworks postal service ``name`` (or the ``"*"`` fallback), if mapped."""
+    return mapping.get(name) or mapping.get(_FALLBACK_SERVICE) or None
 
 
 def _address(order: OrderDetails, settings: Settings) -> Address:

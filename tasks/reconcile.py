@@ -219,9 +219,10 @@ def _on_cancelled(work: _Work, record: OrderRecord, event: Event) -> None:
 
 def _location_of(work: _Work, order_id: UUID) -> UUID:
     order = work.runtime.linnworks.get_order_by_id(order_id)
-    if order is None or order.fulfilment_location_id is None:
+    location = None if order is None else order.location_id
+    if location is None:
         raise RecordError(f"Linnworks has no order {order_id} to cancel")
-    return order.fulfilment_location_id
+    return location
 
 
 def _on_hold(work: _Work, record: OrderRecord, event: Event) -> None:
@@ -466,7 +467,7 @@ def carry_linnworks_cancellations(location_id: UUID) -> RunReport:
 
 
 def _carry_one(work: _Work, record: OrderRecord, order: OrderDetails | None, location_id: UUID) -> None:
-    if order is not None and not order.processed and order.fulfilment_location_id == location_id:
+    if order is not None and not order.processed and order.location_id == location_id:
         return  # still open here (listed a moment ago under another filter): nothing to do
     if record.state is State.PENDING:
         work.runtime.ledger.transition(

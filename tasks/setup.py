@@ -15,18 +15,26 @@ from clients.linnworks import Identifier, StockLocation
 from tasks.context import current_runtime
 from tasks.retrying import TASK_RETRY_OPTIONS
 
-__all__ = ["SetupStep", "ensure_export_identifier", "ensure_fulfilment_centre", "find_fulfilment_centre"]
+__all__ = [
+    "SetupStep",
+    "ensure_export_identifier",
+    "ensure_fulfilment_centre",
+    "find_fulfilment_centre",
+    "find_identifier",
+    "find_location",
+]
 
 
 class SetupStep(BaseModel):
-    """What one setup step did: created, updated or unchanged."""
+    """What one setup step did: created, updated, renamed or unchanged."""
 
     what: str
     action: str
     id: str
 
 
-def _find(locations: list[StockLocation], name: str) -> StockLocation | None:
+def find_location(locations: list[StockLocation], name: str) -> StockLocation | None:
+    """The location called ``name`` (any case, surrounding spaces ignored), if Linnworks has it."""
     wanted = name.strip().lower()
     return next((loc for loc in locations if loc.location_name.strip().lower() == wanted), None)
 
@@ -45,10 +53,10 @@ def ensure_fulfilment_centre() -> SetupStep:
     runtime = current_runtime()
     name = runtime.settings.fulfilment_centre_name
     linnworks = runtime.linnworks
-    location = _find(linnworks.get_stock_locations(), name)
+    location = find_location(linnworks.get_stock_locations(), name)
     if location is None:
         _add_location(name)
-        location = _find(linnworks.get_stock_locations(), name)
+        location = find_location(linnworks.get_stock_locations(), name)
         if location is None:
             raise StopError(f"Linnworks accepted AddLocation for {name!r} but does not list it")
         return SetupStep(what="location", action="created", id=str(location.stock_location_id))
@@ -73,16 +81,27 @@ def _add_location(name: str) -> None:
 
 @task(name="ensure-export-identifier", **TASK_RETRY_OPTIONS)
 def ensure_export_identifier() -> SetupStep:
-    """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent."""
+    """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent.
+
+    Its Name is its Tag: the export filter sends the Tag, public code filters by the display Name, and which
+    one Linnworks matches is not documented, so with both equal either reading excludes tagged orders. An
+    identifier made by an older version (Name "Sent to 3PL (TAG)") is renamed.
+    """
     runtime = current_runtime()
     tag = runtime.settings.export_identifier_tag
-    existing = [i for i in runtime.linnworks.get_identifiers() if i.tag.lower() == tag.lower()]
-    if existing:
-        return SetupStep(what="identifier", action="unchanged", id=str(existing[0].identifier_id))
-    created = runtime.linnworks.save_identifier(
-        Identifier(tag=tag, name=f"Sent to 3PL ({tag})", is_custom=True)
-    )
-    return SetupStep(what="identifier", action="created", id=str(created.identifier_id))
+    existing = find_identifier(runtime.linnworks.get_identifiers(), tag)
+    if existing is None:
+        created = runtime.linnworks.save_identifier(Identifier(tag=tag, name=tag, is_custom=True))
+        return SetupStep(what="identifier", action="created", id=str(created.identifier_id))
+    if existing.name != existing.tag:
+        runtime.linnworks.save_identifier(existing.model_copy(update={"name": existing.tag}))
+        return SetupStep(what="identifier", action="renamed", id=str(existing.identifier_id))
+    return SetupStep(what="identifier", action="unchanged", id=str(existing.identifier_id))
+
+
+def find_identifier(identifiers: list[Identifier], tag: str) -> Identifier | None:
+    """The identifier whose Tag is ``tag`` (any case), if Linnworks has it."""
+    return next((i for i in identifiers if i.tag.lower() == tag.lower()), None)
 
 
 @task(
@@ -97,7 +116,7 @@ def find_fulfilment_centre(name: str, account_key: str) -> UUID:
     ``account_key`` (``Runtime.account_key``) is part of the cache key so that two accounts, or a sandbox
     started again with new credentials, never share a cached location id.
     """
-    location = _find(current_runtime().linnworks.get_stock_locations(), name)
+    location = find_location(current_runtime().linnworks.get_stock_locations(), name)
     if location is None or not location.is_fulfillment_center:
         raise StopError(
             f"no fulfilment-centre location named {name!r} in Linnworks: run the "

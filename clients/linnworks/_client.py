@@ -6,21 +6,41 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import httpx
-from pydantic import SecretStr, TypeAdapter, ValidationError
+from pydantic import SecretStr
 
 from clients._pacing import Pacer, SpacingPacer
 from clients._retry import RetryPolicy
-from clients.errors import MalformedResponseError, RecordError
+from clients.errors import RecordError
 
-from ._http import Caller, Credentials, Reply, Safety, describe_validation_error
+from ._http import Caller, Credentials, Reply, Safety
+from ._orders import _ChangeOrderIdentifierRequest, _SaveIdentifiersRequest
 from ._pacing import shared_pacer
+from ._replies import (
+    ASSIGN_RESULT,
+    EXTENDED_PROPERTIES,
+    IDENTIFIER,
+    IDENTIFIERS,
+    ITEM_RESULT,
+    LOCATIONS,
+    NOTES,
+    ORDER,
+    ORDERS,
+    PROCESS_RESULT,
+    PROCESS_RESULTS,
+    TOTALS,
+    TOTALS_RESULT,
+    UUIDS,
+    batches,
+    is_empty_order,
+    parse,
+    parse_list,
+)
+from ._stock_calls import StockCalls
 from .models import (
-    WIRE,
-    ZERO_GUID,
     AssignResult,
     ClientContext,
     ExtendedProperty,
@@ -35,33 +55,19 @@ from .models import (
     OrderStatus,
     OrderTotalsInfo,
     ProcessOrderResult,
-    StockItemFull,
-    StockItemFullExtended,
-    StockItemLevel,
-    StockItemPage,
-    StockItemsFullByIdsDataRequirement,
-    StockItemsFullDataRequirement,
-    StockLevelUpdate,
     StockLocation,
-    StockSearchType,
     UpdateOrderItemResult,
     UpdateOrderShippingInfo,
     UpdateTotalsResult,
-    _ChangeOrderIdentifierRequest,
-    _GetStockItemsFullByIdsRequest,
-    _GetStockItemsFullByIdsResponse,
-    _SaveIdentifiersRequest,
 )
 
 __all__ = ["LinnworksClient"]
 
-T = TypeVar("T")
 _DEFAULT_BATCH = 100
 _ORDER_BATCH = 50  # GetOrdersById replies are large; 50 keeps one reply well under a megabyte
-_NO_ITEMS = "no items found"
 
 
-class LinnworksClient:
+class LinnworksClient(StockCalls):
     """A synchronous, thread-safe client for the Linnworks v1 API.
 
     Args:
@@ -136,7 +142,7 @@ class LinnworksClient:
     def get_stock_locations(self) -> list[StockLocation]:
         """All stock locations (Inventory/GetStockLocations); the Default one has the zero GUID."""
         reply = self._call("Inventory/GetStockLocations", {}, Safety.READ)
-        return _parse(reply, _LOCATIONS)
+        return parse_list(reply, LOCATIONS)
 
     def add_location(self, location: StockLocation) -> None:
         """Create a location (Locations/AddLocation); re-read GetStockLocations to learn its id."""
@@ -150,13 +156,13 @@ class LinnworksClient:
 
     def get_identifiers(self) -> list[Identifier]:
         """Every identifier defined on the account (OpenOrders/GetIdentifiers)."""
-        return _parse(self._call("OpenOrders/GetIdentifiers", {}, Safety.READ), _IDENTIFIERS)
+        return parse_list(self._call("OpenOrders/GetIdentifiers", {}, Safety.READ), IDENTIFIERS)
 
     def save_identifier(self, identifier: Identifier) -> Identifier:
         """Create (``identifier_id`` 0) or update an identifier (OpenOrders/SaveIdentifier)."""
         safety = Safety.UNSAFE if identifier.identifier_id == 0 else Safety.IDEMPOTENT
         request = _SaveIdentifiersRequest(identifier=identifier)
-        return _parse(self._call("OpenOrders/SaveIdentifier", {"request": request}, safety), _IDENTIFIER)
+        return parse(self._call("OpenOrders/SaveIdentifier", {"request": request}, safety), IDENTIFIER)
 
     def assign_order_identifier(self, order_ids: Sequence[UUID], tag: str) -> AssignResult:
         """Put identifier ``tag`` on orders (OpenOrders/AssignOrderIdentifier)."""
@@ -171,13 +177,13 @@ class LinnworksClient:
     ) -> AssignResult:
         """``assign_order_identifier`` over any number of orders, ``batch_size`` per call."""
         result = AssignResult()
-        for batch in _batches(order_ids, batch_size):
+        for batch in batches(order_ids, batch_size):
             result = result.merged(self.assign_order_identifier(batch, tag))
         return result
 
     def _change_identifier(self, endpoint: str, order_ids: Sequence[UUID], tag: str) -> AssignResult:
         request = _ChangeOrderIdentifierRequest(order_ids=list(order_ids), tag=tag)
-        return _parse(self._call(endpoint, {"request": request}, Safety.IDEMPOTENT), _ASSIGN_RESULT)
+        return parse(self._call(endpoint, {"request": request}, Safety.IDEMPOTENT), ASSIGN_RESULT)
 
     # --- reading orders ----------------------------------------------------------------------------------
 
@@ -198,43 +204,44 @@ class LinnworksClient:
             "additionalFilter": additional_filter,
             "exactMatch": exact_match,
         }
-        return _parse(self._call("Orders/GetAllOpenOrders", values, Safety.READ), _UUIDS)
+        return parse_list(self._call("Orders/GetAllOpenOrders", values, Safety.READ), UUIDS)
 
     def get_orders_by_id(self, order_ids: Sequence[UUID]) -> list[OrderDetails]:
         """Details of open or processed orders (Orders/GetOrdersById); unknown ids may be left out."""
         if not order_ids:
             return []
         reply = self._call("Orders/GetOrdersById", {"pkOrderIds": list(order_ids)}, Safety.READ)
-        return _parse(reply, _ORDERS)
+        return parse_list(reply, ORDERS)
 
     def get_orders_by_id_batched(
         self, order_ids: Sequence[UUID], *, batch_size: int = _ORDER_BATCH
     ) -> list[OrderDetails]:
         """``get_orders_by_id`` over any number of ids, ``batch_size`` per call, in request order."""
-        return [order for batch in _batches(order_ids, batch_size) for order in self.get_orders_by_id(batch)]
+        return [order for batch in batches(order_ids, batch_size) for order in self.get_orders_by_id(batch)]
 
     def get_order_by_id(self, order_id: UUID) -> OrderDetails | None:
-        """One order (Orders/GetOrderById); None when Linnworks returns nothing for the id."""
+        """One order (Orders/GetOrderById); None for an unknown id, which Linnworks answers with ``null``,
+        ``{}`` or the "empty class" (a default ``OrderDetails``: zero OrderId, ``GeneralInfo`` null)."""
         reply = self._call("Orders/GetOrderById", {"pkOrderId": order_id}, Safety.READ)
-        if reply.data is None or reply.data == {}:
+        if is_empty_order(reply.data):
             return None
-        return _parse(reply, _ORDER)
+        return parse(reply, ORDER)
 
     def get_extended_properties(self, order_id: UUID) -> list[ExtendedProperty]:
         """An order's extended properties (Orders/GetExtendedProperties)."""
         reply = self._call("Orders/GetExtendedProperties", {"orderId": order_id}, Safety.READ)
-        return _parse(reply, _EXTENDED_PROPERTIES)
+        return parse_list(reply, EXTENDED_PROPERTIES)
 
     def get_order_notes(self, order_id: UUID) -> list[OrderNote]:
         """An order's notes (Orders/GetOrderNotes)."""
-        return _parse(self._call("Orders/GetOrderNotes", {"orderId": order_id}, Safety.READ), _NOTES)
+        return parse_list(self._call("Orders/GetOrderNotes", {"orderId": order_id}, Safety.READ), NOTES)
 
     # --- writing orders ----------------------------------------------------------------------------------
 
     def set_order_shipping_info(self, order_id: UUID, info: UpdateOrderShippingInfo) -> UpdateTotalsResult:
         """Write tracking number / service (Orders/SetOrderShippingInfo); read it back before processing."""
         values = {"orderId": order_id, "info": info}
-        return _parse(self._call("Orders/SetOrderShippingInfo", values, Safety.IDEMPOTENT), _TOTALS_RESULT)
+        return parse(self._call("Orders/SetOrderShippingInfo", values, Safety.IDEMPOTENT), TOTALS_RESULT)
 
     def set_order_general_info(
         self, order_id: UUID, info: OrderGeneralInfo, *, was_draft: bool = False
@@ -248,7 +255,7 @@ class LinnworksClient:
     ) -> OrderTotalsInfo:
         """Replace an order's customer info (Orders/SetOrderCustomerInfo); totals may change."""
         values = {"orderId": order_id, "info": info, "saveToCrm": save_to_crm}
-        return _parse(self._call("Orders/SetOrderCustomerInfo", values, Safety.IDEMPOTENT), _TOTALS)
+        return parse(self._call("Orders/SetOrderCustomerInfo", values, Safety.IDEMPOTENT), TOTALS)
 
     def set_order_notes(self, order_id: UUID, notes: Sequence[OrderNote]) -> None:
         """Replace ALL notes of an order (Orders/SetOrderNotes): read them first and send them back."""
@@ -261,12 +268,12 @@ class LinnworksClient:
         """Set an order's extended properties (Orders/SetExtendedProperties); returns them with row ids."""
         values = {"orderId": order_id, "extendedProperties": list(properties)}
         reply = self._call("Orders/SetExtendedProperties", values, Safety.IDEMPOTENT)
-        return _parse(reply, _EXTENDED_PROPERTIES)
+        return parse_list(reply, EXTENDED_PROPERTIES)
 
     def change_status(self, order_ids: Sequence[UUID], status: OrderStatus) -> list[UUID]:
         """Set the payment status of orders (Orders/ChangeStatus); returns the ids that changed."""
         values = {"orderIds": list(order_ids), "status": int(status)}
-        return _parse(self._call("Orders/ChangeStatus", values, Safety.IDEMPOTENT), _UUIDS)
+        return parse_list(self._call("Orders/ChangeStatus", values, Safety.IDEMPOTENT), UUIDS)
 
     def update_order_item(
         self, order_id: UUID, item: OrderItem, *, fulfilment_center: UUID, source: str, sub_source: str
@@ -279,7 +286,7 @@ class LinnworksClient:
             "source": source,
             "subSource": sub_source,
         }
-        return _parse(self._call("Orders/UpdateOrderItem", values, Safety.UNSAFE), _ITEM_RESULT)
+        return parse(self._call("Orders/UpdateOrderItem", values, Safety.UNSAFE), ITEM_RESULT)
 
     def cancel_order(
         self, order_id: UUID, *, fulfilment_center: UUID, refund: Decimal = Decimal(0), note: str = ""
@@ -311,12 +318,12 @@ class LinnworksClient:
             "locationId": location_id,
             "context": context or ClientContext(),
         }
-        return _parse(self._call("Orders/ProcessOrder", values, Safety.UNSAFE), _PROCESS_RESULT)
+        return parse(self._call("Orders/ProcessOrder", values, Safety.UNSAFE), PROCESS_RESULT)
 
     def process_fulfilment_centre_order(self, order_id: UUID) -> ProcessOrderResult:
         """Process an order of a fulfilment centre (Orders/ProcessFulfilmentCentreOrder). Not retried."""
         reply = self._call("Orders/ProcessFulfilmentCentreOrder", {"orderId": order_id}, Safety.UNSAFE)
-        return _parse(reply, _PROCESS_RESULT)
+        return parse(reply, PROCESS_RESULT)
 
     def process_orders_in_batch(
         self,
@@ -331,7 +338,7 @@ class LinnworksClient:
             "locationId": location_id,
             "context": context or ClientContext(),
         }
-        return _parse(self._call("Orders/ProcessOrdersInBatch", values, Safety.UNSAFE), _PROCESS_RESULTS)
+        return parse_list(self._call("Orders/ProcessOrdersInBatch", values, Safety.UNSAFE), PROCESS_RESULTS)
 
     def process_orders_in_batches(
         self,
@@ -345,100 +352,8 @@ class LinnworksClient:
 
         A generator so a caller keeps the results of finished batches when a later one fails.
         """
-        for batch in _batches(order_ids, batch_size):
+        for batch in batches(order_ids, batch_size):
             yield self.process_orders_in_batch(batch, location_id=location_id, context=context)
-
-    # --- stock -------------------------------------------------------------------------------------------
-
-    def set_stock_level(
-        self, levels: Sequence[StockLevelUpdate], *, change_source: str = "lw3pl"
-    ) -> list[StockItemLevel]:
-        """Set absolute stock levels by SKU and location (Stock/SetStockLevel)."""
-        if not levels:
-            return []
-        values = {"stockLevels": list(levels), "changeSource": change_source}
-        return _parse(self._call("Stock/SetStockLevel", values, Safety.IDEMPOTENT), _STOCK_LEVELS)
-
-    def set_stock_level_batched(
-        self,
-        levels: Sequence[StockLevelUpdate],
-        *,
-        batch_size: int = _DEFAULT_BATCH,
-        change_source: str = "lw3pl",
-    ) -> list[StockItemLevel]:
-        """``set_stock_level`` over any number of rows, ``batch_size`` per call."""
-        return [
-            row
-            for batch in _batches(levels, batch_size)
-            for row in self.set_stock_level(batch, change_source=change_source)
-        ]
-
-    def get_stock_items(
-        self,
-        *,
-        key_word: str = "",
-        location_id: UUID = ZERO_GUID,
-        entries_per_page: int = 200,
-        page_number: int = 1,
-        exclude_composites: bool = False,
-        exclude_variations: bool = False,
-        exclude_batches: bool = False,
-    ) -> StockItemPage:
-        """One page of stock items with quantities at ``location_id`` (Stock/GetStockItems, 1-based pages)."""
-        values = {
-            "keyWord": key_word,
-            "locationId": location_id,
-            "entriesPerPage": entries_per_page,
-            "pageNumber": page_number,
-            "excludeComposites": exclude_composites,
-            "excludeVariations": exclude_variations,
-            "excludeBatches": exclude_batches,
-        }
-        return _parse(self._call("Stock/GetStockItems", values, Safety.READ), _STOCK_PAGE)
-
-    def get_stock_items_full(
-        self,
-        *,
-        keyword: str = "",
-        load_composite_parents: bool = True,
-        load_variation_parents: bool = True,
-        entries_per_page: int = 200,
-        page_number: int = 1,
-        data_requirements: Sequence[StockItemsFullDataRequirement] = (),
-        search_types: Sequence[StockSearchType] = (),
-    ) -> list[StockItemFull]:
-        """One page of full stock items (Stock/GetStockItemsFull); an empty list past the last page."""
-        values = {
-            "keyword": keyword,
-            "loadCompositeParents": load_composite_parents,
-            "loadVariationParents": load_variation_parents,
-            "entriesPerPage": entries_per_page,
-            "pageNumber": page_number,
-            "dataRequirements": list(data_requirements),
-            "searchTypes": list(search_types),
-        }
-        try:
-            reply = self._call("Stock/GetStockItemsFull", values, Safety.READ)
-        except RecordError as error:
-            # Linnworks answers a page past the end with 400 "No items found with given filter."
-            if _NO_ITEMS in error.message.lower() and not isinstance(error, MalformedResponseError):
-                return []
-            raise
-        return _parse(reply, _STOCK_ITEMS_FULL)
-
-    def get_stock_items_full_by_ids(
-        self,
-        stock_item_ids: Sequence[UUID],
-        data_requirements: Sequence[StockItemsFullByIdsDataRequirement] = (),
-    ) -> list[StockItemFullExtended]:
-        """Full stock items by id (Stock/GetStockItemsFullByIds)."""
-        if not stock_item_ids:
-            return []
-        request = _GetStockItemsFullByIdsRequest(
-            stock_item_ids=list(stock_item_ids), data_requirements=list(data_requirements)
-        )
-        reply = self._call("Stock/GetStockItemsFullByIds", {"request": request}, Safety.READ)
-        return _parse(reply, _STOCK_BY_IDS).stock_items_full_extended
 
     # --- plumbing ----------------------------------------------------------------------------------------
 
@@ -458,46 +373,3 @@ def _default_pacer(
         account = f"{auth_url}|{credentials.application_id}|{credentials.installation_token}"
         return shared_pacer(account, time_scale)
     return SpacingPacer(clock=clock, sleep=sleep, time_scale=time_scale)
-
-
-def _parse(reply: Reply, adapter: TypeAdapter[T]) -> T:
-    if reply.data is None:
-        raise MalformedResponseError(f"{_name(reply)} replied with an empty body", context=reply.context)
-    try:
-        return adapter.validate_python(reply.data, context=WIRE)
-    except ValidationError as error:
-        raise MalformedResponseError(
-            f"{_name(reply)} replied with data of the wrong shape: {describe_validation_error(error)}",
-            context=reply.context,
-        ) from None
-
-
-def _name(reply: Reply) -> str:
-    return f"Linnworks {reply.context.path.removeprefix('/api/')}"
-
-
-def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
-    if size < 1:
-        raise ValueError("batch_size must be at least 1")
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
-_LOCATIONS = TypeAdapter(list[StockLocation])
-_IDENTIFIERS = TypeAdapter(list[Identifier])
-_IDENTIFIER = TypeAdapter(Identifier)
-_ASSIGN_RESULT = TypeAdapter(AssignResult)
-_UUIDS = TypeAdapter(list[UUID])
-_ORDERS = TypeAdapter(list[OrderDetails])
-_ORDER = TypeAdapter(OrderDetails)
-_EXTENDED_PROPERTIES = TypeAdapter(list[ExtendedProperty])
-_NOTES = TypeAdapter(list[OrderNote])
-_TOTALS_RESULT = TypeAdapter(UpdateTotalsResult)
-_TOTALS = TypeAdapter(OrderTotalsInfo)
-_ITEM_RESULT = TypeAdapter(UpdateOrderItemResult)
-_PROCESS_RESULT = TypeAdapter(ProcessOrderResult)
-_PROCESS_RESULTS = TypeAdapter(list[ProcessOrderResult])
-_STOCK_LEVELS = TypeAdapter(list[StockItemLevel])
-_STOCK_PAGE = TypeAdapter(StockItemPage)
-_STOCK_ITEMS_FULL = TypeAdapter(list[StockItemFull])
-_STOCK_BY_IDS = TypeAdapter(_GetStockItemsFullByIdsResponse)

@@ -32,11 +32,11 @@ from clients.errors import (
     StopError,
 )
 
+from ._base import WIRE, BaseSession, _AuthorizeByApplicationRequest
 from ._encoding import encode_fields
 from ._limits import ENDPOINTS, EndpointSpec
 from ._redact import scrub_fields, scrub_text
 from ._session import Session, SessionState
-from .models import WIRE, BaseSession, _AuthorizeByApplicationRequest
 
 __all__ = ["AUTH_ENDPOINT", "Caller", "Credentials", "Reply", "Safety"]
 
@@ -84,10 +84,11 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful reply: parsed JSON (None for an empty body) and where it came from."""
+    """A successful reply: parsed JSON (None for an empty body or ``null``) and where it came from."""
 
     data: Any
     context: CallContext
+    has_body: bool = True
 
 
 class _TransientError(RetryableError):
@@ -277,7 +278,8 @@ class Caller:
         context = self._context(spec, response, endpoint)
         if 200 <= status < 300:
             try:
-                return Reply(_decode_body(endpoint, response, context), context)
+                data = _decode_body(endpoint, response, context)
+                return Reply(data, context, has_body=bool(response.content.strip()))
             except MalformedResponseError as error:
                 excerpt = scrub_text(response.text, self._secrets(), 300)
                 raise MalformedResponseError(

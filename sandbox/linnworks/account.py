@@ -21,6 +21,7 @@ from sandbox.linnworks.model import (
     new_location,
     stable_guid,
 )
+from sandbox.linnworks.spec import conform
 
 __all__ = ["Account", "ProcessingOptions"]
 
@@ -30,6 +31,13 @@ SYSTEM_IDENTIFIERS = (
     (3, "SCHEDULED_DELIVERY", "Scheduled delivery"),
     (4, "PICKWAVE_COMPLETE", "Pickwave Complete"),
 )
+
+
+EMPTY_ORDER: dict[str, Any] = conform(
+    {"OrderId": ZERO_GUID, "NumOrderId": 0, "Processed": False, "FulfilmentLocationId": ZERO_GUID},
+    {"$ref": "#/definitions/OrderDetails"},
+)
+"""``new OrderDetails()`` as .NET writes it: value types at their defaults, every reference null."""
 
 
 class ProcessingOptions:
@@ -224,7 +232,10 @@ class Account:
         return [self.render_order(self.orders[oid]) for oid in ids if oid in self.orders]
 
     def order_by_id(self, order_id: str | None) -> dict[str, Any]:
-        return self.render_order(self.order(order_id))
+        """The order, or for an unknown id the "empty class": a default ``OrderDetails`` (zero ids, no
+        GeneralInfo), which is what Linnworks answers instead of an error."""
+        found = self.orders.get(order_id or "")
+        return EMPTY_ORDER if found is None else self.render_order(found)
 
     def open_orders(
         self,

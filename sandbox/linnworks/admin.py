@@ -9,7 +9,7 @@ GET      /_admin/info                    -> URLs, credentials, seed
 POST     /_admin/reset                   {"seed"?} -> info
 GET/POST /_admin/settings                {time_scale, rate_limits, session_idle_seconds, strict_wrapper,
                                          process_failure_as_400, change_status_skips_parked,
-                                         max_ids_per_call, auth_failure_status} -> settings
+                                         max_ids_per_call, auth_failure_status, null_empty_values} -> settings
 POST     /_admin/locations               StockLocation fields -> the location
 POST     /_admin/postal-services         {"name", "vendor", "id"?} -> the service
 GET      /_admin/postal-services         -> services

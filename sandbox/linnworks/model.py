@@ -18,6 +18,7 @@ __all__ = [
     "Order",
     "PostalService",
     "StockItem",
+    "dotnet_nulls",
     "format_date",
     "new_location",
 ]
@@ -41,6 +42,16 @@ def format_date(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     # strftime's %Y does not zero-pad years below 1000 on Linux; Linnworks' unset date is 0001-01-01.
     return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def dotnet_nulls(value: Any) -> Any:
+    """``value`` as .NET (Newtonsoft, nulls included) writes it: an empty list or string, which a .NET object
+    holds as an unset (null) collection or string, becomes ``null``, at every depth."""
+    if isinstance(value, dict):
+        return {key: dotnet_nulls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [dotnet_nulls(item) for item in value] or None
+    return None if value == "" else value
 
 
 def stable_guid(*parts: object) -> str:

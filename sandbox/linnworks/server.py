@@ -4,7 +4,9 @@ Wire behaviour follows REFERENCE §1 and §12: sessions with a sliding idle expi
 ``Authorization`` (``Bearer`` is refused), parameters from query string, form or JSON (names in any case),
 both verbs on every method, 400 "The request is invalid." for what ASP.NET cannot bind, business errors as
 ``{"Code": "-", "Message": ...}``, per-method quotas in a 60-second window with 429 and ``Retry-After``, and
-void methods answering 204. Admin endpoints live under ``/_admin/`` on the data host (see ``admin.py``).
+void methods answering 204. Replies are written the way .NET (Newtonsoft) writes them: empty collections
+and unset strings as ``null`` (``configure(null_empty_values=False)`` sends ``[]`` and ``""`` instead).
+Admin endpoints live under ``/_admin/`` on the data host (see ``admin.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sandbox.linnworks.account import Account
 from sandbox.linnworks.admin import AdminMixin, handle_admin
 from sandbox.linnworks.faults import FaultBook, FaultRule
 from sandbox.linnworks.handlers import HANDLERS
-from sandbox.linnworks.model import BusinessError
+from sandbox.linnworks.model import BusinessError, dotnet_nulls
 from sandbox.linnworks.seed import Seeder
 from sandbox.linnworks.spec import Operation, Spec, bind_parameters, load_spec
 
@@ -101,6 +103,7 @@ class _Settings:
     session_idle_seconds: float = 1200.0
     strict_wrapper: set[str] = field(default_factory=set)
     auth_failure_status: int = 401
+    null_empty_values: bool = True
 
 
 class LinnworksSandbox(AdminMixin):
@@ -470,7 +473,7 @@ class LinnworksSandbox(AdminMixin):
             return response
         if operation.response_status == 204:
             return HttpResponse(status=204)
-        return json_response(payload)
+        return json_response(dotnet_nulls(payload) if self.settings.null_empty_values else payload)
 
     # ------------------------------------------------------- admin helpers
     def requests(self, method: str | None = None) -> list[dict[str, Any]]:
@@ -514,6 +517,7 @@ class LinnworksSandbox(AdminMixin):
         change_status_skips_parked: bool | None = None,
         max_ids_per_call: int | bool | None = False,
         auth_failure_status: int | None = None,
+        null_empty_values: bool | None = None,
     ) -> dict[str, Any]:
         """Change settings at run time; ``None`` leaves a setting alone (``max_ids_per_call=None`` clears)."""
         with self._lock:
@@ -529,6 +533,8 @@ class LinnworksSandbox(AdminMixin):
                 settings.session_idle_seconds = session_idle_seconds
             if auth_failure_status is not None:
                 settings.auth_failure_status = auth_failure_status
+            if null_empty_values is not None:
+                settings.null_empty_values = null_empty_values
             if strict_wrapper is not None:
                 settings.strict_wrapper = {self.spec.by_name(name).name for name in strict_wrapper}
             options = self.account.options
@@ -549,6 +555,7 @@ class LinnworksSandbox(AdminMixin):
                 "session_idle_seconds": self.settings.session_idle_seconds,
                 "strict_wrapper": sorted(self.settings.strict_wrapper),
                 "auth_failure_status": self.settings.auth_failure_status,
+                "null_empty_values": self.settings.null_empty_values,
                 "process_failure_as_400": options.process_failure_as_400,
                 "change_status_skips_parked": options.change_status_skips_parked,
                 "max_ids_per_call": options.max_ids_per_call,

@@ -3,7 +3,9 @@
 Built from ``spec.json`` (extracted from the official spec by ``scripts/extract_linnworks_spec.py``), never
 from the client's models. The binder behaves like ASP.NET Web API model binding, but stricter in one way
 on purpose: an unknown parameter or object property is a failure, not something silently ignored, so a
-misspelt field in a client fails here even where the real API would drop it.
+misspelt field in a client fails here even where the real API would drop it. A ``null`` for a property
+the SDK types as a non-nullable ``Guid`` (``"x-nullable": false`` in the spec) is refused, as Newtonsoft
+refuses it.
 
 Values arrive either as wire text (query string, form fields: ``str``) or as decoded JSON values (JSON
 bodies). Wire text follows the SDK's form conventions: bare GUIDs, raw strings, ``true``/``True``, plain
@@ -216,6 +218,11 @@ class _Decoder:
                 )
                 continue
             decoded[declared] = self.decode(item, properties[declared], f"{where}.{declared}")
+            if decoded[declared] is None and properties[declared].get("x-nullable") is False:
+                self.problems.append(
+                    f"{self.operation}: {where}.{declared}: null for a non-nullable Guid in {definition} "
+                    "(send a GUID: a new row needs a fresh one)"
+                )
         return decoded
 
 

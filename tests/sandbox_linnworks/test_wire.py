@@ -151,8 +151,8 @@ def test_values_must_decode_to_declared_types(api: Api, params: dict[str, str], 
 
 
 def test_business_errors_use_the_code_message_body(api: Api) -> None:
-    """A rule violation answers 400 with {"Code": "-", "Message": ...} (not-found is 400 too)."""
-    reply = api.call("Orders/GetOrderById", verb="GET", pkOrderId=ZERO_GUID)
+    """A rule violation answers 400 with {"Code": "-", "Message": ...} (an unknown order is 400 too)."""
+    reply = api.call("Orders/GetExtendedProperties", verb="GET", orderId=ZERO_GUID)
     assert reply.status_code == 400
     assert reply.json()["Code"] == "-"
 

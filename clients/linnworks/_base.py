@@ -1,0 +1,218 @@
+"""Shared pieces of the Linnworks models: dates, money, the three base classes, enums, the session."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    model_validator,
+)
+
+ZERO_GUID = UUID(int=0)
+"""Linnworks' "unset" GUID; also the id of the Default stock location."""
+
+WIRE = {"wire": True}
+"""Validation context for data parsed from a Linnworks reply (round-trip models then ignore extra fields)."""
+
+_UNSET_YEAR = 1
+_DATE = re.compile(
+    r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d{1,7}))?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_linnworks_datetime(value: Any) -> datetime | None:
+    """Read a Linnworks date: ``Z`` or ``±hh:mm``, 0-7 fractional digits; the year-1 "unset" date is None.
+
+    A date without an offset is taken as UTC (Linnworks stores UTC). The result is always UTC-aware.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        moment = _parse_date_text(str(value))
+    return None if moment.year == _UNSET_YEAR else moment.astimezone(UTC)
+
+
+def _parse_date_text(text: str) -> datetime:
+    match = _DATE.match(text.strip())
+    if match is None:
+        raise ValueError("not an ISO 8601 date-time")
+    base = datetime.strptime(match["base"], "%Y-%m-%dT%H:%M:%S")  # noqa: DTZ007 - offset applied below
+    micros = int((match["frac"] or "0").ljust(7, "0")[:7]) // 10
+    return base.replace(microsecond=micros, tzinfo=_offset(match["tz"]))
+
+
+def _offset(text: str | None) -> timezone:
+    if text is None or text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _format_date(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _format_required_date(value: datetime | None) -> str:
+    # .NET DateTime fields that are not nullable: "unset" travels as year 1, never as null.
+    return _format_date(value) or "0001-01-01T00:00:00Z"
+
+
+LwDateTime = Annotated[
+    datetime | None,
+    BeforeValidator(parse_linnworks_datetime),
+    PlainSerializer(_format_date, return_type=str | None, when_used="json"),
+]
+"""A nullable Linnworks date."""
+
+LwRequiredDateTime = Annotated[
+    datetime | None,
+    BeforeValidator(parse_linnworks_datetime),
+    PlainSerializer(_format_required_date, return_type=str, when_used="json"),
+]
+"""A non-nullable .NET date: None in Python, ``0001-01-01T00:00:00Z`` on the wire."""
+
+Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+"""An amount: exact in Python, a JSON number on the wire (the spec types it as double)."""
+
+
+class _NullTolerant(BaseModel):
+    """.NET writes an empty collection or an unset string as ``null``: a null for a field with a default
+    reads as that default (``[]``, ``""``, ``False``, a fresh row id), never as a validation error."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaulted = cls._names_with_defaults()
+        return {key: value for key, value in data.items() if value is not None or key not in defaulted}
+
+    @classmethod
+    def _names_with_defaults(cls) -> frozenset[str]:
+        names = _DEFAULTED_NAMES.get(cls)
+        if names is None:
+            names = frozenset(
+                name
+                for key, field in cls.model_fields.items()
+                if not field.is_required()
+                for name in (key, field.alias)
+                if name
+            )
+            _DEFAULTED_NAMES[cls] = names
+        return names
+
+
+_DEFAULTED_NAMES: dict[type[BaseModel], frozenset[str]] = {}
+
+
+class _Inbound(_NullTolerant):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class _RoundTrip(_NullTolerant):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unknown_wire_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        if not (isinstance(data, dict) and info.context and info.context.get("wire")):
+            return data
+        known = cls._known_names()
+        return {key: value for key, value in data.items() if key in known}
+
+    @classmethod
+    def _known_names(cls) -> frozenset[str]:
+        names = _KNOWN_NAMES.get(cls)
+        if names is None:
+            names = frozenset(
+                name for key, field in cls.model_fields.items() for name in (key, field.alias) if name
+            )
+            _KNOWN_NAMES[cls] = names
+        return names
+
+
+_KNOWN_NAMES: dict[type[BaseModel], frozenset[str]] = {}
+
+
+# --- enums ------------------------------------------------------------------------------------------------
+
+
+class OrderStatus(IntEnum):
+    """``GeneralInfo.Status``."""
+
+    UNPAID = 0
+    PAID = 1
+    RETURN = 2
+    PENDING = 3
+    RESEND = 4
+
+
+class StockItemsFullDataRequirement(StrEnum):
+    """``dataRequirements`` of Stock/GetStockItemsFull (names; ordinals differ from the ByIds enum)."""
+
+    STOCK_LEVELS = "StockLevels"
+    PRICING = "Pricing"
+    SUPPLIER = "Supplier"
+    SHIPPING_INFORMATION = "ShippingInformation"
+    CHANNEL_TITLE = "ChannelTitle"
+    CHANNEL_DESCRIPTION = "ChannelDescription"
+    CHANNEL_PRICE = "ChannelPrice"
+    EXTENDED_PROPERTIES = "ExtendedProperties"
+    IMAGES = "Images"
+
+
+class StockItemsFullByIdsDataRequirement(StrEnum):
+    """``DataRequirements`` of Stock/GetStockItemsFullByIds."""
+
+    STOCK_LEVELS = "StockLevels"
+    SUPPLIER = "Supplier"
+    CHANNEL_TITLE = "ChannelTitle"
+    CHANNEL_DESCRIPTION = "ChannelDescription"
+    CHANNEL_PRICE = "ChannelPrice"
+    EXTENDED_PROPERTIES = "ExtendedProperties"
+    IMAGES = "Images"
+
+
+class StockSearchType(StrEnum):
+    """``searchTypes`` of Stock/GetStockItemsFull."""
+
+    SKU = "SKU"
+    TITLE = "Title"
+    BARCODE = "Barcode"
+
+
+# --- auth -------------------------------------------------------------------------------------------------
+
+
+class BaseSession(_Inbound):
+    """The reply of Auth/AuthorizeByApplication; only the fields a client needs."""
+
+    token: str = Field(alias="Token", min_length=1, repr=False)
+    server: str = Field(alias="Server", pattern=r"^https?://")
+    ttl: int | None = Field(default=None, alias="TTL")
+
+
+class _AuthorizeByApplicationRequest(_Outbound):
+    application_id: str = Field(alias="ApplicationId")
+    application_secret: str = Field(alias="ApplicationSecret", repr=False)
+    token: str = Field(alias="Token", repr=False)
