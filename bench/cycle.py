@@ -352,7 +352,7 @@ def cycle(
     from flows.export import export_orders
     from flows.reconcile import reconcile_shipments
     from flows.setup import setup_fulfilment_centre
-    from tasks.context import build_runtime, use_runtime
+    from tasks.context import build_runtime, registered_runtime
 
     boxes = Sandboxes(limits, time_scale if limits else 1.0)  # sessions expire 1/scale faster
     try:
@@ -360,7 +360,7 @@ def cycle(
         settings = settings_for(boxes, ledger_url, time_scale, account)
         runtime = build_runtime(settings)
         try:
-            with use_runtime(runtime):
+            with registered_runtime(runtime):
                 setup_fulfilment_centre()
                 boxes.call("seed", count=orders)
                 export = run_phase("export", orders, export_orders, boxes, server_pid)

@@ -8,7 +8,7 @@ from flows.catalogue import sync_catalogue
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from flows.stock import sync_stock
-from tasks.context import flow_runtime
+from tasks.context import resolve_account
 
 __all__ = ["fulfilment_cycle"]
 
@@ -23,10 +23,10 @@ def fulfilment_cycle(credentials_block: str | None = None) -> dict[str, dict[str
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block):
-        return {
-            "export-orders": export_orders(),
-            "reconcile-shipments": reconcile_shipments(),
-            "sync-stock": sync_stock(),
-            "sync-catalogue": sync_catalogue(),
-        }
+    resolve_account(credentials_block)  # a configuration error stops the cycle before its first step
+    return {
+        "export-orders": export_orders(credentials_block=credentials_block),
+        "reconcile-shipments": reconcile_shipments(credentials_block=credentials_block),
+        "sync-stock": sync_stock(credentials_block=credentials_block),
+        "sync-catalogue": sync_catalogue(credentials_block=credentials_block),
+    }

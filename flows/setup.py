@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows._common import finish
-from tasks.context import flow_runtime
+from tasks.context import resolve_account, runtime_for
 from tasks.reporting import RunReport
 from tasks.setup import ensure_export_identifier, ensure_fulfilment_centre, find_fulfilment_centre
 
@@ -19,13 +19,13 @@ def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, i
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block) as runtime:
-        steps = [ensure_fulfilment_centre(), ensure_export_identifier()]
-        # The other flows cache the location lookup for ten minutes; a location made or changed here must
-        # replace what they cached (e.g. one deleted and created again in the Linnworks UI).
-        refresh = find_fulfilment_centre.with_options(refresh_cache=True)
-        refresh(runtime.settings.fulfilment_centre_name, runtime.account_key)
+    account = resolve_account(credentials_block)
+    steps = [ensure_fulfilment_centre(account), ensure_export_identifier(account)]
+    # The other flows cache the location lookup for ten minutes; a location made or changed here must
+    # replace what they cached (e.g. one deleted and created again in the Linnworks UI).
+    refresh = find_fulfilment_centre.with_options(refresh_cache=True)
+    refresh(account, runtime_for(account).settings.fulfilment_centre_name)
     for step in steps:
         get_run_logger().info("%s %s (%s)", step.what, step.action, step.id)
     report = RunReport(notes=[f"{step.what}: {step.action} ({step.id})" for step in steps])
-    return finish(report, "setup-fulfilment-centre")
+    return finish(account, report, "setup-fulfilment-centre")

@@ -18,10 +18,17 @@ __all__ = ["Lw3plCredentials", "settings_from_block"]
 
 
 class Lw3plCredentials(Block):
-    """Linnworks application credentials and the 3PL's credentials for one seller account."""
+    """Linnworks application credentials and the 3PL's credentials for one seller account.
+
+    An empty field keeps the environment's value. ``lw3pl_account`` names the seller in the ledger, the rate
+    limits and the artifacts: give every block of a worker shared by several sellers its own.
+    """
 
     _block_type_name = "lw3pl Credentials"
 
+    lw3pl_account: str = ""
+    linnworks_auth_url: str = ""
+    shipbob_api_url: str = ""
     linnworks_application_id: str = ""
     linnworks_application_secret: SecretStr = SecretStr("")
     linnworks_installation_token: SecretStr = SecretStr("")

@@ -60,13 +60,13 @@ class _Demo:
 
 def run_demo(out: TextIO | None = None, *, seed: int = 0) -> int:
     """Run the demo; returns the exit code (0 when every check passed)."""
-    from tasks.context import build_runtime, use_runtime
+    from tasks.context import build_runtime, registered_runtime
 
     out = out or sys.stdout
     with _sandboxes(seed) as demo, _quiet_prefect():
         runtime = build_runtime(demo.settings)
         try:
-            with use_runtime(runtime):
+            with registered_runtime(runtime):
                 checks = _run(demo, out)
         finally:
             runtime.close()
