@@ -325,7 +325,7 @@ def run_phase(
 def settings_for(boxes: Sandboxes, ledger_url: str, time_scale: float, account: str) -> Any:
     from pydantic import SecretStr
 
-    from lw3pl.settings import Settings
+    from lw3pl.core.settings import Settings
 
     info = boxes.info
     return Settings(

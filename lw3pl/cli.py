@@ -6,30 +6,21 @@ Errors that need a person (wrong configuration or credentials) print one paragra
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from clients.errors import Lw3plError, StopError
+from flows.registry import FLOWS, load_flow
 from lw3pl.ledger_cli import add_ledger_commands, run_ledger_command
 
-__all__ = ["FLOWS", "main"]
+__all__ = ["main", "run_flow"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-
-FLOWS: dict[str, str] = {
-    "setup-fulfilment-centre": "flows.setup:setup_fulfilment_centre",
-    "export-orders": "flows.export:export_orders",
-    "reconcile-shipments": "flows.reconcile:reconcile_shipments",
-    "sync-stock": "flows.stock:sync_stock",
-    "sync-catalogue": "flows.catalogue:sync_catalogue",
-    "fulfilment-cycle": "flows.cycle:fulfilment_cycle",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,13 +69,6 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
     if args.command == "ledger":
         return run_ledger_command(args)
     return run_flow(args.flow, args.credentials_block)
-
-
-def load_flow(name: str) -> Callable[..., Any]:
-    """The flow function registered under ``name``."""
-    module_name, function = FLOWS[name].split(":")
-    flow_function: Callable[..., Any] = getattr(importlib.import_module(module_name), function)
-    return flow_function
 
 
 def run_flow(name: str, credentials_block: str | None = None, *, out: TextIO | None = None) -> int:

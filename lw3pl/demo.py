@@ -26,7 +26,7 @@ from prefect.settings import (
 )
 from pydantic import SecretStr
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.warehouse import ManualClock
@@ -270,7 +270,7 @@ def _stock_matches(demo: _Demo) -> DemoCheck:
 
 
 def _rerun_changes_nothing(demo: _Demo) -> DemoCheck:
-    from lw3pl.cli import FLOWS, load_flow
+    from flows.registry import FLOWS, load_flow
 
     before = _write_counts(demo)
     results = {name: load_flow(name)() for name in FLOWS if name != "fulfilment-cycle"}

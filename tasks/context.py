@@ -25,8 +25,8 @@ from clients.sftp import SftpAdapter, SftpConfig
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import ThreePLAdapter
 from ledger import Ledger, LedgerError, OrderRecord, State
-from lw3pl.blocks import settings_from_block
-from lw3pl.settings import Settings
+from lw3pl.core.blocks import settings_from_block
+from lw3pl.core.settings import Settings
 
 __all__ = [
     "Account",

@@ -25,7 +25,7 @@ from clients.linnworks import (
 )
 from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
 from ledger import NewOrder, OrderRecord, State
-from lw3pl.crashpoints import crashpoint
+from lw3pl.core.crashpoints import crashpoint
 from tasks.context import Account, leased, move_all, runtime_for
 from tasks.mapping import (
     MappingError,

@@ -17,7 +17,7 @@ from prefect import task
 from clients.errors import OutcomeUnknownError, RecordError, RetryableError
 from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShippingInfo
 from ledger import OrderRecord, State
-from lw3pl.crashpoints import crashpoint
+from lw3pl.core.crashpoints import crashpoint
 from tasks.cancellations import TOO_LATE, read_orders
 from tasks.context import Account, leased, move_all, runtime_for
 from tasks.notes import add_order_note

@@ -49,7 +49,7 @@ from clients.errors import RecordError
 from clients.linnworks import LinnworksClient, StockLevelUpdate
 from clients.threepl import InventorySnapshot
 from ledger import HeldStockChange, HoldStatus, Ledger, StockState
-from lw3pl.crashpoints import crashpoint
+from lw3pl.core.crashpoints import crashpoint
 from tasks.context import Account, Runtime, runtime_for
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS

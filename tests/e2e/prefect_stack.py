@@ -222,7 +222,7 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[Prefect
         names = [entry["name"] for entry in deployable()]
         stack = PrefectStack(home, env, names)
         stack.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
-        stack.cli("block", "register", "-m", "lw3pl.blocks")
+        stack.cli("block", "register", "-m", "lw3pl.core.blocks")
         stack.cli("deploy", *[arg for name in names for arg in ("-n", name)])
         with open(worker_log, "wb") as worker_out:
             worker = subprocess.Popen(

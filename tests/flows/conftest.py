@@ -26,7 +26,7 @@ from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
 from flows.setup import setup_fulfilment_centre
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from tasks.context import build_runtime, registered_runtime
 
 FLOWS: dict[str, Callable[[], dict[str, int]]] = {"export": export_orders, "reconcile": reconcile_shipments}

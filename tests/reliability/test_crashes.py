@@ -12,7 +12,7 @@ import pytest
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import Ledger, State, utc_now
-from lw3pl.crashpoints import CRASH_EXIT_CODE
+from lw3pl.core.crashpoints import CRASH_EXIT_CODE
 from tasks.context import registered_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all

@@ -1,6 +1,6 @@
 """Prefect blocks holding credentials, so deployments name a block instead of carrying secrets.
 
-Register the types with ``prefect block register -m lw3pl.blocks``; create documents in the UI or with
+Register the types with ``prefect block register -m lw3pl.core.blocks``; create documents in the UI or with
 ``Lw3plCredentials(...).save("acme")``. A flow given ``credentials_block="acme"`` loads it inside the run and
 overlays its values on the environment settings; secrets stay ``SecretStr`` until a client is built.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from prefect.blocks.core import Block
 from pydantic import SecretStr
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 
 __all__ = ["Lw3plCredentials", "settings_from_block"]
 
