@@ -256,7 +256,7 @@ def task_time_by_name(api_url: str, flow_run_id: str) -> dict[str, tuple[int, fl
         body = {"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200, "offset": offset}
         runs = httpx.post(f"{api_url}/task_runs/filter", json=body, timeout=30).json()
         for run in runs:
-            name = run["name"].rsplit("-", 1)[0]  # "write-tracking-3f2" -> "write-tracking"
+            name = run["name"].rsplit("-", 1)[0]  # "export-batch-3f2" -> "export-batch"
             count, seconds = grouped.get(name, (0, 0.0))
             grouped[name] = (count + 1, seconds + float(run["total_run_time"]))
         if len(runs) < 200:
