@@ -25,13 +25,22 @@ from prefect.client.schemas.filters import (
 )
 from pydantic import SecretStr
 
-from ledger import Ledger
+from ledger import Ledger, State
 from lw3pl.core.blocks import Lw3plCredentials
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
+from tasks.events import EVENTS_CURSOR
 
-__all__ = ["Seller", "block_only_environment", "run_artifacts_with_subflows", "running_seller"]
+__all__ = [
+    "Seller",
+    "assert_own_artifacts_only",
+    "assert_own_orders_only",
+    "assert_own_stock_only",
+    "block_only_environment",
+    "run_artifacts_with_subflows",
+    "running_seller",
+]
 
 FULFILMENT_CENTRE = "3PL Warehouse"
 
@@ -126,3 +135,49 @@ def run_artifacts_with_subflows(flow_run_id: UUID) -> dict[str, Any]:
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=runs))
         )
     return {artifact.key: artifact.data for artifact in artifacts if artifact.key}
+
+
+def assert_own_orders_only(seller: Seller, references: list[str], ledger_url: str) -> None:
+    """The seller's ledger rows, warehouse orders and processed Linnworks orders are its own, all of them."""
+    ledger = seller.ledger(ledger_url)
+    try:
+        records = ledger.in_states(list(State))
+        cursor = ledger.get_cursor(EVENTS_CURSOR)
+    finally:
+        ledger.close()
+    assert sorted(record.reference for record in records) == sorted(references)
+    assert {record.state for record in records} == {State.PROCESSED}
+    assert cursor is not None, f"{seller.account} has no events cursor of its own"
+    at_warehouse = {order.reference: order for order in seller.warehouse.list_orders()}
+    assert sorted(at_warehouse) == sorted(references)
+    for reference in references:
+        order = seller.linnworks.order(reference)
+        tracking = at_warehouse[reference].shipments[0].packages[0].tracking_number
+        assert order["Processed"] is True
+        assert order["ShippingInfo"]["TrackingNumber"] == tracking
+
+
+def assert_own_stock_only(seller: Seller, ledger_url: str) -> None:
+    """Linnworks and the ledger hold the seller's own warehouse levels (sellers start from different ones)."""
+    skus = [product.sku for product in seller.warehouse.products()]
+    ledger = seller.ledger(ledger_url)
+    try:
+        recorded = ledger.stock_state(skus)
+    finally:
+        ledger.close()
+    for sku in skus:
+        on_hand = seller.warehouse.stock(sku).on_hand
+        assert seller.linnworks.stock_level(sku, seller.location_id) == on_hand, sku
+        assert recorded[sku].level == on_hand, sku
+
+
+def assert_own_artifacts_only(seller: Seller, cycles: list[dict[str, Any]], orders: int) -> None:
+    """Every artifact of the seller's two cycles is keyed by its account and counts its own orders."""
+    name = seller.account
+    for cycle in cycles:
+        assert cycle, f"{name}: no artifacts"
+        assert all(key.startswith(f"{name}-") for key in cycle), sorted(cycle)
+    first_export = cycles[0][f"{name}-export-orders-summary"]
+    assert f"| exported | {orders} |" in first_export
+    second_reconcile = cycles[1][f"{name}-reconcile-shipments-summary"]
+    assert f"| processed | {orders} |" in second_reconcile

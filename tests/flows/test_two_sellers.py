@@ -19,10 +19,16 @@ from prefect.client.orchestration import get_client
 
 from flows.cycle import fulfilment_cycle
 from flows.setup import setup_fulfilment_centre
-from ledger import State
 from tasks.context import close_runtimes
-from tasks.events import EVENTS_CURSOR
-from tests.flows.sellers import Seller, block_only_environment, run_artifacts_with_subflows, running_seller
+from tests.flows.sellers import (
+    Seller,
+    assert_own_artifacts_only,
+    assert_own_orders_only,
+    assert_own_stock_only,
+    block_only_environment,
+    run_artifacts_with_subflows,
+    running_seller,
+)
 
 ORDERS = {"north": 4, "south": 6}
 ON_HAND = {"north": 100, "south": 200}
@@ -85,56 +91,12 @@ def test_two_sellers_at_once_never_see_each_others_orders_cursors_stock_budgets_
 ) -> None:
     """Orders, cursors, stock levels, Linnworks rate limits and artifacts all stay with their own seller."""
     for name, run in runs.items():
-        _own_orders_only(run, ledger_url)
-        _own_stock_only(run, ledger_url)
-        _own_artifacts_only(name, run)
+        assert_own_orders_only(run.seller, run.references, ledger_url)
+        assert_own_stock_only(run.seller, ledger_url)
+        assert_own_artifacts_only(run.seller, run.cycles, ORDERS[name])
     limits = _rate_limit_names()
     assert any(limit.startswith("linnworks-north-") for limit in limits), limits
     assert any(limit.startswith("linnworks-south-") for limit in limits), limits
-
-
-def _own_orders_only(run: Run, ledger_url: str) -> None:
-    seller = run.seller
-    ledger = seller.ledger(ledger_url)
-    try:
-        records = ledger.in_states(list(State))
-        cursor = ledger.get_cursor(EVENTS_CURSOR)
-    finally:
-        ledger.close()
-    assert sorted(record.reference for record in records) == sorted(run.references)
-    assert {record.state for record in records} == {State.PROCESSED}
-    assert cursor is not None, f"{seller.account} has no events cursor of its own"
-    at_warehouse = {order.reference: order for order in seller.warehouse.list_orders()}
-    assert sorted(at_warehouse) == sorted(run.references)
-    for reference in run.references:
-        order = seller.linnworks.order(reference)
-        tracking = at_warehouse[reference].shipments[0].packages[0].tracking_number
-        assert order["Processed"] is True
-        assert order["ShippingInfo"]["TrackingNumber"] == tracking
-
-
-def _own_stock_only(run: Run, ledger_url: str) -> None:
-    seller = run.seller
-    skus = [product.sku for product in seller.warehouse.products()]
-    ledger = seller.ledger(ledger_url)
-    try:
-        recorded = ledger.stock_state(skus)
-    finally:
-        ledger.close()
-    for sku in skus:
-        on_hand = seller.warehouse.stock(sku).on_hand
-        assert seller.linnworks.stock_level(sku, seller.location_id) == on_hand, sku
-        assert recorded[sku].level == on_hand, sku
-
-
-def _own_artifacts_only(name: str, run: Run) -> None:
-    for cycle in run.cycles:
-        assert cycle, f"{name}: no artifacts"
-        assert all(key.startswith(f"{name}-") for key in cycle), sorted(cycle)
-    first_export = run.cycles[0][f"{name}-export-orders-summary"]
-    assert f"| exported | {ORDERS[name]} |" in first_export
-    second_reconcile = run.cycles[1][f"{name}-reconcile-shipments-summary"]
-    assert f"| processed | {ORDERS[name]} |" in second_reconcile
 
 
 def _rate_limit_names() -> list[str]:
