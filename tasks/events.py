@@ -42,9 +42,7 @@ def pull_events(account: Account) -> RunReport:
             # An unreadable feed (an HTML page, cut JSON, after the client's own re-reads) must not stop the
             # tracking and processing of orders already shipped; the checkpoint stays, so it is read again.
             # The message is not copied: its body excerpt may hold customer data.
-            work.report.notes.append(
-                f"3PL events unreadable this run ({type(error).__name__}); read next run"
-            )
+            work.note(f"3PL events unreadable this run ({type(error).__name__}); read next run")
             logger.warning("3PL events unreadable: %s", type(error).__name__)
             break
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
@@ -77,9 +75,7 @@ def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
     """Apply one event; ``known`` caches the page's orders (an entry is dropped once the order may change)."""
     record = known.get(event.reference) or work.runtime.ledger.get(event.reference)
     if record is None:
-        work.report.notes.append(
-            f"3PL event {event.event_id} names an order lw3pl never sent: {event.reference}"
-        )
+        work.note(f"3PL event {event.event_id} names an order lw3pl never sent: {event.reference}")
         return
     if record.state is State.SUBMITTING and event.kind is not EventKind.ERROR:
         # The 3PL has the order although our create's outcome was never recorded: now we know.
@@ -117,7 +113,7 @@ def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
 def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
     shipment = event.shipment
     if shipment is None:
-        work.report.notes.append(f"3PL shipment event {event.event_id} has no shipment")
+        work.note(f"3PL shipment event {event.event_id} has no shipment")
         return
     seen = shipment_seen(shipment)
     ledger = work.runtime.ledger
@@ -160,9 +156,7 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
         work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
         return
     if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD, State.PARTIALLY_SHIPPED):
-        work.report.notes.append(
-            f"3PL cancelled order {record.reference} in state {record.state.value}: ignored"
-        )
+        work.note(f"3PL cancelled order {record.reference} in state {record.state.value}: ignored")
         return
     text = f"lw3pl: the 3PL cancelled this order ({event.detail or 'no reason given'})"
     order_id = UUID(record.reference)
@@ -180,7 +174,7 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     add_order_note(work.runtime.linnworks, order_id, text)
     if record.state is not State.ON_HOLD:
         ledger.transition(record.reference, State.ON_HOLD, detail="3PL cancelled; held for a person")
-    work.report.notes.append(f"order {record.num_order_id} held: the 3PL cancelled it")
+    work.note(f"order {record.num_order_id} held: the 3PL cancelled it")
 
 
 def _location_of(work: Outcomes, order_id: UUID) -> UUID:
@@ -193,7 +187,7 @@ def _location_of(work: Outcomes, order_id: UUID) -> UUID:
 def _on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
     reason = f"3PL reports {event.kind.value}: {event.detail or 'no detail'}"
     work.runtime.ledger.update(record.reference, last_error=reason[:500])
-    work.report.notes.append(f"order {record.num_order_id}: {reason}")
+    work.note(f"order {record.num_order_id}: {reason}")
 
 
 def _on_error(work: Outcomes, record: OrderRecord, event: Event) -> None:
