@@ -256,7 +256,7 @@ def task_time_by_name(api_url: str, flow_run_id: str) -> dict[str, tuple[int, fl
         body = {"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200, "offset": offset}
         runs = httpx.post(f"{api_url}/task_runs/filter", json=body, timeout=30).json()
         for run in runs:
-            name = run["name"].rsplit("-", 1)[0]  # "write-tracking-3f2" -> "write-tracking"
+            name = run["name"].rsplit("-", 1)[0]  # "export-batch-3f2" -> "export-batch"
             count, seconds = grouped.get(name, (0, 0.0))
             grouped[name] = (count + 1, seconds + float(run["total_run_time"]))
         if len(runs) < 200:
@@ -325,7 +325,7 @@ def run_phase(
 def settings_for(boxes: Sandboxes, ledger_url: str, time_scale: float, account: str) -> Any:
     from pydantic import SecretStr
 
-    from lw3pl.settings import Settings
+    from lw3pl.core.settings import Settings
 
     info = boxes.info
     return Settings(
@@ -352,7 +352,7 @@ def cycle(
     from flows.export import export_orders
     from flows.reconcile import reconcile_shipments
     from flows.setup import setup_fulfilment_centre
-    from tasks.context import build_runtime, use_runtime
+    from tasks.context import build_runtime, registered_runtime
 
     boxes = Sandboxes(limits, time_scale if limits else 1.0)  # sessions expire 1/scale faster
     try:
@@ -360,7 +360,7 @@ def cycle(
         settings = settings_for(boxes, ledger_url, time_scale, account)
         runtime = build_runtime(settings)
         try:
-            with use_runtime(runtime):
+            with registered_runtime(runtime):
                 setup_fulfilment_centre()
                 boxes.call("seed", count=orders)
                 export = run_phase("export", orders, export_orders, boxes, server_pid)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from prefect import get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tasks.context import current_runtime
+from tasks.context import Account
 from tasks.reporting import Progress, RunReport, publish_report
 
 __all__ = ["chunks", "collect", "finish", "thread_runner"]
+
+T = TypeVar("T")
 
 
 def thread_runner(max_workers: int) -> TaskRunner[PrefectFuture[Any]]:
@@ -20,7 +22,7 @@ def thread_runner(max_workers: int) -> TaskRunner[PrefectFuture[Any]]:
     return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=max_workers))
 
 
-def chunks(items: list[str], size: int) -> list[list[str]]:
+def chunks(items: list[T], size: int) -> list[list[T]]:
     """``items`` in consecutive slices of at most ``size``."""
     return [items[start : start + size] for start in range(0, len(items), size)]
 
@@ -34,10 +36,10 @@ def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, siz
     return report
 
 
-def finish(report: RunReport, flow_slug: str) -> dict[str, int]:
-    """Publish artifacts and a summary log line; return the counts (the flow's small result)."""
-    publish_report(report, flow_slug, current_runtime().settings.lw3pl_account)
+def finish(account: Account, report: RunReport, flow_slug: str) -> dict[str, int]:
+    """Publish ``account``'s artifacts and a summary log line; return the counts (the flow's small result)."""
+    publish_report(report, flow_slug, account.name)
     counts = report.counts()
     summary = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count)
-    get_run_logger().info("%s: %s", flow_slug, summary or "nothing to do")
+    get_run_logger().info("%s (%s): %s", flow_slug, account.name, summary or "nothing to do")
     return counts

@@ -6,7 +6,7 @@ from prefect import flow
 
 from flows._common import finish, thread_runner
 from tasks.catalogue import CATALOGUE_PAGE_SIZE, CataloguePage, count_stock_items, sync_catalogue_page
-from tasks.context import flow_runtime
+from tasks.context import Account, resolve_account
 from tasks.reporting import Progress, RunReport
 
 __all__ = ["sync_catalogue"]
@@ -26,18 +26,23 @@ def sync_catalogue(credentials_block: str | None = None) -> dict[str, int]:
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block):
-        total = count_stock_items()
-        counted_pages = max(1, -(-total // CATALOGUE_PAGE_SIZE))
-        progress = Progress(total, "catalogue items checked")
-        futures = [sync_catalogue_page.submit(number) for number in range(1, counted_pages + 1)]
-        pages = [_advance(future.result(), progress) for future in futures]
-        while pages[-1].read > 0 and len(pages) < MAX_PAGES:
-            pages.append(_advance(sync_catalogue_page(len(pages) + 1), progress))
+    account = resolve_account(credentials_block)
+    pages = _sync_pages(account)
     report = RunReport()
     for page in pages:
         report = report.merge(page.report)
-    return finish(report, "sync-catalogue")
+    return finish(account, report, "sync-catalogue")
+
+
+def _sync_pages(account: Account) -> list[CataloguePage]:
+    total = count_stock_items(account)
+    counted_pages = max(1, -(-total // CATALOGUE_PAGE_SIZE))
+    progress = Progress(total, "catalogue items checked")
+    futures = [sync_catalogue_page.submit(account, number) for number in range(1, counted_pages + 1)]
+    pages = [_advance(future.result(), progress) for future in futures]
+    while pages[-1].read > 0 and len(pages) < MAX_PAGES:
+        pages.append(_advance(sync_catalogue_page(account, len(pages) + 1), progress))
+    return pages
 
 
 def _advance(page: CataloguePage, progress: Progress) -> CataloguePage:

@@ -17,9 +17,10 @@ from prefect.context import FlowRunContext
 from clients.errors import StopError
 from clients.linnworks import LinnworksClient
 from clients.threepl import ThreePLAdapter
-from lw3pl.settings import Settings
+from lw3pl.core.blocks import settings_from_block
+from lw3pl.core.settings import Settings
 from tasks.check import CheckReport, CheckStatus, Unavailable, run_checks
-from tasks.context import Runtime, installed_runtime, make_adapter
+from tasks.context import Runtime, existing_runtime, make_adapter
 from tasks.ledger_status import read_ledger_status
 
 __all__ = ["check_configuration", "check_runtime", "check_settings", "publish_check", "settings_for"]
@@ -36,8 +37,8 @@ def check_configuration(credentials_block: str | None = None) -> dict[str, int]:
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    installed = installed_runtime()  # the demo's and the tests'; otherwise built here, without migrating
-    report = check_runtime(installed) if installed else check_settings(settings_for(credentials_block))
+    existing = existing_runtime(credentials_block)  # the demo's, the tests', a worker's; else built here
+    report = check_runtime(existing) if existing else check_settings(settings_for(credentials_block))
     publish_check(report)
     if not report.ready:
         failed = ", ".join(row.item for row in report.rows if row.status is CheckStatus.FAIL)
@@ -103,6 +104,4 @@ def settings_for(credentials_block: str | None) -> Settings:
     """The settings from the environment, or from the named credentials block."""
     if credentials_block is None:
         return Settings()
-    from lw3pl.blocks import settings_from_block  # Prefect block API only when a block is named
-
     return settings_from_block(credentials_block)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows._common import chunks, collect, finish, thread_runner
-from tasks.context import flow_runtime
+from tasks.context import resolve_account, runtime_for
 from tasks.export import export_batch, list_exportable_orders
 from tasks.reporting import Progress
 from tasks.setup import find_fulfilment_centre
@@ -21,11 +21,11 @@ def export_orders(batch_size: int | None = None, credentials_block: str | None =
         batch_size: orders per task (default EXPORT_BATCH_SIZE); each batch is one retryable task.
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block) as runtime:
-        settings = runtime.settings
-        location = find_fulfilment_centre(settings.fulfilment_centre_name, runtime.account_key)
-        batches = chunks(list_exportable_orders(location), batch_size or settings.export_batch_size)
-        progress = Progress(sum(map(len, batches)), "orders exported")
-        futures = [export_batch.submit(batch, location) for batch in batches]
-        report = collect(futures, progress, [len(batch) for batch in batches])
-    return finish(report, "export-orders")
+    account = resolve_account(credentials_block)
+    settings = runtime_for(account).settings
+    location = find_fulfilment_centre(account, settings.fulfilment_centre_name)
+    batches = chunks(list_exportable_orders(account, location), batch_size or settings.export_batch_size)
+    progress = Progress(sum(map(len, batches)), "orders exported")
+    futures = [export_batch.submit(account, batch, location) for batch in batches]
+    report = collect(futures, progress, [len(batch) for batch in batches])
+    return finish(account, report, "export-orders")

@@ -9,8 +9,10 @@ from prefect.futures import PrefectFuture
 
 from flows._common import finish, thread_runner
 from ledger import State
-from tasks.context import flow_runtime
-from tasks.reconcile import carry_linnworks_cancellations, process_orders, pull_events, write_tracking
+from tasks.cancellations import carry_linnworks_cancellations
+from tasks.context import resolve_account, runtime_for
+from tasks.events import pull_events
+from tasks.reconcile import process_orders, write_tracking_read_back_and_process
 from tasks.reporting import Progress, RunReport
 from tasks.setup import find_fulfilment_centre
 
@@ -30,20 +32,26 @@ def reconcile_shipments(
         batch_size: orders per tracking / processing task (default EXPORT_BATCH_SIZE).
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block) as runtime:
-        settings = runtime.settings
-        size = batch_size or settings.export_batch_size
-        location = find_fulfilment_centre(settings.fulfilment_centre_name, runtime.account_key)
-        report = pull_events().merge(carry_linnworks_cancellations(location))
-        # Orders left ``tracking_written`` by an earlier run first, then the shipped ones: write, read back
-        # and process in one task per batch.
-        ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
-        processing = _drain(lambda: process_orders.submit(size, location), size, ready, "orders processed")
-        shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
-        tracking = _drain(
-            lambda: write_tracking.submit(size, location), size, shipped, "tracking written, processed"
-        )
-    return finish(report.merge(tracking).merge(processing), "reconcile-shipments")
+    account = resolve_account(credentials_block)
+    runtime = runtime_for(account)
+    size = batch_size or runtime.settings.export_batch_size
+    location = find_fulfilment_centre(account, runtime.settings.fulfilment_centre_name)
+    report = pull_events(account).merge(carry_linnworks_cancellations(account, location))
+    # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
+    ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
+    processing = _drain(
+        lambda: process_orders.submit(account, size, location), size, ready, "orders processed"
+    )
+    # Then the shipped ones, three steps per order: write the tracking number -> read it back -> process
+    # (irreversible, only after an equal read-back). One task does the three for one batch.
+    shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
+    tracking = _drain(
+        lambda: write_tracking_read_back_and_process.submit(account, size, location),
+        size,
+        shipped,
+        "tracking written, read back, processed",
+    )
+    return finish(account, report.merge(tracking).merge(processing), "reconcile-shipments")
 
 
 def _drain(

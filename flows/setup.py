@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger
 from flows._common import finish
 from flows.check import check_runtime, publish_check
 from tasks.check import CheckReport, CheckStatus
-from tasks.context import flow_runtime
+from tasks.context import resolve_account, runtime_for
 from tasks.reporting import RunReport
 from tasks.setup import ensure_export_identifier, ensure_fulfilment_centre, find_fulfilment_centre
 
@@ -22,13 +22,14 @@ def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, i
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block) as runtime:
-        steps = [ensure_fulfilment_centre(), ensure_export_identifier()]
-        # The other flows cache the location lookup for ten minutes; a location made or changed here must
-        # replace what they cached (e.g. one deleted and created again in the Linnworks UI).
-        refresh = find_fulfilment_centre.with_options(refresh_cache=True)
-        refresh(runtime.settings.fulfilment_centre_name, runtime.account_key)
-        check = check_runtime(runtime)
+    account = resolve_account(credentials_block)
+    steps = [ensure_fulfilment_centre(account), ensure_export_identifier(account)]
+    # The other flows cache the location lookup for ten minutes; a location made or changed here must
+    # replace what they cached (e.g. one deleted and created again in the Linnworks UI).
+    refresh = find_fulfilment_centre.with_options(refresh_cache=True)
+    runtime = runtime_for(account)
+    refresh(account, runtime.settings.fulfilment_centre_name)
+    check = check_runtime(runtime)
     publish_check(check)
     for step in steps:
         get_run_logger().info("%s %s (%s)", step.what, step.action, step.id)
@@ -36,7 +37,7 @@ def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, i
     get_run_logger().info("configuration check: %s", verdict)
     notes = [f"{step.what}: {step.action} ({step.id})" for step in steps]
     report = RunReport(notes=[*notes, f"configuration check: {verdict} (the check-configuration artifact)"])
-    return finish(report, "setup-fulfilment-centre")
+    return finish(account, report, "setup-fulfilment-centre")
 
 
 def _failed(check: CheckReport) -> list[str]:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._common import collect, finish, thread_runner
-from tasks.context import flow_runtime
-from tasks.reconcile import pull_events
+from flows._common import chunks, collect, finish, thread_runner
+from tasks.context import resolve_account, runtime_for
+from tasks.events import pull_events
 from tasks.reporting import Progress, RunReport
 from tasks.setup import find_fulfilment_centre
-from tasks.stock import STOCK_TASK_BATCH, plan_stock, read_inventory, write_stock_levels
+from tasks.stock import (
+    STOCK_TASK_BATCH,
+    read_inventory,
+    record_holds_and_plan_stock_writes,
+    write_stock_levels,
+)
 
 __all__ = ["sync_stock"]
 
@@ -27,18 +32,15 @@ def sync_stock(credentials_block: str | None = None) -> dict[str, int]:
     Args:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
-    with flow_runtime(credentials_block) as runtime:
-        location = find_fulfilment_centre(runtime.settings.fulfilment_centre_name, runtime.account_key)
-        snapshot = read_inventory()
-        events = pull_events()
-        plan = plan_stock(snapshot, location)
-        batches = [
-            plan.writes[start : start + STOCK_TASK_BATCH]
-            for start in range(0, len(plan.writes), STOCK_TASK_BATCH)
-        ]
-        written = RunReport()
-        if batches:
-            progress = Progress(len(plan.writes), "stock levels written")
-            futures = [write_stock_levels.submit(batch, location) for batch in batches]
-            written = collect(futures, progress, [len(batch) for batch in batches])
-    return finish(events.merge(plan.report).merge(written), "sync-stock")
+    account = resolve_account(credentials_block)
+    location = find_fulfilment_centre(account, runtime_for(account).settings.fulfilment_centre_name)
+    snapshot = read_inventory(account)
+    events = pull_events(account)
+    plan = record_holds_and_plan_stock_writes(account, snapshot, location)
+    batches = chunks(plan.writes, STOCK_TASK_BATCH)
+    written = RunReport()
+    if batches:
+        progress = Progress(len(plan.writes), "stock levels written")
+        futures = [write_stock_levels.submit(account, batch, location) for batch in batches]
+        written = collect(futures, progress, [len(batch) for batch in batches])
+    return finish(account, events.merge(plan.report).merge(written), "sync-stock")

@@ -6,31 +6,21 @@ Errors that need a person (wrong configuration or credentials) print one paragra
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from clients.errors import Lw3plError, StopError
+from flows.registry import FLOWS, load_flow
 from lw3pl.ledger_cli import add_ledger_commands, run_ledger_command
 
-__all__ = ["FLOWS", "main"]
+__all__ = ["main", "run_flow"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-
-FLOWS: dict[str, str] = {
-    "setup-fulfilment-centre": "flows.setup:setup_fulfilment_centre",
-    "export-orders": "flows.export:export_orders",
-    "reconcile-shipments": "flows.reconcile:reconcile_shipments",
-    "sync-stock": "flows.stock:sync_stock",
-    "sync-catalogue": "flows.catalogue:sync_catalogue",
-    "fulfilment-cycle": "flows.cycle:fulfilment_cycle",
-    "check-configuration": "flows.check:check_configuration",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,13 +93,6 @@ def run_check(credentials_block: str | None = None, *, out: TextIO | None = None
     verdict = "ready: an export would send every eligible order" if report.ready else "NOT READY"
     print(f"{report.table()}\n\nlw3pl check: {verdict}.", file=out or sys.stdout)
     return EXIT_OK if report.ready else EXIT_ERROR
-
-
-def load_flow(name: str) -> Callable[..., Any]:
-    """The flow function registered under ``name``."""
-    module_name, function = FLOWS[name].split(":")
-    flow_function: Callable[..., Any] = getattr(importlib.import_module(module_name), function)
-    return flow_function
 
 
 def run_flow(name: str, credentials_block: str | None = None, *, out: TextIO | None = None) -> int:

@@ -26,7 +26,7 @@ from prefect.settings import (
 )
 from pydantic import SecretStr
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.warehouse import ManualClock
@@ -60,13 +60,13 @@ class _Demo:
 
 def run_demo(out: TextIO | None = None, *, seed: int = 0) -> int:
     """Run the demo; returns the exit code (0 when every check passed)."""
-    from tasks.context import build_runtime, use_runtime
+    from tasks.context import build_runtime, registered_runtime
 
     out = out or sys.stdout
     with demo_sandboxes(seed) as demo, _quiet_prefect():
         runtime = build_runtime(demo.settings)
         try:
-            with use_runtime(runtime):
+            with registered_runtime(runtime):
                 checks = _run(demo, out)
         finally:
             runtime.close()
@@ -271,7 +271,7 @@ def _stock_matches(demo: _Demo) -> DemoCheck:
 
 
 def _rerun_changes_nothing(demo: _Demo) -> DemoCheck:
-    from lw3pl.cli import FLOWS, load_flow
+    from flows.registry import FLOWS, load_flow
 
     before = _write_counts(demo)
     # The check only reads, and reports its rows as counts: it is not a flow that could change anything.

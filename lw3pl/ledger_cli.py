@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from ledger import Ledger, LedgerError, State
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 
 __all__ = ["add_ledger_commands", "run_ledger_command"]
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from clients.linnworks import StockItemFull
 from clients.threepl import CatalogueItem, ItemResult
-from tasks.context import Runtime, current_runtime
+from tasks.context import Account, Runtime, runtime_for
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
@@ -89,9 +89,9 @@ def _load_parents(runtime: Runtime) -> bool:
 
 
 @task(name="count-stock-items", **TASK_RETRY_OPTIONS)
-def count_stock_items() -> int:
+def count_stock_items(account: Account) -> int:
     """How many stock items Linnworks has (Stock/GetStockItems with one entry per page: just the count)."""
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     page = runtime.linnworks.get_stock_items(
         entries_per_page=1,
         exclude_composites=not _load_parents(runtime),
@@ -101,9 +101,9 @@ def count_stock_items() -> int:
 
 
 @task(name="sync-catalogue-page", **TASK_RETRY_OPTIONS)
-def sync_catalogue_page(page_number: int) -> CataloguePage:
+def sync_catalogue_page(account: Account, page_number: int) -> CataloguePage:
     """Read one GetStockItemsFull page, upsert its new and changed items at the 3PL, record the accepted."""
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     rows = runtime.linnworks.get_stock_items_full(
         load_composite_parents=_load_parents(runtime),
         load_variation_parents=False,

@@ -16,7 +16,7 @@ from uuid import UUID
 from clients.errors import Lw3plError
 from clients.linnworks import LinnworksClient, OrderDetails, StockLocation
 from clients.threepl import ThreePLAdapter
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from tasks.check_rows import CheckReport, CheckRow, CheckStatus
 from tasks.countries import country_code
 from tasks.export import list_open_candidates

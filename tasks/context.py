@@ -1,14 +1,14 @@
 """The runtime a task works with: the Linnworks client, the 3PL adapter, the ledger and the settings.
 
-Tasks get it with :func:`current_runtime` instead of parameters, because clients and credentials must not be
-flow parameters (they are stored and shown by Prefect). It is built once per process from the environment
-(or a credentials block) and shared by the task-runner threads; tests and the demo install their own with
-:func:`use_runtime`.
+A flow resolves its :class:`Account` once (:func:`resolve_account`: a credentials block, or the environment)
+and passes that small handle to every task; a task looks its runtime up with :func:`runtime_for`. Clients and
+credentials are never parameters (Prefect stores and shows those); the runtime is built where the secrets are
+unwrapped, once per process and account, and shared by the task-runner threads. Tests and the demo register a
+runtime they built with :func:`registered_runtime`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import threading
@@ -17,26 +17,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import uuid4
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from clients.errors import StopError
 from clients.linnworks import LinnworksClient, Pacer
 from clients.sftp import SftpAdapter, SftpConfig
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import ThreePLAdapter
 from ledger import Ledger, LedgerError, OrderRecord, State
-from lw3pl.settings import Settings
+from lw3pl.core.blocks import settings_from_block
+from lw3pl.core.settings import Settings
 
 __all__ = [
+    "Account",
     "Runtime",
     "build_runtime",
-    "current_runtime",
-    "flow_runtime",
-    "installed_runtime",
+    "close_runtimes",
+    "existing_runtime",
     "leased",
     "make_adapter",
     "move_all",
+    "registered_runtime",
+    "resolve_account",
     "run_owner",
+    "runtime_for",
     "shared_pacer",
-    "use_runtime",
 ]
 
 
@@ -48,19 +53,6 @@ class Runtime:
     linnworks: LinnworksClient
     threepl: ThreePLAdapter
     ledger: Ledger
-
-    @property
-    def account_key(self) -> str:
-        """A non-secret fingerprint of the Linnworks account (for cache keys): same account, same key."""
-        settings = self.settings
-        material = "|".join(
-            [
-                settings.linnworks_auth_url,
-                settings.linnworks_application_id,
-                settings.linnworks_installation_token.get_secret_value(),
-            ]
-        )
-        return f"{settings.lw3pl_account}-{hashlib.sha256(material.encode()).hexdigest()[:16]}"
 
     def close(self) -> None:
         self.linnworks.close()
@@ -123,29 +115,67 @@ def build_runtime(settings: Settings, *, pacer: Pacer | None = None) -> Runtime:
     return Runtime(settings=settings, linnworks=linnworks, threepl=make_adapter(settings), ledger=ledger)
 
 
+class Account(BaseModel):
+    """Which seller a task works for: small, non-secret and serialisable, so it is a plain task parameter.
+
+    Prefect stores it with the run and hashes it into cache keys, so two sellers never share a cached result;
+    the credentials stay in the process, in the runtime :func:`runtime_for` finds for it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(
+        min_length=1, description="LW3PL_ACCOUNT: the seller in the ledger, rate limits, artifacts"
+    )
+    block: str | None = Field(
+        default=None, description="the lw3pl Credentials block of its credentials; None: the environment"
+    )
+
+
 _lock = threading.Lock()
-_installed: Runtime | None = None
-_built: dict[str, Runtime] = {}
+_runtimes: dict[str | None, Runtime] = {}
 
 
-def current_runtime(credentials_block: str | None = None) -> Runtime:
-    """The installed runtime, or one built (once per process) from the environment and the named block."""
+def resolve_account(credentials_block: str | None = None) -> Account:
+    """The account a flow works for; its runtime is built here, once per process and block (or the env)."""
+    runtime = _runtime_of(credentials_block)
+    return Account(name=runtime.settings.lw3pl_account, block=credentials_block)
+
+
+def runtime_for(account: Account) -> Runtime:
+    """The clients, ledger and settings of ``account``: built on first use in this process, then shared."""
+    runtime = _runtime_of(account.block)
+    if runtime.settings.lw3pl_account != account.name:
+        source = f"block {account.block!r}" if account.block else "the environment"
+        raise StopError(
+            f"account {account.name!r} was asked for, but {source} now names account "
+            f"{runtime.settings.lw3pl_account!r}: start the run again (LW3PL_ACCOUNT changed meanwhile)"
+        )
+    return runtime
+
+
+def _runtime_of(credentials_block: str | None) -> Runtime:
     with _lock:
-        if _installed is not None:
-            return _installed
-        key = credentials_block or ""
-        if key not in _built:
+        runtime = _runtimes.get(credentials_block)
+        if runtime is None:
             settings = _settings(credentials_block)
-            _built[key] = build_runtime(settings, pacer=shared_pacer(settings))
-        return _built[key]
+            runtime = _runtimes[credentials_block] = build_runtime(settings, pacer=shared_pacer(settings))
+        return runtime
 
 
 def _settings(credentials_block: str | None) -> Settings:
     if credentials_block is None:
         return Settings()
-    from lw3pl.blocks import settings_from_block  # Prefect block API only when a block is named
-
     return settings_from_block(credentials_block)
+
+
+def close_runtimes() -> None:
+    """Close and forget every runtime of this process (tests: so the next run builds from its settings)."""
+    with _lock:
+        runtimes = list(_runtimes.values())
+        _runtimes.clear()
+    for runtime in runtimes:
+        runtime.close()
 
 
 def shared_pacer(settings: Settings) -> Pacer | None:
@@ -153,7 +183,8 @@ def shared_pacer(settings: Settings) -> Pacer | None:
 
     ``auto``: Prefect's global limits when a Prefect server is configured (one budget for every worker of the
     account), else in-process. ``local`` suits one worker per account: it reaches ~97 % of each limit, where a
-    server round trip per token holds one caller near 80 % (bench/cycle.py, section 3).
+    server round trip per token holds one caller near 80 % (bench/cycle.py, section 3). Either way the budget
+    is the account's own: two sellers on one worker never spend each other's.
     """
     from tasks.pacing import PrefectRateLimitPacer, prefect_server_configured
 
@@ -164,34 +195,30 @@ def shared_pacer(settings: Settings) -> Pacer | None:
 
 
 @contextmanager
-def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
-    """Make ``runtime`` the one every task in this process uses, until the block ends."""
-    global _installed
+def registered_runtime(runtime: Runtime, credentials_block: str | None = None) -> Iterator[Account]:
+    """Serve ``runtime`` for ``credentials_block`` (None: the environment's account) until the block ends.
+
+    Tests and the demo build their runtime from sandbox settings and register it here, instead of the flow
+    building one from the environment or a Prefect block; what was registered before comes back after.
+    """
     with _lock:
-        previous, _installed = _installed, runtime
+        previous = _runtimes.get(credentials_block)
+        _runtimes[credentials_block] = runtime
     try:
-        yield runtime
+        yield Account(name=runtime.settings.lw3pl_account, block=credentials_block)
     finally:
         with _lock:
-            _installed = previous
+            if previous is None:
+                _runtimes.pop(credentials_block, None)
+            else:
+                _runtimes[credentials_block] = previous
 
 
-def installed_runtime() -> Runtime | None:
-    """The runtime :func:`use_runtime` installed (demo, tests, a parent flow), without building one."""
+def existing_runtime(credentials_block: str | None = None) -> Runtime | None:
+    """The runtime registered or already built in this process for ``credentials_block``, without building one
+    (the read-only check must not migrate a ledger)."""
     with _lock:
-        return _installed
-
-
-@contextmanager
-def flow_runtime(credentials_block: str | None = None) -> Iterator[Runtime]:
-    """The runtime for one flow run: the installed one (demo, tests, a parent flow) or one built here."""
-    with _lock:
-        installed = _installed
-    if installed is not None:
-        yield installed
-        return
-    with use_runtime(current_runtime(credentials_block)) as runtime:
-        yield runtime
+        return _runtimes.get(credentials_block)
 
 
 def run_owner() -> str:

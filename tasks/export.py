@@ -26,8 +26,8 @@ from clients.linnworks import (
 )
 from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
 from ledger import NewOrder, OrderRecord, State
-from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime, leased, move_all, run_owner
+from lw3pl.core.crashpoints import crashpoint
+from tasks.context import Account, leased, move_all, runtime_for
 from tasks.mapping import (
     MappingError,
     has_identifier,
@@ -35,6 +35,7 @@ from tasks.mapping import (
     payload_hash,
     to_fulfilment_order,
 )
+from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
@@ -47,10 +48,10 @@ REMOTE_ID_PROPERTY = "3PL order id"
 
 
 @task(name="list-exportable-orders", **TASK_RETRY_OPTIONS)
-def list_exportable_orders(location_id: UUID) -> list[str]:
+def list_exportable_orders(account: Account, location_id: UUID) -> list[str]:
     """Open orders at the fulfilment centre that are paid, not parked or locked and not yet tagged, plus
     every order the ledger has not finished exporting (a crash or a fault left it half-way)."""
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     listed = list_open_candidates(runtime.linnworks, location_id, runtime.settings.export_identifier_tag)
     unfinished = [record.reference for record in runtime.ledger.in_states(UNFINISHED)]
     return list(dict.fromkeys([str(order_id) for order_id in listed] + unfinished))
@@ -75,46 +76,33 @@ def list_open_candidates(linnworks: LinnworksClient, location_id: UUID, tag: str
 
 @dataclass
 class _Batch:
-    """One batch's working set: Linnworks details, payloads, and the report being built."""
+    """One batch's working set: Linnworks details and payloads; what happened is recorded in ``work``."""
 
-    runtime: Runtime
-    owner: str
+    work: Outcomes
     location_id: UUID
     details: dict[str, OrderDetails]
     payloads: dict[str, FulfilmentOrder] = field(default_factory=dict)
-    report: RunReport = field(default_factory=RunReport)
-
-    def label(self, reference: str) -> str:
-        order = self.details.get(reference)
-        return str(order.num_order_id) if order else ""
-
-    def quarantine(self, reference: str, reason: str, *, claimed: bool = True) -> None:
-        self.runtime.ledger.quarantine(reference, reason, owner=self.owner if claimed else None)
-        row = ReportRow(reference=reference, label=self.label(reference), detail=reason)
-        self.report.quarantined.append(row)
-        logger.warning("order %s quarantined", reference)
-
-    def defer(self, reference: str, error: Exception) -> None:
-        self.runtime.ledger.update(reference, owner=self.owner, last_error=str(error)[:500])
-        self.report.deferred += 1
 
 
 @task(name="export-batch", **TASK_RETRY_OPTIONS)
-def export_batch(order_ids: Sequence[str], location_id: UUID) -> RunReport:
+def export_batch(account: Account, order_ids: Sequence[str], location_id: UUID) -> RunReport:
     """Run the export saga for one batch of orders; per-order problems are quarantined or deferred."""
-    runtime = current_runtime()
-    details = runtime.linnworks.get_orders_by_id([UUID(ref) for ref in order_ids])
-    batch = _Batch(runtime, run_owner(), location_id, {str(order.order_id): order for order in details})
+    runtime = runtime_for(account)
+    orders = runtime.linnworks.get_orders_by_id([UUID(reference) for reference in order_ids])
+    details = {str(order.order_id): order for order in orders}
+    labels = {reference: str(order.num_order_id) for reference, order in details.items()}
+    batch = _Batch(Outcomes(runtime, labels=labels), location_id, details)
     _register(batch, order_ids)
-    with leased(runtime, UNFINISHED, batch.owner, limit=len(order_ids), references=order_ids) as claimed:
+    owner = batch.work.owner
+    with leased(runtime, UNFINISHED, owner, limit=len(order_ids), references=order_ids) as claimed:
         submitted = [ref for ref in (_submit(batch, record) for record in claimed) if ref is not None]
         _tag(batch, submitted)
-    return batch.report
+    return batch.work.report
 
 
 def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
     """Fix the reference and payload of every exportable order in the ledger before any outside call."""
-    known = batch.runtime.ledger.get_many(order_ids)
+    known = batch.work.runtime.ledger.get_many(order_ids)
     new: list[NewOrder] = []
     unmappable: dict[str, str] = {}
     for reference, order in batch.details.items():
@@ -124,7 +112,7 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
         if record is None and _skip_reason(batch, order) is not None:
             continue
         try:
-            batch.payloads[reference] = to_fulfilment_order(order, batch.runtime.settings)
+            batch.payloads[reference] = to_fulfilment_order(order, batch.work.runtime.settings)
         except MappingError as error:
             # A ``submitting`` order may be at the 3PL already: its lookup decides first (found: sent; absent:
             # back to pending, and judged unmappable then), never a quarantine that hides a live 3PL order.
@@ -134,13 +122,13 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
         new.append(
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
         )
-    batch.runtime.ledger.register(new)
+    batch.work.runtime.ledger.register(new)
     for reference, reason in unmappable.items():
-        batch.quarantine(reference, reason, claimed=False)
+        batch.work.quarantine(reference, reason, claimed=False)
 
 
 def _skip_reason(batch: _Batch, order: OrderDetails) -> str | None:
-    return not_exportable_reason(order, batch.location_id, batch.runtime.settings.export_identifier_tag)
+    return not_exportable_reason(order, batch.location_id, batch.work.runtime.settings.export_identifier_tag)
 
 
 def _submit(batch: _Batch, record: OrderRecord) -> str | None:
@@ -165,20 +153,20 @@ def _submit(batch: _Batch, record: OrderRecord) -> str | None:
 
 def _found_by_lookup(batch: _Batch, reference: str) -> bool:
     """Resolve an unseen outcome: found at the 3PL -> ``submitted``; proven absent -> back to ``pending``."""
-    ledger = batch.runtime.ledger
+    ledger = batch.work.runtime.ledger
     try:
-        remote = batch.runtime.threepl.find_order(reference)
+        remote = batch.work.runtime.threepl.find_order(reference)
     except RetryableError as error:
-        batch.defer(reference, error)
+        batch.work.defer(reference, error)
         raise _Deferred from error
     if remote is not None:
         ledger.transition(
-            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.owner,
+            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.work.owner,
             remote_id=remote.remote_id, last_error=None, detail="found at the 3PL by reference",
         )  # fmt: skip
         return True
     ledger.transition(
-        reference, State.PENDING, expected_from=[State.SUBMITTING], owner=batch.owner,
+        reference, State.PENDING, expected_from=[State.SUBMITTING], owner=batch.work.owner,
         detail="not at the 3PL: safe to send again",
     )  # fmt: skip
     return False
@@ -189,22 +177,22 @@ class _Deferred(Exception):
 
 
 def _create(batch: _Batch, reference: str, payload: FulfilmentOrder) -> str | None:
-    ledger = batch.runtime.ledger
+    ledger = batch.work.runtime.ledger
     ledger.transition(
-        reference, State.SUBMITTING, expected_from=[State.PENDING], owner=batch.owner,
+        reference, State.SUBMITTING, expected_from=[State.PENDING], owner=batch.work.owner,
         count_attempt=True, payload_hash=payload_hash(payload),
     )  # fmt: skip
     crashpoint("before_3pl_create")
     try:
-        result = batch.runtime.threepl.submit_order(payload)
+        result = batch.work.runtime.threepl.submit_order(payload)
     except OutcomeUnknownError as error:
-        batch.defer(reference, error)  # stays ``submitting``: the next run looks it up first
+        batch.work.defer(reference, error)  # stays ``submitting``: the next run looks it up first
         return None
     except RetryableError as error:
-        batch.defer(reference, error)
+        batch.work.defer(reference, error)
         return None
     except RecordError as error:
-        batch.quarantine(reference, f"the 3PL refused the order: {error.message}")
+        batch.work.quarantine(reference, f"the 3PL refused the order: {error.message}")
         return None
     crashpoint("after_3pl_create")
     return _record_result(batch, reference, result)
@@ -213,20 +201,22 @@ def _create(batch: _Batch, reference: str, payload: FulfilmentOrder) -> str | No
 def _record_result(batch: _Batch, reference: str, result: SubmitResult) -> str | None:
     if result.outcome in (SubmitOutcome.ACCEPTED, SubmitOutcome.DUPLICATE):
         remote_id = result.remote_id or _lookup_remote_id(batch, reference)
-        batch.runtime.ledger.transition(
-            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.owner,
+        batch.work.runtime.ledger.transition(
+            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.work.owner,
             remote_id=remote_id, last_error=None, detail=f"3PL {result.outcome.value}",
         )  # fmt: skip
         return reference
     if result.outcome is SubmitOutcome.REJECTED:
-        batch.quarantine(reference, f"the 3PL rejected the order: {result.reason() or 'no reason given'}")
+        batch.work.quarantine(
+            reference, f"the 3PL rejected the order: {result.reason() or 'no reason given'}"
+        )
         return None
-    batch.defer(reference, RetryableError(f"the 3PL asked to retry later ({result.reason()})"))
+    batch.work.defer(reference, RetryableError(f"the 3PL asked to retry later ({result.reason()})"))
     return None
 
 
 def _lookup_remote_id(batch: _Batch, reference: str) -> str:
-    remote = batch.runtime.threepl.find_order(reference)
+    remote = batch.work.runtime.threepl.find_order(reference)
     return remote.remote_id if remote else ""
 
 
@@ -236,7 +226,7 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
     if not open_refs:
         return
     crashpoint("before_tag")  # RELIABILITY scenario 1b: the 3PL id is recorded, the tag not yet written
-    runtime = batch.runtime
+    runtime = batch.work.runtime
     if runtime.settings.write_remote_id_property:
         _write_remote_ids(batch, open_refs)
     tag = runtime.settings.export_identifier_tag
@@ -246,7 +236,7 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
         # RecordError: Linnworks refuses the whole call when one order was processed (e.g. cancelled) since
         # the details were read; the next run reads them again and leaves that order out.
         for reference in open_refs:
-            batch.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
+            batch.work.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
         return
     confirmed = {str(order_id) for order_id in result.changed} | _already_tagged(batch, result.not_changed)
     crashpoint("after_tag")
@@ -256,30 +246,32 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
         tagged,
         State.EXPORTED,
         expected_from=[State.SUBMITTED],
-        owner=batch.owner,
+        owner=batch.work.owner,
         detail=f"tagged {tag}",
     )
-    batch.report.exported += [
-        ReportRow(reference=r.reference, label=batch.label(r.reference), detail=r.remote_id or "")
+    batch.work.report.exported += [
+        ReportRow(
+            reference=r.reference, label=batch.work.labels.get(r.reference, ""), detail=r.remote_id or ""
+        )
         for r in exported
     ]
     for reference in open_refs:
         if reference not in confirmed:
-            batch.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
+            batch.work.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
 
 
 def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
     """NotChanged orders that do carry the tag (e.g. tagged by an earlier run that died before recording)."""
-    tag = batch.runtime.settings.export_identifier_tag
-    orders = batch.runtime.linnworks.get_orders_by_id(list(not_changed))
+    tag = batch.work.runtime.settings.export_identifier_tag
+    orders = batch.work.runtime.linnworks.get_orders_by_id(list(not_changed))
     return {str(order.order_id) for order in orders if has_identifier(order, tag)}
 
 
 def _write_remote_ids(batch: _Batch, references: Sequence[str]) -> None:
     """Store the 3PL id as an extended property (read first: SetExtendedProperties replaces them all)."""
-    linnworks = batch.runtime.linnworks
+    linnworks = batch.work.runtime.linnworks
     for reference in references:
-        record = batch.runtime.ledger.get(reference)
+        record = batch.work.runtime.ledger.get(reference)
         if record is None or not record.remote_id:
             continue
         order_id = UUID(reference)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from clients.linnworks import OrderDetails, OrderItem, OrderStatus
 from clients.threepl import Address, FulfilmentOrder, OrderLine
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from tasks.countries import country_code
 
 __all__ = [

@@ -8,6 +8,7 @@ end. Rows carry ids and reasons, never addresses or secrets. Outside a flow run 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -28,6 +29,7 @@ __all__ = [
     "ReportRow",
     "RunReport",
     "add_progress_listener",
+    "artifact_key",
     "publish_report",
 ]
 
@@ -88,36 +90,48 @@ def _in_flow_run() -> bool:
 
 
 QUARANTINE_EVENT = "lw3pl.orders.quarantined"
+_UNSAFE_KEY = re.compile(r"[^a-z0-9-]+")
 
 
 def publish_report(report: RunReport, flow_slug: str, account: str = "default") -> None:
-    """Write one table artifact per non-empty outcome and a markdown summary, keyed by flow.
+    """Write one table artifact per non-empty outcome and a markdown summary, keyed by account and flow.
 
-    Quarantined orders also emit a ``lw3pl.orders.quarantined`` Prefect event (see automations.yaml), so a
-    person is alerted without watching every run.
+    The account leads every key and title, so sellers sharing one Prefect server never overwrite or read
+    each other's artifacts. Quarantined orders also emit a ``lw3pl.orders.quarantined`` Prefect event (see
+    automations.yaml), so a person is alerted without watching every run.
     """
     if not _in_flow_run():
         return
     if report.quarantined:
-        emit_event(
-            event=QUARANTINE_EVENT,
-            resource={"prefect.resource.id": f"lw3pl.account.{account}", "lw3pl.flow": flow_slug},
-            payload={
-                "count": len(report.quarantined),
-                "orders": [f"{row.label or row.reference}: {row.detail}" for row in report.quarantined[:20]],
-            },
-        )
+        _emit_quarantined(report, flow_slug, account)
     for name in _SECTIONS:
         rows = getattr(report, name)
         if rows:
-            table = [row.model_dump() for row in rows]
             create_table_artifact(
-                table=table,
-                key=f"{flow_slug}-{name.replace('_', '-')}",
-                description=f"{flow_slug}: {name.replace('_', ' ')}",
+                table=[row.model_dump() for row in rows],
+                key=artifact_key(account, flow_slug, name),
+                description=f"{account} {flow_slug}: {name.replace('_', ' ')}",
             )
     create_markdown_artifact(
-        markdown=report.summary_markdown(flow_slug), key=f"{flow_slug}-summary", description="run summary"
+        markdown=report.summary_markdown(f"{flow_slug} ({account})"),
+        key=artifact_key(account, flow_slug, "summary"),
+        description=f"{account} run summary",
+    )
+
+
+def artifact_key(account: str, flow_slug: str, section: str) -> str:
+    """``<account>-<flow>-<section>``, in the lower-case letters, digits and dashes Prefect accepts."""
+    return _UNSAFE_KEY.sub("-", f"{account}-{flow_slug}-{section}".lower()).strip("-")
+
+
+def _emit_quarantined(report: RunReport, flow_slug: str, account: str) -> None:
+    emit_event(
+        event=QUARANTINE_EVENT,
+        resource={"prefect.resource.id": f"lw3pl.account.{account}", "lw3pl.flow": flow_slug},
+        payload={
+            "count": len(report.quarantined),
+            "orders": [f"{row.label or row.reference}: {row.detail}" for row in report.quarantined[:20]],
+        },
     )
 
 

@@ -11,8 +11,8 @@ from prefect.cache_policies import INPUTS
 from pydantic import BaseModel
 
 from clients.errors import OutcomeUnknownError, StopError
-from clients.linnworks import Identifier, StockLocation
-from tasks.context import current_runtime
+from clients.linnworks import Identifier, LinnworksClient, StockLocation
+from tasks.context import Account, runtime_for
 from tasks.retrying import TASK_RETRY_OPTIONS
 
 __all__ = [
@@ -44,18 +44,18 @@ def _needs_update(location: StockLocation) -> bool:
 
 
 @task(name="ensure-fulfilment-centre", **TASK_RETRY_OPTIONS)
-def ensure_fulfilment_centre() -> SetupStep:
+def ensure_fulfilment_centre(account: Account) -> SetupStep:
     """Create or update the location FULFILMENT_CENTRE_NAME as a fulfilment centre; idempotent.
 
     FulfilmentCenterDeductStockWhenProcessed is switched on because the stock rule relies on it: Linnworks
     keeps counting shipped units until the order is processed, and lw3pl adds them back until then.
     """
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     name = runtime.settings.fulfilment_centre_name
     linnworks = runtime.linnworks
     location = find_location(linnworks.get_stock_locations(), name)
     if location is None:
-        _add_location(name)
+        _add_location(linnworks, name)
         location = find_location(linnworks.get_stock_locations(), name)
         if location is None:
             raise StopError(f"Linnworks accepted AddLocation for {name!r} but does not list it")
@@ -67,7 +67,7 @@ def ensure_fulfilment_centre() -> SetupStep:
     return SetupStep(what="location", action="unchanged", id=str(location.stock_location_id))
 
 
-def _add_location(name: str) -> None:
+def _add_location(linnworks: LinnworksClient, name: str) -> None:
     new = StockLocation(
         stock_location_id=uuid4(),
         location_name=name,
@@ -76,18 +76,18 @@ def _add_location(name: str) -> None:
     )
     # A lost reply is fine: the re-read by name right after tells whether the location was created.
     with contextlib.suppress(OutcomeUnknownError):
-        current_runtime().linnworks.add_location(new)
+        linnworks.add_location(new)
 
 
 @task(name="ensure-export-identifier", **TASK_RETRY_OPTIONS)
-def ensure_export_identifier() -> SetupStep:
+def ensure_export_identifier(account: Account) -> SetupStep:
     """Create the EXPORT_IDENTIFIER_TAG identifier if Linnworks does not have it; idempotent.
 
     Its Name is its Tag: the export filter sends the Tag, public code filters by the display Name, and which
     one Linnworks matches is not documented, so with both equal either reading excludes tagged orders. An
     identifier made by an older version (Name "Sent to 3PL (TAG)") is renamed.
     """
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     tag = runtime.settings.export_identifier_tag
     existing = find_identifier(runtime.linnworks.get_identifiers(), tag)
     if existing is None:
@@ -110,13 +110,13 @@ def find_identifier(identifiers: list[Identifier], tag: str) -> Identifier | Non
     cache_expiration=timedelta(minutes=10),
     **TASK_RETRY_OPTIONS,
 )
-def find_fulfilment_centre(name: str, account_key: str) -> UUID:
+def find_fulfilment_centre(account: Account, name: str) -> UUID:
     """The id of the fulfilment-centre location: a pure read, cached for ten minutes per account and name.
 
-    ``account_key`` (``Runtime.account_key``) is part of the cache key so that two accounts, or a sandbox
-    started again with new credentials, never share a cached location id.
+    ``account`` is a real input, so two accounts never share a cached location id; the setup flow refreshes
+    the entry (a location made again, or a sandbox started again under the same account name).
     """
-    location = find_location(current_runtime().linnworks.get_stock_locations(), name)
+    location = find_location(runtime_for(account).linnworks.get_stock_locations(), name)
     if location is None or not location.is_fulfillment_center:
         raise StopError(
             f"no fulfilment-centre location named {name!r} in Linnworks: run the "

@@ -49,8 +49,8 @@ from clients.errors import RecordError
 from clients.linnworks import LinnworksClient, StockLevelUpdate
 from clients.threepl import InventorySnapshot
 from ledger import HeldStockChange, HoldStatus, Ledger, StockState
-from lw3pl.crashpoints import crashpoint
-from tasks.context import Runtime, current_runtime
+from lw3pl.core.crashpoints import crashpoint
+from tasks.context import Account, Runtime, runtime_for
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
@@ -60,9 +60,8 @@ __all__ = [
     "StockChange",
     "StockPlan",
     "linnworks_levels",
-    "plan_stock",
-    "plan_stock_changes",
     "read_inventory",
+    "record_holds_and_plan_stock_writes",
     "stock_target_levels",
     "write_stock_levels",
 ]
@@ -101,9 +100,9 @@ class StockPlan(BaseModel):
 
 
 @task(name="read-3pl-inventory", **TASK_RETRY_OPTIONS)
-def read_inventory() -> InventorySnapshot:
+def read_inventory(account: Account) -> InventorySnapshot:
     """The 3PL's usable on-hand per SKU, with the time it was computed."""
-    snapshot = current_runtime().threepl.fetch_inventory()
+    snapshot = runtime_for(account).threepl.fetch_inventory()
     logger.info("3PL inventory: %d SKUs as of %s", len(snapshot.levels), snapshot.as_of.isoformat())
     return snapshot
 
@@ -204,13 +203,17 @@ class _Planner:
         )
 
 
-def plan_stock_changes(snapshot: InventorySnapshot, location_id: UUID) -> StockPlan:
+@task(name="record-holds-and-plan-stock-writes", **TASK_RETRY_OPTIONS)
+def record_holds_and_plan_stock_writes(
+    account: Account, snapshot: InventorySnapshot, location_id: UUID
+) -> StockPlan:
     """Decide, SKU by SKU, what to write, what to hold for review and what to leave alone.
 
-    Records held changes, and levels Linnworks already shows, in the ledger (no Linnworks write). See the
-    module docstring for the rules.
+    Writes to the ledger, not to Linnworks: the changes held for review, and the levels Linnworks already
+    shows (recorded as written). The plan's writes are left to ``write_stock_levels``. See the module
+    docstring for the rules.
     """
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     ledger = runtime.ledger
     targets = stock_target_levels(snapshot, ledger.shipped_unprocessed_units())
     planner = _Planner(
@@ -227,10 +230,6 @@ def plan_stock_changes(snapshot: InventorySnapshot, location_id: UUID) -> StockP
         ledger.record_stock_written_many(planner.confirmed)
     _add_notes(planner, snapshot)
     return planner.plan
-
-
-plan_stock = task(name="plan-stock-levels", **TASK_RETRY_OPTIONS)(plan_stock_changes)
-"""``plan_stock_changes`` as a Prefect task (the flow's step; tests may call the plain function)."""
 
 
 def _holds_by_sku(ledger: Ledger, status: HoldStatus) -> dict[str, HeldStockChange]:
@@ -268,13 +267,13 @@ def linnworks_levels(linnworks: LinnworksClient, location_id: UUID) -> dict[str,
 
 
 @task(name="write-stock-levels", **TASK_RETRY_OPTIONS)
-def write_stock_levels(changes: Sequence[StockChange], location_id: UUID) -> RunReport:
+def write_stock_levels(account: Account, changes: Sequence[StockChange], location_id: UUID) -> RunReport:
     """Write ``changes`` with Stock/SetStockLevel, ``STOCK_CALL_BATCH`` rows per call; record each after.
 
     A call Linnworks refuses (one unknown SKU refuses the whole call) is split until the bad rows stand
     alone; they are reported, the rest are written. Writes are absolute levels, so a retry is harmless.
     """
-    runtime = current_runtime()
+    runtime = runtime_for(account)
     report = RunReport()
     fresh = _still_newest(runtime.ledger, changes, report)
     for batch in _batches(fresh, STOCK_CALL_BATCH):

@@ -6,6 +6,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from clients.errors import StopError
+from flows.registry import FLOWS, load_flow
 from lw3pl import cli
 
 
@@ -50,9 +51,9 @@ def test_every_registered_flow_imports_and_matches_prefect_yaml() -> None:
 
     spec = yaml.safe_load(pathlib.Path("prefect.yaml").read_text())
     entrypoints = {d["name"]: d["entrypoint"] for d in spec["deployments"]}
-    assert set(entrypoints) == set(cli.FLOWS)
-    for name, target in cli.FLOWS.items():
-        flow = cli.load_flow(name)
+    assert set(entrypoints) == set(FLOWS)
+    for name, target in FLOWS.items():
+        flow = load_flow(name)
         module, function = target.split(":")
         assert entrypoints[name] == f"{module.replace('.', '/')}.py:{function}"
         assert flow.name == name

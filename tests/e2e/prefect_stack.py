@@ -117,8 +117,11 @@ class PrefectStack:
 
     def run_deployment(self, name: str, timeout: float = 240) -> FinishedRun:
         """Trigger ``flow/deployment`` as the UI's Run button does; wait for the run's final state."""
+        return self.wait(self.create_flow_run(name), name, timeout)
+
+    def wait(self, flow_run_id: str, name: str, timeout: float = 240) -> FinishedRun:
+        """Wait for a flow run of deployment ``name`` to reach its final state."""
         started = time.monotonic()
-        flow_run_id = self.create_flow_run(name)
         deadline = started + timeout
         while time.monotonic() < deadline:
             run = self.get(f"/flow_runs/{flow_run_id}")
@@ -128,6 +131,23 @@ class PrefectStack:
                 )
             time.sleep(0.5)
         raise AssertionError(f"flow run of {name} did not finish within {timeout} s\n{self.worker_log()}")
+
+    def deploy_for(self, name: str, suffix: str, parameters: Mapping[str, Any]) -> str:
+        """A copy of deployment ``flow/flow`` named ``flow/flow-<suffix>`` with its own ``parameters`` (what a
+        second seller's deployment in prefect.yaml would be); returns the new deployment's full name."""
+        flow_name = name.split("/")[0]
+        original = self.deployment(name)
+        copied = ("flow_id", "entrypoint", "path", "pull_steps", "work_pool_name", "work_queue_name", "tags")
+        body = {key: original[key] for key in copied}
+        body |= {
+            "name": f"{flow_name}-{suffix}",
+            "parameters": dict(parameters),
+            "concurrency_limit": original["concurrency_limit"],
+            "concurrency_options": original["concurrency_options"],
+            "paused": False,
+        }
+        self.post("/deployments/", body)
+        return f"{flow_name}/{flow_name}-{suffix}"
 
     def create_flow_run(self, name: str) -> str:
         """A new flow run of deployment ``name`` with its default parameters (what "Quick run" does)."""
@@ -145,6 +165,11 @@ class PrefectStack:
             "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}}
         )
         return body
+
+    def subflow_run_ids(self, flow_run_id: str) -> list[str]:
+        """The flow runs started inside ``flow_run_id`` (the steps of fulfilment-cycle)."""
+        runs = self.post("/flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [flow_run_id]}}})
+        return [run["id"] for run in runs]
 
     def concurrency_limits(self) -> list[dict[str, Any]]:
         body: list[dict[str, Any]] = self.post("/v2/concurrency_limits/filter", {"limit": 200})
@@ -222,7 +247,7 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[Prefect
         names = [entry["name"] for entry in deployable()]
         stack = PrefectStack(home, env, names)
         stack.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
-        stack.cli("block", "register", "-m", "lw3pl.blocks")
+        stack.cli("block", "register", "-m", "lw3pl.core.blocks")
         stack.cli("deploy", *[arg for name in names for arg in ("-n", name)])
         with open(worker_log, "wb") as worker_out:
             worker = subprocess.Popen(

@@ -128,11 +128,13 @@ def test_runs_leave_a_summary_and_outcome_tables(e2e_cycle: E2ECycle) -> None:
     """The export and reconcile runs publish a markdown summary and their outcome tables as artifacts."""
     export = {a["key"]: a for a in e2e_cycle.stack.artifacts(e2e_cycle.runs["export-orders"].id)}
     reconcile = {a["key"]: a for a in e2e_cycle.stack.artifacts(e2e_cycle.runs["reconcile-shipments"].id)}
-    assert export["export-orders-summary"]["type"] == "markdown"
-    assert "| exported | 12 |" in export["export-orders-summary"]["data"]
-    assert export["export-orders-exported"]["type"] == "table"
-    assert reconcile["reconcile-shipments-summary"]["type"] == "markdown"
-    assert {"reconcile-shipments-shipped", "reconcile-shipments-processed"} <= set(reconcile)
+    assert export[f"{ACCOUNT}-export-orders-summary"]["type"] == "markdown"
+    assert "| exported | 12 |" in export[f"{ACCOUNT}-export-orders-summary"]["data"]
+    assert export[f"{ACCOUNT}-export-orders-exported"]["type"] == "table"
+    assert reconcile[f"{ACCOUNT}-reconcile-shipments-summary"]["type"] == "markdown"
+    assert {f"{ACCOUNT}-reconcile-shipments-shipped", f"{ACCOUNT}-reconcile-shipments-processed"} <= set(
+        reconcile
+    )
 
 
 def test_linnworks_calls_draw_on_prefect_global_rate_limits(e2e_cycle: E2ECycle) -> None:

@@ -1,8 +1,8 @@
 """Flow tests: a session-wide Prefect test server, and sandboxes + runtime per test (SQLite and PostgreSQL).
 
 ``flow_env`` starts the Linnworks and ShipBob sandboxes on loopback (real HTTP), a warehouse on a manual
-clock, a ledger (parametrized: SQLite file, PostgreSQL database), installs the runtime for the flows, and
-runs the setup flow. Tests drive the warehouse clock with ``env.advance(hours=...)``.
+clock, a ledger (parametrized: SQLite file, PostgreSQL database), registers the runtime as the environment's
+account, and runs the setup flow. Tests drive the warehouse clock with ``env.advance(hours=...)``.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
 from flows.setup import setup_fulfilment_centre
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
-from tasks.context import Runtime, build_runtime, use_runtime
+from tasks.context import Account, Runtime, build_runtime, registered_runtime
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -71,6 +71,11 @@ class FlowEnv:
         """Move the warehouse's time forward and let it work (ship, hold, backorder)."""
         self.clock.now += timedelta(hours=hours)
         self.warehouse.advance()
+
+    @property
+    def account(self) -> Account:
+        """The handle the flows resolve: the runtime is registered as the environment's account."""
+        return Account(name=self.settings.lw3pl_account)
 
     @property
     def location_uuid(self) -> UUID:
@@ -117,7 +122,7 @@ def warehouse_config() -> WarehouseConfig:
 def running_flow_env(
     ledger_url: str, config: WarehouseConfig, *, seed: int, **settings_overrides: Any
 ) -> Iterator[FlowEnv]:
-    """Start the sandboxes, stock the warehouse, install the runtime and run the setup flow."""
+    """Start the sandboxes, stock the warehouse, register the runtime and run the setup flow."""
     clock = ManualClock()
     warehouse = Warehouse(seed=seed, clock=clock, config=config)
     with (
@@ -131,7 +136,7 @@ def running_flow_env(
         runtime = build_runtime(settings)
         env = FlowEnv(linnworks, shipbob, warehouse, clock, settings, runtime)
         try:
-            with use_runtime(runtime):
+            with registered_runtime(runtime):
                 setup_fulfilment_centre()
                 env.location_id = next(
                     loc["StockLocationId"]

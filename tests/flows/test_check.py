@@ -21,9 +21,9 @@ from flows.check import check_configuration, check_settings
 from flows.setup import setup_fulfilment_centre
 from lw3pl.cli import main
 from lw3pl.demo import demo_sandboxes
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from tasks.check import CheckStatus
-from tasks.context import build_runtime, use_runtime
+from tasks.context import build_runtime, registered_runtime
 
 ORDERS = 12
 SERVICES_ITEM = "shipping services of open orders"
@@ -45,7 +45,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def _setup(settings: Settings) -> None:
     runtime = build_runtime(settings)
     try:
-        with use_runtime(runtime):
+        with registered_runtime(runtime):
             setup_fulfilment_centre()
     finally:
         runtime.close()
@@ -157,7 +157,7 @@ def test_check_counts_only_orders_an_export_would_send(demo: Any) -> None:
 def _run_check_flow(settings: Settings) -> Any:
     runtime = build_runtime(settings)
     try:
-        with use_runtime(runtime):
+        with registered_runtime(runtime):
             return check_configuration(return_state=True)
     finally:
         runtime.close()

@@ -8,7 +8,7 @@ import pytest
 
 from lw3pl.cli import main
 from sandbox.linnworks import LinnworksSandbox
-from tasks import context
+from tasks.context import close_runtimes
 from tests.flows.conftest import FlowEnv
 
 CANARY = "c0ffee00-dead-beef-0000-5ec12e7ca7a1"
@@ -26,11 +26,9 @@ def test_run_export_prints_a_summary_and_exits_0(
 @pytest.fixture
 def env_built_runtime() -> Iterator[None]:
     """Forget runtimes built from the environment, before and after (they are cached per process)."""
-    context._built.clear()
+    close_runtimes()
     yield
-    for runtime in context._built.values():
-        runtime.close()
-    context._built.clear()
+    close_runtimes()
 
 
 def test_wrong_credentials_give_one_clear_message(

@@ -111,7 +111,7 @@ def test_bad_orders_are_quarantined_with_a_reason_in_the_artifact_and_the_rest_g
         for key, fragment in expected.items():
             record = reasons[key]
             assert record is not None and fragment in (record.quarantine_reason or ""), (key, record)
-        table = run_artifacts(state)["export-orders-quarantined"]
+        table = run_artifacts(state)["default-export-orders-quarantined"]
         assert {row["reference"] for row in table} == set(bad.values())
         assert all(row["detail"] for row in table)
         assert sorted(o.reference for o in flow_env.warehouse.list_orders()) == sorted(good)

@@ -16,8 +16,9 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import NewOrder, ShipmentSeen, State
 from sandbox.shipbob import ORDERS_PATH, VERSION
+from tasks.events import pull_events, shipment_seen
 from tasks.mapping import to_fulfilment_order
-from tasks.reconcile import pull_events, shipment_seen, write_tracking
+from tasks.reconcile import write_and_read_back_tracking
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import (
@@ -151,8 +152,10 @@ def test_order_cancelled_in_linnworks_is_cancelled_at_the_3pl_or_quarantined_whe
     """Cancelled before shipping: cancelled at the 3PL; shipped (tracking written or not): too late."""
     waiting, shipped, written = _exported(flow_env, 3)
     flow_env.warehouse.ship(written)
-    pull_events.fn()
-    write_tracking.fn(10)  # a run that died before processing left it ``tracking_written``
+    pull_events.fn(flow_env.account)
+    write_and_read_back_tracking.fn(
+        flow_env.account, 10
+    )  # a run that died before processing left it ``tracking_written``
     assert order_state(flow_env, written) is State.TRACKING_WRITTEN
     flow_env.warehouse.ship(shipped)
     for reference in (waiting, shipped, written):

@@ -33,12 +33,12 @@ def test_second_setup_changes_nothing(flow_env: FlowEnv) -> None:
 def test_existing_plain_location_is_made_a_fulfilment_centre(flow_env: FlowEnv) -> None:
     """A location with the name but without the FC flags is updated in place, not duplicated."""
     flow_env.linnworks.add_location("Second Warehouse")
-    from tasks.context import build_runtime, use_runtime
+    from tasks.context import build_runtime, registered_runtime
 
     settings = flow_env.settings.model_copy(update={"fulfilment_centre_name": "Second Warehouse"})
     runtime = build_runtime(settings)
     try:
-        with use_runtime(runtime):
+        with registered_runtime(runtime):
             setup_fulfilment_centre()
     finally:
         runtime.close()
@@ -60,7 +60,7 @@ def test_setup_refreshes_the_cached_location_lookup(flow_env: FlowEnv) -> None:
     @flow
     def lookup() -> UUID:
         """What export-orders and reconcile-shipments get for the location (cached for ten minutes)."""
-        return find_fulfilment_centre(flow_env.settings.fulfilment_centre_name, flow_env.runtime.account_key)
+        return find_fulfilment_centre(flow_env.account, flow_env.settings.fulfilment_centre_name)
 
     name = flow_env.settings.fulfilment_centre_name
     old = lookup()

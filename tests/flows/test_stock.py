@@ -9,7 +9,7 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from flows.stock import sync_stock
 from ledger import HoldStatus
-from tasks.stock import StockChange, plan_stock_changes, write_stock_levels
+from tasks.stock import StockChange, record_holds_and_plan_stock_writes, write_stock_levels
 from tests.flows.conftest import FlowEnv
 from tests.reliability.helpers import run_artifacts, with_settings
 
@@ -81,14 +81,20 @@ def test_an_older_snapshot_never_overwrites_a_newer_one(flow_env: FlowEnv) -> No
     older_at = newer_at - timedelta(hours=1)
     newer = InventorySnapshot(as_of=newer_at, levels=[InventoryLevel(sku=first, on_hand=40)])
     older = InventorySnapshot(as_of=older_at, levels=[InventoryLevel(sku=first, on_hand=30)])
-    write_stock_levels.fn(plan_stock_changes(newer, location).writes, location)
+    write_stock_levels.fn(
+        flow_env.account,
+        record_holds_and_plan_stock_writes.fn(flow_env.account, newer, location).writes,
+        location,
+    )
     assert _linnworks_level(flow_env, first) == 40
-    replay = plan_stock_changes(older, location)
+    replay = record_holds_and_plan_stock_writes.fn(flow_env.account, older, location)
     assert replay.writes == []
     assert any("newer snapshot" in note for note in replay.report.notes)
     calls = _set_stock_calls(flow_env)
     late = StockChange(sku=first, previous=40, level=30, as_of=older_at)
-    report = write_stock_levels.fn([late], location)  # a write planned before the newer one was recorded
+    report = write_stock_levels.fn(
+        flow_env.account, [late], location
+    )  # a write planned before the newer one was recorded
     assert report.stock_changes == [] and _set_stock_calls(flow_env) == calls
     assert _linnworks_level(flow_env, first) == 40
     state = flow_env.runtime.ledger.stock_state([first])[first]
@@ -103,10 +109,10 @@ def test_a_partial_snapshot_writes_only_the_skus_it_carries(flow_env: FlowEnv) -
     partial = InventorySnapshot(
         as_of=datetime.now(UTC), levels=[InventoryLevel(sku=first, on_hand=12)], complete=False
     )
-    plan = plan_stock_changes(partial, location)
+    plan = record_holds_and_plan_stock_writes.fn(flow_env.account, partial, location)
     assert [(change.sku, change.level) for change in plan.writes] == [(first, 12)]
     assert any("partial" in note for note in plan.report.notes)
-    write_stock_levels.fn(plan.writes, location)
+    write_stock_levels.fn(flow_env.account, plan.writes, location)
     assert _linnworks_level(flow_env, first) == 12
     assert _linnworks_level(flow_env, second) == 77
 
@@ -127,7 +133,7 @@ def test_a_large_change_is_held_then_written_once_approved(flow_env: FlowEnv) ->
             second: (100, 0),
             third: (100, 400),
         }
-        rows = run_artifacts(state)["sync-stock-stock-changes"]
+        rows = run_artifacts(state)["default-sync-stock-stock-changes"]
         assert sorted((row["reference"], row["label"]) for row in rows) == sorted(
             [(second, "100 -> 0"), (third, "100 -> 400")]
         )
@@ -169,7 +175,7 @@ def test_a_sku_linnworks_does_not_know_is_reported_and_the_others_are_written(fl
     _stock_everywhere(flow_env, 60)
     state = sync_stock(return_state=True)
     assert all(_linnworks_level(flow_env, sku) == 60 for sku in _skus(flow_env))
-    [row] = run_artifacts(state)["sync-stock-quarantined"]
+    [row] = run_artifacts(state)["default-sync-stock-quarantined"]
     assert row["reference"] == "GHOST-1" and "no stock item" in row["detail"]
     location = flow_env.location_uuid
     now = datetime.now(UTC)
@@ -178,7 +184,9 @@ def test_a_sku_linnworks_does_not_know_is_reported_and_the_others_are_written(fl
         StockChange(sku="GHOST-2", previous=None, level=3, as_of=now),
         StockChange(sku=second, previous=60, level=62, as_of=now),
     ]
-    report = write_stock_levels.fn(changes, location)  # Linnworks refuses the call with GHOST-2 in it
+    report = write_stock_levels.fn(
+        flow_env.account, changes, location
+    )  # Linnworks refuses the call with GHOST-2 in it
     assert [r.reference for r in report.stock_changes] == [first, second]
     assert [r.reference for r in report.quarantined] == ["GHOST-2"]
     assert (_linnworks_level(flow_env, first), _linnworks_level(flow_env, second)) == (61, 62)

@@ -30,7 +30,7 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from sandbox.warehouse import WarehouseConfig
 from tests.flows.conftest import FlowEnv, running_flow_env
 

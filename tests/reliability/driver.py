@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from lw3pl.settings import Settings
-from tasks.context import build_runtime, use_runtime
+from lw3pl.core.settings import Settings
+from tasks.context import build_runtime, registered_runtime
 
 FLOWS: dict[str, Callable[[], dict[str, int]]] = {"export": export_orders, "reconcile": reconcile_shipments}
 
@@ -23,7 +23,7 @@ def main(names: list[str]) -> int:
     """Run the named flows in order; 0 when all finished."""
     runtime = build_runtime(Settings())
     try:
-        with use_runtime(runtime):
+        with registered_runtime(runtime):
             for name in names:
                 counts = FLOWS[name]()
                 sys.stdout.write(json.dumps({"flow": name, "counts": counts}) + "\n")

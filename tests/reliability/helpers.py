@@ -17,7 +17,7 @@ from clients.threepl import ThreePLAdapter
 from ledger import State
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
-from tasks.context import Runtime, use_runtime
+from tasks.context import Runtime, registered_runtime
 
 if TYPE_CHECKING:
     from tests.flows.conftest import FlowEnv
@@ -52,7 +52,7 @@ def with_settings(
     changed = replace(
         runtime, settings=runtime.settings.model_copy(update=overrides), threepl=threepl or runtime.threepl
     )
-    with use_runtime(changed):
+    with registered_runtime(changed):
         yield changed
 
 

@@ -12,8 +12,9 @@ import pytest
 from flows.export import export_orders
 from ledger import State
 from sandbox.shipbob import ORDERS_PATH
+from tasks.events import pull_events
 from tasks.export import export_batch
-from tasks.reconcile import process_orders, pull_events, write_tracking
+from tasks.reconcile import process_orders, write_and_read_back_tracking
 from tasks.reporting import RunReport
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
@@ -31,7 +32,7 @@ def test_concurrent_workers_on_overlapping_batches_create_each_order_once(rel_en
 
     def worker(batch: list[str]) -> RunReport:
         start.wait()
-        report: RunReport = export_batch.fn(batch, rel_env.location_uuid)
+        report: RunReport = export_batch.fn(rel_env.account, batch, rel_env.location_uuid)
         return report
 
     with ThreadPoolExecutor(len(batches)) as pool:
@@ -60,10 +61,10 @@ def test_concurrent_reconcile_workers_write_tracking_and_process_each_order_once
 
     def worker() -> None:
         start.wait()
-        pull_events.fn()
+        pull_events.fn(rel_env.account)
         for _ in range(6):
-            written = write_tracking.fn(4)
-            processed = process_orders.fn(4, rel_env.location_uuid)
+            written = write_and_read_back_tracking.fn(rel_env.account, 4)
+            processed = process_orders.fn(rel_env.account, 4, rel_env.location_uuid)
             if written.claimed == 0 and processed.claimed == 0:
                 break
 

@@ -12,9 +12,9 @@ import pytest
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import Ledger, State, utc_now
-from lw3pl.crashpoints import CRASH_EXIT_CODE
+from lw3pl.core.crashpoints import CRASH_EXIT_CODE
 from sandbox.shipbob import ORDERS_PATH
-from tasks.context import use_runtime
+from tasks.context import registered_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.conftest import DriverRun
@@ -34,7 +34,7 @@ def leases_expired(env: FlowEnv) -> Iterator[None]:
         clock=lambda: utc_now() + later,
     )
     try:
-        with use_runtime(replace(env.runtime, ledger=ledger)):
+        with registered_runtime(replace(env.runtime, ledger=ledger)):
             yield
     finally:
         ledger.close()

@@ -14,8 +14,8 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import ShipmentSeen, State
 from sandbox.shipbob import ORDERS_PATH
-from tasks.context import use_runtime
-from tasks.reconcile import EVENTS_CURSOR
+from tasks.context import registered_runtime
+from tasks.events import EVENTS_CURSOR
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import calls_naming, edit_order, linnworks_writes, order_state, run_artifacts
@@ -102,7 +102,7 @@ def test_rate_limit_storm_defers_orders_with_capped_waits_instead_of_failing(rel
     )
     shipbob = ShipBobAdapter(config, sleep=sb_waits.append)
     try:
-        with use_runtime(replace(rel_env.runtime, linnworks=linnworks, threepl=shipbob)):
+        with registered_runtime(replace(rel_env.runtime, linnworks=linnworks, threepl=shipbob)):
             counts = export_orders()
     finally:
         linnworks.close()
@@ -137,7 +137,7 @@ def test_malformed_partner_records_stop_only_themselves(rel_env: FlowEnv) -> Non
         assert rel_env.linnworks.order(reference)["ShippingInfo"]["TrackingNumber"] in ("", None) or (
             reference not in corrupt
         )
-    summary = run_artifacts(state)["reconcile-shipments-summary"]
+    summary = run_artifacts(state)["default-reconcile-shipments-summary"]
     assert summary.count("skipped") >= len(corrupt), summary
     rel_env.shipbob.clear_faults()
     assert reconcile_shipments()["processed"] == len(corrupt)
@@ -171,7 +171,7 @@ def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(r
     rel_env.shipbob.inject("html", method="GET", path=ORDERS_PATH, times=1000)  # a feed that stays broken
     state = reconcile_shipments(return_state=True)
     assert state.is_completed() and state.result()["processed"] == 1
-    assert "unreadable" in run_artifacts(state)["reconcile-shipments-summary"]
+    assert "unreadable" in run_artifacts(state)["default-reconcile-shipments-summary"]
     assert order_state(rel_env, pulled) is State.PROCESSED and order_state(rel_env, waiting) is State.EXPORTED
     rel_env.shipbob.clear_faults()
     assert reconcile_shipments()["processed"] == 1

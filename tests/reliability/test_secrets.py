@@ -18,7 +18,7 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import State
 from sandbox.shipbob import ORDERS_PATH
-from tasks.context import build_runtime, use_runtime
+from tasks.context import build_runtime, registered_runtime
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all, check_c5
 from tests.reliability.helpers import edit_order, run_artifacts
@@ -83,7 +83,7 @@ def test_canary_secrets_never_leak_and_hostile_text_arrives_byte_for_byte(
     runtime = build_runtime(settings)
     states = []
     try:
-        with use_runtime(runtime):
+        with registered_runtime(runtime):
             states.append(export_orders(return_state=True))  # the 503'd create stays unknown
             states.append(export_orders(return_state=True))  # ... and is found by lookup
             rel_env.advance(hours=2)

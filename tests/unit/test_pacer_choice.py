@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 from tasks.context import shared_pacer
 from tasks.pacing import PrefectRateLimitPacer
 

@@ -1,6 +1,6 @@
 """Prefect blocks holding credentials, so deployments name a block instead of carrying secrets.
 
-Register the types with ``prefect block register -m lw3pl.blocks``; create documents in the UI or with
+Register the types with ``prefect block register -m lw3pl.core.blocks``; create documents in the UI or with
 ``Lw3plCredentials(...).save("acme")``. A flow given ``credentials_block="acme"`` loads it inside the run and
 overlays its values on the environment settings; secrets stay ``SecretStr`` until a client is built.
 """
@@ -12,16 +12,23 @@ from typing import Any
 from prefect.blocks.core import Block
 from pydantic import SecretStr
 
-from lw3pl.settings import Settings
+from lw3pl.core.settings import Settings
 
 __all__ = ["Lw3plCredentials", "settings_from_block"]
 
 
 class Lw3plCredentials(Block):
-    """Linnworks application credentials and the 3PL's credentials for one seller account."""
+    """Linnworks application credentials and the 3PL's credentials for one seller account.
+
+    An empty field keeps the environment's value. ``lw3pl_account`` names the seller in the ledger, the rate
+    limits and the artifacts: give every block of a worker shared by several sellers its own.
+    """
 
     _block_type_name = "lw3pl Credentials"
 
+    lw3pl_account: str = ""
+    linnworks_auth_url: str = ""
+    shipbob_api_url: str = ""
     linnworks_application_id: str = ""
     linnworks_application_secret: SecretStr = SecretStr("")
     linnworks_installation_token: SecretStr = SecretStr("")

@@ -1,0 +1,207 @@
+"""3PL events -> ledger: shipments, cancellations, holds and errors the 3PL reports, each applied once.
+
+A shipment is recorded in the ledger (``shipped`` or ``partially_shipped``) before anything is written to
+Linnworks; tasks.reconcile then writes its tracking, reads it back and processes the order.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from prefect import task
+
+from clients.errors import RecordError
+from clients.threepl import Event, EventKind, Shipment
+from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
+from tasks.context import Account, runtime_for
+from tasks.notes import add_order_note
+from tasks.outcomes import Outcomes
+from tasks.reporting import ReportRow, RunReport
+from tasks.retrying import TASK_RETRY_OPTIONS
+
+__all__ = ["EVENTS_CURSOR", "pull_events", "shipment_seen"]
+
+logger = logging.getLogger("lw3pl.events")
+
+EVENTS_CURSOR = "threepl-events"
+MAX_POLLS = 20
+SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
+
+
+@task(name="pull-3pl-events", **TASK_RETRY_OPTIONS)
+def pull_events(account: Account) -> RunReport:
+    """Apply new 3PL events to the ledger (each once), then save the checkpoint and acknowledge them."""
+    work = Outcomes(runtime_for(account))
+    ledger, adapter = work.runtime.ledger, work.runtime.threepl
+    checkpoint = ledger.get_cursor(EVENTS_CURSOR)
+    for _ in range(MAX_POLLS):
+        try:
+            page = adapter.poll_events(checkpoint)
+        except RecordError as error:
+            # An unreadable feed (an HTML page, cut JSON, after the client's own re-reads) must not stop the
+            # tracking and processing of orders already shipped; the checkpoint stays, so it is read again.
+            # The message is not copied: its body excerpt may hold customer data.
+            work.note(f"3PL events unreadable this run ({type(error).__name__}); read next run")
+            logger.warning("3PL events unreadable: %s", type(error).__name__)
+            break
+        work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
+        seen = ledger.events_seen(event.event_id for event in page.events)
+        fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
+        known = ledger.get_many({event.reference for event in fresh})  # one read per page, not per event
+        for event in fresh:
+            _apply(work, event, known)
+        ledger.record_events([_new_event(event) for event in fresh])
+        if page.checkpoint is not None:
+            ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
+        adapter.ack(page.events)
+        if not fresh or page.checkpoint in (None, checkpoint):
+            break
+        checkpoint = page.checkpoint
+    return work.report
+
+
+def _new_event(event: Event) -> NewEvent:
+    return NewEvent(
+        event_id=event.event_id,
+        reference=event.reference,
+        kind=event.kind.value,
+        occurred_at=event.occurred_at,
+        payload={"remote_id": event.remote_id, "detail": event.detail[:500]},
+    )
+
+
+def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
+    """Apply one event; ``known`` caches the page's orders (an entry is dropped once the order may change)."""
+    record = known.get(event.reference) or work.runtime.ledger.get(event.reference)
+    if record is None:
+        work.note(f"3PL event {event.event_id} names an order lw3pl never sent: {event.reference}")
+        return
+    if record.state is State.SUBMITTING and event.kind is not EventKind.ERROR:
+        # The 3PL has the order although our create's outcome was never recorded: now we know.
+        record = known[record.reference] = work.runtime.ledger.transition(
+            record.reference, State.SUBMITTED, expected_from=[State.SUBMITTING], remote_id=event.remote_id,
+            last_error=None, detail=f"3PL event {event.kind.value}",
+        )  # fmt: skip
+    handlers = {
+        EventKind.SHIPMENT: _on_shipment,
+        EventKind.CANCELLED: _on_cancelled,
+        EventKind.ON_HOLD: _on_hold,
+        EventKind.BACKORDERED: _on_hold,
+        EventKind.ERROR: _on_error,
+        EventKind.CANCEL_REJECTED: _on_cancel_rejected,
+    }
+    handler = handlers.get(event.kind)
+    if handler is None:
+        return
+    known.pop(event.reference, None)
+    try:
+        try:
+            handler(work, record, event)
+        except StateConflictError:
+            # Another run (reconcile and sync-stock both pull events) applied it a moment ago: apply it to
+            # the order as it is now; every effect is idempotent (shipments by id, notes by text, CAS states).
+            fresh = work.runtime.ledger.get(event.reference)
+            if fresh is not None:
+                handler(work, fresh, event)
+    except RecordError as error:
+        # One order Linnworks refuses (e.g. a locked order to cancel) must not fail the page for all others.
+        reason = f"could not apply the 3PL's {event.kind.value} event: {error.message}; fix it in Linnworks"
+        work.quarantine(record, reason, claimed=False)
+
+
+def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
+    shipment = event.shipment
+    if shipment is None:
+        work.note(f"3PL shipment event {event.event_id} has no shipment")
+        return
+    seen = shipment_seen(shipment)
+    ledger = work.runtime.ledger
+    if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
+        ledger.update(record.reference, shipment=seen)  # already complete: keep the parcel, change nothing
+        return
+    to = State.SHIPPED if shipment.is_final else State.PARTIALLY_SHIPPED
+    ledger.transition(
+        record.reference, to, expected_from=SHIPPABLE, shipment=seen, carrier=seen.carrier,
+        detail=f"3PL shipment {shipment.shipment_id}",
+    )  # fmt: skip
+    row = ReportRow(
+        reference=record.reference, label=record.num_order_id, detail=", ".join(seen.tracking_numbers)
+    )
+    work.report.shipped.append(row)
+    if not shipment.is_final:
+        numbers = ", ".join(seen.tracking_numbers)
+        text = f"lw3pl: partly shipped by the 3PL (tracking {numbers}); waiting for the rest"
+        add_order_note(work.runtime.linnworks, UUID(record.reference), text)
+
+
+def shipment_seen(shipment: Shipment) -> ShipmentSeen:
+    """What the ledger keeps of a 3PL shipment: its id, every parcel's tracking number, units per SKU."""
+    lines: dict[str, int] = {}
+    for package in shipment.packages:
+        for line in package.lines:
+            lines[line.sku] = lines.get(line.sku, 0) + line.quantity
+    return ShipmentSeen(
+        shipment_id=shipment.shipment_id,
+        tracking_numbers=tuple(package.tracking_number for package in shipment.packages),
+        carrier=shipment.packages[0].carrier,
+        lines=tuple(ShippedLine(sku=sku, quantity=quantity) for sku, quantity in lines.items()),
+    )
+
+
+def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
+    ledger = work.runtime.ledger
+    if record.state is State.CANCEL_REQUESTED:
+        ledger.transition(record.reference, State.CANCELLED, detail="3PL confirmed our cancel request")
+        work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
+        return
+    if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD, State.PARTIALLY_SHIPPED):
+        work.note(f"3PL cancelled order {record.reference} in state {record.state.value}: ignored")
+        return
+    text = f"lw3pl: the 3PL cancelled this order ({event.detail or 'no reason given'})"
+    order_id = UUID(record.reference)
+    # A part-shipped order is never cancelled in Linnworks (units left the warehouse): it is held for a
+    # person whatever the policy, instead of waiting for the rest forever.
+    partly_shipped = record.state is State.PARTIALLY_SHIPPED
+    if work.runtime.settings.threepl_cancel_policy == "cancel" and not partly_shipped:
+        location = _location_of(work, order_id)
+        work.runtime.linnworks.cancel_order(order_id, fulfilment_center=location, note=text)
+        ledger.transition(record.reference, State.CANCELLED, detail="3PL cancelled; cancelled in Linnworks")
+        work.report.cancelled.append(
+            ReportRow(reference=record.reference, label=record.num_order_id, detail=text)
+        )
+        return
+    add_order_note(work.runtime.linnworks, order_id, text)
+    if record.state is not State.ON_HOLD:
+        ledger.transition(record.reference, State.ON_HOLD, detail="3PL cancelled; held for a person")
+    work.note(f"order {record.num_order_id} held: the 3PL cancelled it")
+
+
+def _location_of(work: Outcomes, order_id: UUID) -> UUID:
+    order = work.runtime.linnworks.get_order_by_id(order_id)
+    location = None if order is None else order.location_id
+    if location is None:
+        raise RecordError(f"Linnworks has no order {order_id} to cancel")
+    return location
+
+
+def _on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
+    reason = f"3PL reports {event.kind.value}: {event.detail or 'no detail'}"
+    work.runtime.ledger.update(record.reference, last_error=reason[:500])
+    work.note(f"order {record.num_order_id}: {reason}")
+
+
+def _on_error(work: Outcomes, record: OrderRecord, event: Event) -> None:
+    if record.state in (State.PROCESSED, State.CANCELLED, State.QUARANTINED):
+        return
+    work.quarantine(record, f"the 3PL reported an error: {event.detail or 'no detail'}", claimed=False)
+
+
+def _on_cancel_rejected(work: Outcomes, record: OrderRecord, event: Event) -> None:
+    if record.state is not State.CANCEL_REQUESTED:
+        return
+    reason = (
+        f"cancelled in Linnworks but the 3PL refused to cancel ({event.detail or 'no reason given'}): "
+        "it may ship; recover the parcel or refund"
+    )
+    work.quarantine(record, reason, claimed=False)
