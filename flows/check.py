@@ -38,8 +38,9 @@ def check_configuration(credentials_block: str | None = None) -> dict[str, int]:
         credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
     """
     existing = existing_runtime(credentials_block)  # the demo's, the tests', a worker's; else built here
-    report = check_runtime(existing) if existing else check_settings(settings_for(credentials_block))
-    publish_check(report)
+    settings = existing.settings if existing else settings_for(credentials_block)
+    report = check_runtime(existing) if existing else check_settings(settings)
+    publish_check(report, settings.lw3pl_account)
     if not report.ready:
         failed = ", ".join(row.item for row in report.rows if row.status is CheckStatus.FAIL)
         raise StopError(f"not ready for the first export: {failed} (see the check-configuration artifact)")
@@ -59,11 +60,13 @@ def check_runtime(runtime: Runtime) -> CheckReport:
     return run_checks(runtime.settings, runtime.linnworks, runtime.threepl, ledger)
 
 
-def publish_check(report: CheckReport) -> None:
-    """Show the report as a markdown artifact of the current flow run (nothing outside a run)."""
+def publish_check(report: CheckReport, account: str) -> None:
+    """Show the report as ``account``'s markdown artifact of the current flow run (nothing outside a run)."""
     if FlowRunContext.get() is not None:
         create_markdown_artifact(
-            markdown=report.markdown(), key=ARTIFACT_KEY, description="lw3pl configuration check"
+            markdown=report.markdown(),
+            key=f"{account}-{ARTIFACT_KEY}",
+            description="lw3pl configuration check",
         )
 
 

@@ -30,7 +30,7 @@ def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, i
     runtime = runtime_for(account)
     refresh(account, runtime.settings.fulfilment_centre_name)
     check = check_runtime(runtime)
-    publish_check(check)
+    publish_check(check, account.name)
     for step in steps:
         get_run_logger().info("%s %s (%s)", step.what, step.action, step.id)
     verdict = "ready" if check.ready else "not ready: " + ", ".join(_failed(check))

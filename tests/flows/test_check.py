@@ -20,8 +20,8 @@ from pydantic import SecretStr
 from flows.check import check_configuration, check_settings
 from flows.setup import setup_fulfilment_centre
 from lw3pl.cli import main
-from lw3pl.demo import demo_sandboxes
 from lw3pl.core.settings import Settings
+from lw3pl.demo import demo_sandboxes
 from tasks.check import CheckStatus
 from tasks.context import build_runtime, registered_runtime
 
