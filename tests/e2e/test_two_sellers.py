@@ -3,8 +3,9 @@
 Each seller has its own Linnworks and ShipBob sandboxes, its own credentials block and its own deployments
 (the project's setup and fulfilment-cycle deployments, copied with ``credentials_block`` as parameter); the
 worker's environment holds no partner credentials. Setup and two cycles run for both sellers at once (the
-warehouses ship in between). Neither may see the other's orders, cursors, stock levels, rate limits or
-artifacts; the sellers get different order counts and stock levels, so cross-talk shows in the numbers.
+warehouses ship in between; north's also books a delivery large enough to be held for review). Neither may
+see the other's orders, cursors, stock levels, holds, rate limits or artifacts; the sellers get different
+order counts and stock levels, so cross-talk shows in the numbers.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.flows.sellers import (
     assert_own_artifacts_only,
     assert_own_orders_only,
     assert_own_stock_only,
+    receive_a_large_delivery,
     running_seller,
 )
 
@@ -43,6 +45,7 @@ class SellerRuns:
     seller: Seller
     deployments: dict[str, str] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
     cycles: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -101,6 +104,9 @@ def _run_side_by_side(world: TwoSellers) -> None:
     for _ in range(2):
         for name, flow_run_id in _at_once(world, "fulfilment-cycle").items():
             world.sellers[name].cycles.append(_artifacts(world.stack, flow_run_id))
+        north = world.sellers["north"]
+        if not north.held:
+            north.held = {receive_a_large_delivery(north.seller)}  # north only: held for review
         for runs in world.sellers.values():
             runs.seller.advance(hours=2)
 
@@ -121,13 +127,13 @@ def _artifacts(stack: PrefectStack, flow_run_id: str) -> dict[str, Any]:
     return {a["key"]: a["data"] for run in runs for a in stack.artifacts(run) if a["key"]}
 
 
-def test_two_sellers_runs_at_once_never_see_each_others_orders_stock_limits_or_artifacts(
+def test_two_sellers_runs_at_once_never_see_each_others_orders_stock_holds_limits_or_artifacts(
     two_sellers: TwoSellers,
 ) -> None:
-    """Orders, cursors, stock levels, Linnworks rate limits and artifacts all stay with their own seller."""
+    """Orders, cursors, stock levels, holds, Linnworks rate limits and artifacts stay with their seller."""
     for name, runs in two_sellers.sellers.items():
         assert_own_orders_only(runs.seller, runs.references, two_sellers.ledger_url)
-        assert_own_stock_only(runs.seller, two_sellers.ledger_url)
+        assert_own_stock_only(runs.seller, two_sellers.ledger_url, runs.held)
         assert_own_artifacts_only(runs.seller, runs.cycles, ORDERS[name])
     limits = [limit["name"] for limit in two_sellers.stack.concurrency_limits()]
     assert any(limit.startswith("linnworks-north-") for limit in limits), limits

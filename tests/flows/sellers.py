@@ -25,7 +25,7 @@ from prefect.client.schemas.filters import (
 )
 from pydantic import SecretStr
 
-from ledger import Ledger, State
+from ledger import HoldStatus, Ledger, State
 from lw3pl.core.blocks import Lw3plCredentials
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
@@ -38,6 +38,7 @@ __all__ = [
     "assert_own_orders_only",
     "assert_own_stock_only",
     "block_only_environment",
+    "receive_a_large_delivery",
     "run_artifacts_with_subflows",
     "running_seller",
 ]
@@ -157,15 +158,25 @@ def assert_own_orders_only(seller: Seller, references: list[str], ledger_url: st
         assert order["ShippingInfo"]["TrackingNumber"] == tracking
 
 
-def assert_own_stock_only(seller: Seller, ledger_url: str) -> None:
-    """Linnworks and the ledger hold the seller's own warehouse levels (sellers start from different ones)."""
+def receive_a_large_delivery(seller: Seller) -> str:
+    """The warehouse books 1000 more units of the seller's first SKU: above the review threshold (500)."""
+    sku = seller.warehouse.products()[0].sku
+    seller.warehouse.set_on_hand(sku, seller.warehouse.stock(sku).on_hand + 1000)
+    return sku
+
+
+def assert_own_stock_only(seller: Seller, ledger_url: str, held: set[str]) -> None:
+    """Linnworks and the ledger hold the seller's own warehouse levels (sellers start from different ones),
+    and the ledger holds for review exactly the seller's own ``held`` SKUs, whose level is not written."""
     skus = [product.sku for product in seller.warehouse.products()]
     ledger = seller.ledger(ledger_url)
     try:
         recorded = ledger.stock_state(skus)
+        holds = {hold.sku for hold in ledger.held_stock_changes(HoldStatus.HELD)}
     finally:
         ledger.close()
-    for sku in skus:
+    assert holds == held, f"{seller.account} holds {holds}, expected {held}"
+    for sku in set(skus) - held:
         on_hand = seller.warehouse.stock(sku).on_hand
         assert seller.linnworks.stock_level(sku, seller.location_id) == on_hand, sku
         assert recorded[sku].level == on_hand, sku

@@ -2,8 +2,9 @@
 
 Each seller has its own Linnworks and ShipBob sandboxes and its own credentials block; the environment has no
 partner credentials. Their setup and then two fulfilment cycles run side by side (the warehouses ship in
-between). Neither may see the other's orders, cursors, stock levels, rate budgets or artifacts: the sellers
-get different order counts and stock levels, so any cross-talk shows in the numbers.
+between; north's warehouse also books a delivery large enough to be held for review). Neither may see the
+other's orders, cursors, stock levels, holds, rate budgets or artifacts: the sellers get different order
+counts and stock levels, so any cross-talk shows in the numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.flows.sellers import (
     assert_own_orders_only,
     assert_own_stock_only,
     block_only_environment,
+    receive_a_large_delivery,
     run_artifacts_with_subflows,
     running_seller,
 )
@@ -40,6 +42,7 @@ class Run:
 
     seller: Seller
     references: list[str] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
     cycles: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -65,6 +68,8 @@ def _run_side_by_side(runs: dict[str, Run]) -> dict[str, Run]:
     for _ in range(2):
         for name, state in _at_once(runs, fulfilment_cycle).items():
             runs[name].cycles.append(run_artifacts_with_subflows(state.state_details.flow_run_id))
+        if not runs["north"].held:
+            runs["north"].held = {receive_a_large_delivery(runs["north"].seller)}  # north only: held
         for run in runs.values():
             run.seller.advance(hours=2)
     return runs
@@ -86,13 +91,13 @@ def _at_once(runs: dict[str, Run], flow: Callable[..., Any]) -> dict[str, Any]:
     return states
 
 
-def test_two_sellers_at_once_never_see_each_others_orders_cursors_stock_budgets_or_artifacts(
+def test_two_sellers_at_once_never_see_each_others_orders_cursors_stock_holds_budgets_or_artifacts(
     runs: dict[str, Run], ledger_url: str
 ) -> None:
-    """Orders, cursors, stock levels, Linnworks rate limits and artifacts all stay with their own seller."""
+    """Orders, cursors, stock levels, holds, Linnworks rate limits and artifacts stay with their seller."""
     for name, run in runs.items():
         assert_own_orders_only(run.seller, run.references, ledger_url)
-        assert_own_stock_only(run.seller, ledger_url)
+        assert_own_stock_only(run.seller, ledger_url, run.held)
         assert_own_artifacts_only(run.seller, run.cycles, ORDERS[name])
     limits = _rate_limit_names()
     assert any(limit.startswith("linnworks-north-") for limit in limits), limits
