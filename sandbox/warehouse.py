@@ -52,6 +52,7 @@ from typing import Any
 
 __all__ = [
     "CancelOutcome",
+    "ChangeRefused",
     "DuplicateReference",
     "InventoryView",
     "ManualClock",
@@ -193,6 +194,7 @@ class WarehouseOrder:
     metadata: dict[str, Any] = field(default_factory=dict)
     allocated: bool = False
     plan: _Plan = field(default_factory=_Plan)
+    picked: bool = False  # picked or packed: ShipBob and the CSV warehouse refuse changes from here on
 
     @property
     def is_open(self) -> bool:
@@ -209,6 +211,10 @@ class WarehouseEvent:
     at: datetime
     shipment: ShipmentRecord | None = None
     detail: str = ""
+
+
+class ChangeRefused(Exception):
+    """The warehouse will not change this order any more (picked, shipped or cancelled); says why."""
 
 
 class DuplicateReference(Exception):
@@ -423,6 +429,42 @@ class Warehouse:
             self._set_status(order, OrderStatus.CANCELLED, now or self.clock(), "cancelled")
             order.due_at = None
             return CancelOutcome.CANCELLED
+
+    # --- changes after acceptance -------------------------------------------------------------------
+
+    def pick(self, reference: str) -> None:
+        """Mark an open order picked (tests): from now on it refuses changes, as a real warehouse does."""
+        with self._lock:
+            self._orders[self._by_reference[reference]].picked = True
+
+    def change_address(self, order_id: int, address: Mapping[str, Any], recipient: Mapping[str, Any]) -> None:
+        """Replace an open, unpicked order's address (and the recipient the views show)."""
+        with self._lock:
+            order = self._changeable(order_id)
+            order.address = dict(address)
+            order.metadata["recipient"] = dict(recipient)
+            order.updated_at = max(order.updated_at, self.clock())
+
+    def change_quantities(self, order_id: int, quantities: Mapping[str, int]) -> None:
+        """Set an open, unpicked order's quantity per SKU it has; a SKU left out (or 0) is removed."""
+        with self._lock:
+            order = self._changeable(order_id)
+            allocated = order.allocated
+            self._release(order)  # the committed units follow the new quantities
+            order.lines = [line for line in order.lines if quantities.get(line.sku, 0) > 0]
+            for line in order.lines:
+                line.quantity = quantities[line.sku]
+            if allocated:
+                self._commit(order)
+            order.updated_at = max(order.updated_at, self.clock())
+
+    def _changeable(self, order_id: int) -> WarehouseOrder:
+        order = self._orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        if order.picked or order.shipments or not order.is_open:
+            raise ChangeRefused(f"order {order.order_id} is already picked and can no longer be changed")
+        return order
 
     # --- time ----------------------------------------------------------------------------------------
 

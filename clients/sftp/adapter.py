@@ -34,6 +34,8 @@ from clients.threepl.models import (
     CancelResult,
     Capabilities,
     CatalogueItem,
+    ChangeOutcome,
+    ChangeResult,
     Event,
     EventPage,
     FulfilmentOrder,
@@ -148,6 +150,14 @@ class SftpAdapter:
             return None
         status = self._locate(name)
         return None if status is None else RemoteOrder(reference=reference, remote_id=name, status=status)
+
+    def change_order(self, order: FulfilmentOrder) -> ChangeResult:
+        """Unsupported: the v1 format has no change file, and a second order file would be a second
+        order (the warehouse reads each file once). The core quarantines the order for a person."""
+        return ChangeResult(
+            outcome=ChangeOutcome.UNSUPPORTED,
+            detail="the SFTP (CSV v1) warehouse takes no changes to an order it has received",
+        )
 
     def cancel_order(self, reference: str, reason: str) -> CancelResult:
         """Drop ``can_<reference>.csv``: REQUESTED; the warehouse answers later with an ack row."""

@@ -11,6 +11,7 @@ below is relative to it. A version ShipBob does not serve stops the run (``ApiVe
 * Events and tracking: the tracking queue, the update stream and ``batchUpdateTrackingUpload``
   (``_feed``). ``ack`` sends nothing: recording an event is not writing its tracking to Linnworks;
   ``confirm_tracking`` is the acknowledgement.
+* Changes after export: the open shipment's address and quantities (``_changes``).
 * Products and stock: the product/variant model and ``GET /inventory-level`` (``_catalogue``).
 """
 
@@ -33,6 +34,7 @@ from clients.threepl.models import (
     CancelResult,
     Capabilities,
     CatalogueItem,
+    ChangeResult,
     Event,
     EventPage,
     FulfilmentOrder,
@@ -46,6 +48,7 @@ from clients.threepl.models import (
 )
 
 from ._catalogue import Catalogue
+from ._changes import change_order
 from ._feed import ORDERS, Feed
 from ._orders import cancel_result, issues, local_issues, mentions_duplicate, order_body, summary
 from ._transport import VERSIONING_PAGE, Reply, RetryPolicy, Safety, Transport
@@ -187,6 +190,8 @@ class ShipBobAdapter:
             partial_shipments=True,
             multi_parcel=True,
             rate_limits=[RateLimit(requests=self._config.per_minute, per_seconds=60.0)],
+            change_address=True,
+            change_lines=True,
         )
 
     def submit_order(self, order: FulfilmentOrder) -> SubmitResult:
@@ -227,6 +232,10 @@ class ShipBobAdapter:
         path = f"{ORDERS}/{found.remote_id}:cancel"
         reply = self._http.call("POST", path, safety=Safety.REPEATABLE, accept=(404, 422))
         return cancel_result(reply.status, reply.data, reply.context)
+
+    def change_order(self, order: FulfilmentOrder) -> ChangeResult:
+        """Send a changed address or quantities to the open shipment, before picking (see ``_changes``)."""
+        return change_order(self._http, order)
 
     def poll_events(self, checkpoint: str | None) -> EventPage:
         """Events of the tracking queue and of orders updated since the checkpoint (see ``_feed``)."""

@@ -19,6 +19,8 @@ __all__ = [
     "CancelResult",
     "Capabilities",
     "CatalogueItem",
+    "ChangeOutcome",
+    "ChangeResult",
     "Event",
     "EventKind",
     "EventPage",
@@ -234,3 +236,24 @@ class Capabilities(BaseModel):
     partial_shipments: bool
     multi_parcel: bool
     rate_limits: list[RateLimit] = Field(default_factory=list)
+    change_address: bool = Field(default=False, description="an open order's address can be changed")
+    change_lines: bool = Field(
+        default=False, description="an open order's quantities of SKUs it already has can be changed"
+    )
+    change_service: bool = Field(default=False, description="an open order's shipping service can be changed")
+
+
+class ChangeOutcome(StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"  # the 3PL already holds the order as it is now (a change sent by an earlier run)
+    TOO_LATE = "too_late"  # the warehouse has picked (or shipped, or cancelled) the order
+    UNSUPPORTED = "unsupported"  # this 3PL (or this kind of change) cannot be sent
+    NOT_FOUND = "not_found"
+
+
+class ChangeResult(BaseModel):
+    """What became of one order's change; ``changed`` names the parts sent (address, lines, service)."""
+
+    outcome: ChangeOutcome
+    changed: tuple[str, ...] = ()
+    detail: str = ""

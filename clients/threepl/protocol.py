@@ -16,6 +16,7 @@ from clients.threepl.models import (
     CancelResult,
     Capabilities,
     CatalogueItem,
+    ChangeResult,
     Event,
     EventPage,
     FulfilmentOrder,
@@ -49,6 +50,12 @@ class ThreePLAdapter(Protocol):
 
     def cancel_order(self, reference: str, reason: str) -> CancelResult:
         """Ask the 3PL to cancel: cancelled | requested | too late | unsupported | not found."""
+        ...
+
+    def change_order(self, order: FulfilmentOrder) -> ChangeResult:
+        """Bring the 3PL's open order ``order.reference`` to ``order`` (address, lines, service), where
+        ``capabilities()`` allows: applied | unchanged | too late (picked) | unsupported | not found.
+        Sending the same order twice changes nothing the second time."""
         ...
 
     def poll_events(self, checkpoint: str | None) -> EventPage:

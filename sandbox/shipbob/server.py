@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from sandbox._http import DropConnection, HttpRequest, HttpResponse, LoopbackServer, json_response
+from sandbox.shipbob import changes
 from sandbox.shipbob.schema import Operation, SpecValidator, load_spec
 from sandbox.shipbob.views import (
     inventory_level_view,
@@ -196,11 +197,19 @@ class ShipBobSandbox:
             ("GET", "/order/{orderId}"): self._get_order,
             ("POST", "/order/{orderId}:cancel"): self._cancel_order,
             ("POST", "/shipment:batchUpdateTrackingUpload"): self._mark_tracking_uploaded,
+            ("PUT", "/shipment/{shipmentId}:updateAddress"): self._on_warehouse(changes.update_address),
+            ("GET", "/shipment/{shipmentId}:getLineItems"): self._on_warehouse(changes.get_line_items),
+            ("POST", "/shipment/{shipmentId}:updateLineItems"): self._on_warehouse(changes.update_line_items),
             ("GET", "/product"): self._list_products,
             ("POST", "/product"): self._create_product,
             ("PATCH", "/product/{productId}"): self._update_product,
             ("GET", "/inventory-level"): self._list_inventory_levels,
         }
+
+    def _on_warehouse(
+        self, handler: Callable[[Warehouse, dict[str, str], Any], HttpResponse]
+    ) -> Callable[[HttpRequest, dict[str, str], Any], HttpResponse]:
+        return lambda request, params, body: handler(self.warehouse, params, body)
 
     # --- lifecycle and admin hooks ---------------------------------------------------------------
 
