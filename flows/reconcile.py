@@ -11,6 +11,7 @@ from flows._common import finish, thread_runner
 from ledger import State
 from tasks.cancellations import carry_linnworks_cancellations
 from tasks.context import resolve_account, runtime_for
+from tasks.edits import carry_linnworks_edits
 from tasks.events import pull_events
 from tasks.reconcile import process_orders, write_tracking_read_back_and_process
 from tasks.reporting import Progress, RunReport
@@ -37,6 +38,7 @@ def reconcile_shipments(
     size = batch_size or runtime.settings.export_batch_size
     location = find_fulfilment_centre(account, runtime.settings.fulfilment_centre_name)
     report = pull_events(account).merge(carry_linnworks_cancellations(account, location))
+    report = report.merge(carry_linnworks_edits(account))  # after the 3PL's news: a picked order is too late
     # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
     ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
     processing = _drain(

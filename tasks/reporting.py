@@ -24,6 +24,7 @@ from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "CHANGED_EVENT",
     "QUARANTINE_EVENT",
     "Progress",
     "ReportRow",
@@ -35,7 +36,9 @@ __all__ = [
 
 logger = logging.getLogger("lw3pl.reporting")
 
-_SECTIONS = ("exported", "shipped", "processed", "cancelled", "quarantined", "stock_changes", "catalogue")
+_SECTIONS = (
+    "exported", "shipped", "processed", "cancelled", "quarantined", "stock_changes", "catalogue", "changes",
+)  # fmt: skip
 
 
 class ReportRow(BaseModel):
@@ -56,6 +59,9 @@ class RunReport(BaseModel):
     quarantined: list[ReportRow] = Field(default_factory=list)
     stock_changes: list[ReportRow] = Field(default_factory=list)
     catalogue: list[ReportRow] = Field(default_factory=list)
+    changes: list[ReportRow] = Field(
+        default_factory=list, description="changes after export: sent / too late / unsupported (tasks.edits)"
+    )
     deferred: int = Field(default=0, description="orders left for the next run (rate limits, faults)")
     notes: list[str] = Field(default_factory=list)
     claimed: int = Field(default=0, description="orders a claim-based step leased (to know when it is done)")
@@ -90,6 +96,7 @@ def _in_flow_run() -> bool:
 
 
 QUARANTINE_EVENT = "lw3pl.orders.quarantined"
+CHANGED_EVENT = "lw3pl.orders.changed"
 _UNSAFE_KEY = re.compile(r"[^a-z0-9-]+")
 
 
@@ -104,6 +111,8 @@ def publish_report(report: RunReport, flow_slug: str, account: str = "default") 
         return
     if report.quarantined:
         _emit_quarantined(report, flow_slug, account)
+    if report.changes:
+        _emit_changed(report, flow_slug, account)
     for name in _SECTIONS:
         rows = getattr(report, name)
         if rows:
@@ -131,6 +140,19 @@ def _emit_quarantined(report: RunReport, flow_slug: str, account: str) -> None:
         payload={
             "count": len(report.quarantined),
             "orders": [f"{row.label or row.reference}: {row.detail}" for row in report.quarantined[:20]],
+        },
+    )
+
+
+def _emit_changed(report: RunReport, flow_slug: str, account: str) -> None:
+    """One event per run with changes after export; ``too_late`` lets an automation alert on it."""
+    emit_event(
+        event=CHANGED_EVENT,
+        resource={"prefect.resource.id": f"lw3pl.account.{account}", "lw3pl.flow": flow_slug},
+        payload={
+            "count": len(report.changes),
+            "too_late": sum(1 for row in report.changes if row.detail == "too late"),
+            "orders": [f"{row.label or row.reference}: {row.detail}" for row in report.changes[:20]],
         },
     )
 

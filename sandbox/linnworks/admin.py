@@ -22,6 +22,8 @@ POST     /_admin/orders                  {"count", "location_id", "paid", "parke
 GET      /_admin/orders                  ?location_id=&state=open|processed|cancelled|all -> orders
 GET      /_admin/orders/<id>             -> the order (OrderDetails + _Locked/_Cancelled/_Tags)
 POST     /_admin/orders/<id>             {"locked", "parked", "status", "location_id"} -> the order
+POST     /_admin/orders/<id>/edit        {"address": {Address fields}, "quantities": {sku: n},
+                                         "postal_service": name} -> the order (a user's edit in the UI)
 GET      /_admin/identifiers             -> identifiers
 GET      /_admin/requests                ?method=Controller/Method -> request log
 DELETE   /_admin/requests                clears the log and the counters
@@ -41,7 +43,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox._http import HttpRequest, HttpResponse, json_response
-from sandbox.linnworks.account import Account
+from sandbox.linnworks.account import Account, recalculate
 from sandbox.linnworks.model import ZERO_GUID, BusinessError, Order
 from sandbox.linnworks.seed import OrderSpec, Seeder
 from sandbox.linnworks.spec import parse_guid
@@ -180,6 +182,31 @@ class AdminMixin:
             self.account.stock_changed()
             return _copy(self.account.admin_order(order))
 
+    def edit_order(
+        self,
+        order_id: str,
+        *,
+        address: dict[str, Any] | None = None,
+        quantities: dict[str, int] | None = None,
+        postal_service: str | None = None,
+    ) -> dict[str, Any]:
+        """What a user edits on an open order in the UI: address fields, a SKU's quantity, the service."""
+        with self._lock:
+            order = self.account.order(order_id)
+            order.ensure_editable()
+            if address:
+                order.doc["CustomerInfo"]["Address"].update(address)
+            for sku, quantity in (quantities or {}).items():
+                line = next((ln for ln in order.doc["Items"] if ln["SKU"] == sku), None)
+                if line is None:
+                    raise BusinessError(f"order {order_id} has no line for SKU {sku}")
+                line["Quantity"] = quantity
+            if postal_service is not None:
+                service = next(s for s in self.account.postal_services.values() if s.name == postal_service)
+                order.doc["ShippingInfo"].update(service.as_dict())
+            recalculate(order)
+            return _copy(self.account.admin_order(order))
+
     def identifiers(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(ident) for ident in self.account.get_identifiers()]
@@ -221,6 +248,8 @@ def _query(request: HttpRequest, name: str) -> str | None:
 def _orders_route(lw: LinnworksSandbox, request: HttpRequest, body: dict[str, Any], rest: list[str]) -> Any:
     if rest:
         order_id = parse_guid(rest[0]) or rest[0]
+        if rest[1:] == ["edit"] and request.method == "POST":
+            return lw.edit_order(order_id, **body)
         if request.method == "POST":
             return lw.update_order(order_id, **body)
         return lw.order(order_id)
