@@ -134,8 +134,10 @@ def _send(http: Transport, shipment: _OpenShipmentIn, order: FulfilmentOrder) ->
 
 
 def _put(body: _Out) -> dict[str, Any]:
-    # Both updates set the final state, so a repeat after a lost reply is harmless.
-    return {"safety": Safety.REPEATABLE, "body": body.model_dump(mode="json"), "accept": (400,)}
+    # Both updates set the final state, so a repeat after a lost reply is harmless. The address is sent
+    # whole with nulls (a field removed in Linnworks is cleared); line items leave unknown ids out.
+    data = body.model_dump(mode="json") if isinstance(body, _UpdateAddressOut) else body.wire()
+    return {"safety": Safety.REPEATABLE, "body": data, "accept": (400,)}
 
 
 def _order(http: Transport, reference: str) -> _OrderIn | None:
