@@ -8,7 +8,14 @@ import pytest
 
 from clients.errors import MalformedResponseError, RetryableError
 from clients.sftp import SftpAdapter
-from clients.threepl import CancelOutcome, CatalogueItem, EventKind, SubmitOutcome, ThreePLAdapter
+from clients.threepl import (
+    CancelOutcome,
+    CatalogueItem,
+    ChangeOutcome,
+    EventKind,
+    SubmitOutcome,
+    ThreePLAdapter,
+)
 from sandbox.sftp import SftpSandbox
 from sandbox.warehouse import OrderStatus, Warehouse
 from tests.sftp.conftest import Clock, make_order
@@ -296,3 +303,20 @@ def test_items_are_upserted_by_sku_through_an_items_file(
     assert new is not None and new.title == "Mug, «large» ☕"
     assert old is not None and old.title == "Renamed"
     assert adapter.upsert_items([]) == []
+
+
+def test_changes_after_submit_are_unsupported_and_leave_the_order_file_alone(
+    adapter: SftpAdapter, sandbox: SftpSandbox, warehouse: Warehouse
+) -> None:
+    """The v1 format has no change file: the adapter says so, declares no change capability, writes nothing."""
+    order = make_order("ref-change-1")
+    assert adapter.submit_order(order).outcome is SubmitOutcome.ACCEPTED
+    edited = order.model_copy(update={"ship_to": order.ship_to.model_copy(update={"line1": "1 New Street"})})
+    result = adapter.change_order(edited)
+    assert result.outcome is ChangeOutcome.UNSUPPORTED and "CSV v1" in result.detail
+    capabilities = adapter.capabilities()
+    assert not (capabilities.change_address or capabilities.change_lines or capabilities.change_service)
+    sandbox.process_once()
+    [held] = warehouse.list_orders()
+    assert "1 New Street" not in held.address.values()
+    assert held.address  # the order file was read: the address is there, as first sent
