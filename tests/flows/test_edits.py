@@ -6,6 +6,7 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import State
 from sandbox.shipbob import VERSION
+from sandbox.warehouse import WarehouseOrder
 from tests.flows.conftest import FlowEnv
 from tests.reliability.helpers import order_state
 
@@ -31,7 +32,7 @@ def _calls(env: FlowEnv, operation: str) -> int:
     )
 
 
-def _warehouse_order(env: FlowEnv, reference: str):  # type: ignore[no-untyped-def]
+def _warehouse_order(env: FlowEnv, reference: str) -> WarehouseOrder:
     order = env.warehouse.find_by_reference(reference)
     assert order is not None
     return order

@@ -308,7 +308,7 @@ def test_items_are_upserted_by_sku_through_an_items_file(
 def test_changes_after_submit_are_unsupported_and_leave_the_order_file_alone(
     adapter: SftpAdapter, sandbox: SftpSandbox, warehouse: Warehouse
 ) -> None:
-    """The v1 format has no change file: the adapter says so, declares no change capability, writes nothing."""
+    """The v1 format has no change file: the adapter says so, claims no change capability, sends nothing."""
     order = make_order("ref-change-1")
     assert adapter.submit_order(order).outcome is SubmitOutcome.ACCEPTED
     edited = order.model_copy(update={"ship_to": order.ship_to.model_copy(update={"line1": "1 New Street"})})
