@@ -4,8 +4,9 @@ It starts the Linnworks and ShipBob sandboxes on loopback (the warehouse behind 
 demo moves one hour per cycle), runs the setup flow, tells the warehouse about the catalogue, has the
 warehouse receive stock, lets orders arrive at the fulfilment centre, and runs fulfilment cycles until every
 order shipped. It ends with a summary table and checks what lw3pl promises: every order exported once, the
-shipped ones processed with their tracking numbers, stock equal to the warehouse's, and a rerun of every flow
-changing nothing. Prefect runs embedded; the ledger is SQLite under ``.lw3pl/demo/``.
+shipped ones processed with their tracking numbers, stock equal to the warehouse's, two address changes after
+export (one in time, one after the warehouse picked the order) answered, and a rerun of every flow changing
+nothing. Prefect runs embedded; the ledger is SQLite under ``.lw3pl/demo/``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class _Demo:
     location_id: str = ""
     to_ship: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    changed_in_time: str = ""
+    changed_too_late: str = ""  # picked before the change arrived: ships to the old address, quarantined
 
 
 def run_demo(out: TextIO | None = None, *, seed: int = 0) -> int:
@@ -194,6 +197,8 @@ def _cycles(
         row = _row(number, demo.clock.now, counts)
         rows.append(row)
         say(f"cycle {number}: " + ", ".join(f"{h} {v}" for h, v in zip(_HEADERS[2:], row[2:], strict=True)))
+        if number == 1:
+            _change_two_addresses(demo, say)
         demo.clock.now += timedelta(hours=1)
         demo.shipbob.warehouse.advance()
         if number >= 3 and _all_processed(demo):
@@ -202,6 +207,29 @@ def _cycles(
 
 
 _HEADERS = ["cycle", "warehouse time", "exported", "shipped", "processed", "stock changes", "quarantined"]
+
+
+NEW_ADDRESS = {"Address1": "2 Changed Road", "Town": "Leeds", "PostCode": "LS1 4AP"}
+
+
+def _change_two_addresses(demo: _Demo, say: Callable[[str], None]) -> None:
+    """Two customers ring to change their address after export: the warehouse has already picked one."""
+    from flows.reconcile import reconcile_shipments
+
+    demo.changed_in_time, demo.changed_too_late = demo.to_ship[0], demo.to_ship[1]
+    demo.shipbob.warehouse.pick(demo.changed_too_late)
+    for reference in (demo.changed_in_time, demo.changed_too_late):
+        demo.linnworks.edit_order(reference, address=NEW_ADDRESS)
+    changes = reconcile_shipments()["changes"]
+    say(f"Two customers changed their address after export; reconcile carried {changes} change(s):")
+    say(f"  {_change_outcome(demo, demo.changed_in_time)}")
+    say(f"  {_change_outcome(demo, demo.changed_too_late)}")
+
+
+def _change_outcome(demo: _Demo, reference: str) -> str:
+    order = demo.linnworks.order(reference)
+    notes = [str(note["Note"]) for note in order["Notes"] if "change" in str(note["Note"])]
+    return f"order {order['NumOrderId']}: {notes[-1] if notes else 'no note'}"
 
 
 def _row(number: int, now: datetime, counts: dict[str, dict[str, int]]) -> list[str]:
@@ -226,7 +254,12 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _all_processed(demo: _Demo) -> bool:
-    return all(demo.linnworks.order(reference)["Processed"] for reference in demo.to_ship)
+    return all(demo.linnworks.order(reference)["Processed"] for reference in _processable(demo))
+
+
+def _processable(demo: _Demo) -> list[str]:
+    """The orders lw3pl processes: all but the one whose change came too late (a person settles it)."""
+    return [reference for reference in demo.to_ship if reference != demo.changed_too_late]
 
 
 def _checks(demo: _Demo) -> list[DemoCheck]:
@@ -234,6 +267,7 @@ def _checks(demo: _Demo) -> list[DemoCheck]:
         _exported_once(demo),
         _processed_with_tracking(demo),
         _stock_matches(demo),
+        _address_changes_answered(demo),
         _rerun_changes_nothing(demo),
     ]
 
@@ -250,14 +284,31 @@ def _exported_once(demo: _Demo) -> DemoCheck:
 def _processed_with_tracking(demo: _Demo) -> DemoCheck:
     warehouse = demo.shipbob.warehouse
     good = 0
-    for reference in demo.to_ship:
+    expected = _processable(demo)
+    for reference in expected:
         order = demo.linnworks.order(reference)
         shipped = warehouse.find_by_reference(reference)
         tracking = order["ShippingInfo"]["TrackingNumber"]
         numbers = [p.tracking_number for s in shipped.shipments for p in s.packages] if shipped else []
         good += bool(order["Processed"] and tracking and tracking in numbers)
-    detail = f"{good} of {len(demo.to_ship)} processed in Linnworks with the warehouse's tracking number"
-    return DemoCheck("shipped orders processed with tracking", good == len(demo.to_ship), detail)
+    detail = f"{good} of {len(expected)} processed in Linnworks with the warehouse's tracking number"
+    return DemoCheck("shipped orders processed with tracking", good == len(expected), detail)
+
+
+def _address_changes_answered(demo: _Demo) -> DemoCheck:
+    """The change in time reached the warehouse; the late one did not, and its order says so."""
+    warehouse = demo.shipbob.warehouse
+    in_time, too_late = (
+        warehouse.find_by_reference(r) for r in (demo.changed_in_time, demo.changed_too_late)
+    )
+    sent = in_time is not None and in_time.address.get("address1") == NEW_ADDRESS["Address1"]
+    kept = too_late is not None and too_late.address.get("address1") != NEW_ADDRESS["Address1"]
+    noted = "too late" in _change_outcome(demo, demo.changed_too_late)
+    detail = (
+        "one change arrived in time (sent to the warehouse), one did not "
+        "(the warehouse had picked it: quarantined, noted on the order)"
+    )
+    return DemoCheck("address changes after export answered", sent and kept and noted, detail)
 
 
 def _stock_matches(demo: _Demo) -> DemoCheck:

@@ -16,8 +16,11 @@ def test_demo_runs_the_whole_cycle_and_every_check_passes() -> None:
         "every paid order exported exactly once",
         "shipped orders processed with tracking",
         "stock equals the warehouse's",
+        "address changes after export answered",
         "running every flow again changes nothing",
     ):
         assert f"[ok] {check}" in text
     assert "FAILED" not in text
+    assert "address change sent to the warehouse" in text
+    assert "change not applied (too late)" in text
     assert "@" not in text, "no customer e-mail addresses in the demo output"
