@@ -10,22 +10,21 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 import httpx
 from pydantic import ValidationError
 
-from clients._http import is_transient_status, never_sent, request_id
+from clients._http import is_transient_status, request_id, transport_error
 from clients._pacing import Pacer
 from clients._retry import RetryPolicy, parse_retry_after
+from clients._send import Reply, Safety, Sender
 from clients.errors import (
     AuthenticationError,
     CallContext,
     MalformedResponseError,
-    OutcomeUnknownError,
     RateLimitedError,
     RecordError,
     RetryableError,
@@ -62,14 +61,6 @@ _BAD_CREDENTIALS = (
 )
 
 
-class Safety(Enum):
-    """What repeating a call could do, which decides whether a lost reply may be retried."""
-
-    READ = "read"
-    IDEMPOTENT = "idempotent write"
-    UNSAFE = "non-idempotent write"
-
-
 @dataclass(frozen=True)
 class Credentials:
     """The three values that open a session, unwrapped from SecretStr only here."""
@@ -80,23 +71,6 @@ class Credentials:
 
     def __repr__(self) -> str:
         return "Credentials(<redacted>)"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful reply: parsed JSON (None for an empty body or ``null``) and where it came from."""
-
-    data: Any
-    context: CallContext
-    has_body: bool = True
-
-
-class _TransientError(RetryableError):
-    """A fault worth retrying; ``effect_possible`` when the request may have reached Linnworks."""
-
-    def __init__(self, message: str, *, effect_possible: bool, context: CallContext | None = None) -> None:
-        super().__init__(message, context=context)
-        self.effect_possible = effect_possible
 
 
 class Caller:
@@ -120,7 +94,7 @@ class Caller:
         self._pacer = pacer
         self._retry = retry
         self._clock = clock
-        self._sleep = sleep
+        self._sender = Sender("Linnworks", pacer, retry, clock, sleep, time_scale, logger)
         self.session = Session(self._authenticate, clock, time_scale)
 
     # --- public ----------------------------------------------------------------------------------------
@@ -129,34 +103,11 @@ class Caller:
         """Call ``endpoint`` (e.g. ``"Orders/GetOrdersById"``) with every declared parameter in ``values``."""
         spec = ENDPOINTS[endpoint]
         fields = encode_fields(endpoint, spec, values)
-        return self._with_retries(
-            endpoint, safety, lambda attempt: self._data_attempt(endpoint, spec, fields, attempt)
+        return self._sender.send(
+            endpoint, endpoint, safety, lambda attempt: self._data_attempt(endpoint, spec, fields, attempt)
         )
 
-    # --- the retry loop --------------------------------------------------------------------------------
-
-    def _with_retries(self, endpoint: str, safety: Safety, attempt_once: Callable[[int], Reply]) -> Reply:
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return attempt_once(attempt)
-            except RetryableError as error:
-                if safety is Safety.UNSAFE and getattr(error, "effect_possible", False):
-                    raise OutcomeUnknownError(
-                        f"Linnworks {endpoint}: the reply was lost ({error.message}); the write may have "
-                        "happened, look the record up before trying again",
-                        context=error.context,
-                    ) from error
-                delay = self._retry.next_delay(error, attempt, self._clock() - started)
-                if delay is None:
-                    raise
-                logger.info(
-                    "Linnworks %s: retrying after %s in %.2f s", endpoint, type(error).__name__, delay
-                )
-                if delay > 0:
-                    self._sleep(delay)
+    # --- one attempt -----------------------------------------------------------------------------------
 
     def _data_attempt(
         self, endpoint: str, spec: EndpointSpec, fields: list[tuple[str, str]], attempt: int
@@ -199,7 +150,7 @@ class Caller:
             self._raise_for_auth_status(spec, response)
             return self._read(AUTH_ENDPOINT, spec, response)
 
-        reply = self._with_retries(AUTH_ENDPOINT, Safety.READ, attempt_once)
+        reply = self._sender.send(AUTH_ENDPOINT, AUTH_ENDPOINT, Safety.READ, attempt_once)
         try:
             session = BaseSession.model_validate(reply.data, context=WIRE)
         except ValidationError as error:
@@ -251,7 +202,7 @@ class Caller:
                 )
         except httpx.HTTPError as error:
             self._log_attempt(endpoint, spec, type(error).__name__, attempt, started)
-            _raise_transport_error(endpoint, error, context)
+            raise transport_error(error, f"Linnworks {endpoint}", context) from None
         self._log_attempt(endpoint, spec, str(response.status_code), attempt, started)
         if logger.isEnabledFor(logging.DEBUG):
             body = scrub_text(response.text, self._secrets(), _DEBUG_BODY_CHARS)
@@ -279,7 +230,8 @@ class Caller:
         if 200 <= status < 300:
             try:
                 data = _decode_body(endpoint, response, context)
-                return Reply(data, context, has_body=bool(response.content.strip()))
+                has_body = bool(response.content.strip())
+                return Reply(status, data, response.headers, context, has_body=has_body)
             except MalformedResponseError as error:
                 excerpt = scrub_text(response.text, self._secrets(), 300)
                 raise MalformedResponseError(
@@ -294,7 +246,7 @@ class Caller:
                 f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
             )
         if is_transient_status(status):
-            raise _TransientError(
+            raise RetryableError(
                 f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context
             )
         if status in (403, 404):
@@ -346,26 +298,6 @@ def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) 
             f"Linnworks {endpoint} replied with unreadable JSON ({len(response.content)} bytes)",
             context=context,
         ) from None
-
-
-def _raise_transport_error(endpoint: str, error: httpx.HTTPError, context: CallContext) -> NoReturn:
-    if never_sent(error):
-        raise _TransientError(
-            f"Linnworks {endpoint}: could not connect", effect_possible=False, context=context
-        ) from None
-    if isinstance(error, httpx.TimeoutException):
-        raise _TransientError(
-            f"Linnworks {endpoint}: no reply in time", effect_possible=True, context=context
-        ) from None
-    if isinstance(error, httpx.TransportError) and not isinstance(
-        error, httpx.UnsupportedProtocol | httpx.ProxyError
-    ):
-        raise _TransientError(
-            f"Linnworks {endpoint}: connection dropped", effect_possible=True, context=context
-        ) from None
-    raise StopError(
-        f"Linnworks {endpoint}: cannot call the server ({type(error).__name__})", context=context
-    ) from None
 
 
 def _stop_message(endpoint: str, status: int) -> str:
