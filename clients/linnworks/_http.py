@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from clients._http import is_transient_status, request_id, transport_error
 from clients._pacing import Pacer
-from clients._retry import RetryPolicy, parse_retry_after
+from clients._retry import RetryPolicy, capped_retry_after
 from clients._send import Reply, Safety, Sender
 from clients.errors import (
     AuthenticationError,
@@ -225,36 +225,33 @@ class Caller:
     # --- reading the reply -----------------------------------------------------------------------------
 
     def _read(self, endpoint: str, spec: EndpointSpec, response: httpx.Response) -> Reply:
-        status = response.status_code
         context = self._context(spec, response, endpoint)
-        if 200 <= status < 300:
-            try:
-                data = _decode_body(endpoint, response, context)
-                has_body = bool(response.content.strip())
-                return Reply(status, data, response.headers, context, has_body=has_body)
-            except MalformedResponseError as error:
-                excerpt = scrub_text(response.text, self._secrets(), 300)
-                raise MalformedResponseError(
-                    error.message, context=replace(context, body_excerpt=excerpt)
-                ) from None
-        text = response.text
+        if not 200 <= response.status_code < 300:
+            self._raise_for_status(endpoint, response, context)
+        try:
+            data = _decode_body(endpoint, response, context)
+        except MalformedResponseError as error:
+            excerpt = scrub_text(response.text, self._secrets(), 300)
+            raise MalformedResponseError(
+                error.message, context=replace(context, body_excerpt=excerpt)
+            ) from None
+        has_body = bool(response.content.strip())
+        return Reply(response.status_code, data, response.headers, context, has_body=has_body)
+
+    def _raise_for_status(self, endpoint: str, response: httpx.Response, context: CallContext) -> NoReturn:
+        """Linnworks' refusals as ``clients.errors``: what the shared retry loop and the caller act on."""
+        status, text = response.status_code, response.text
         if status == 429 or (400 <= status < 500 and _QUOTA_TEXT.search(text)):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
-            if retry_after is not None:  # an absurd value is not passed on to callers either
-                retry_after = min(retry_after, self._retry.max_retry_after)
-            raise RateLimitedError(
-                f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
-            )
+            retry_after = capped_retry_after(response.headers, "Retry-After", self._retry.max_retry_after)
+            message = f"Linnworks {endpoint}: rate limit reached"
+            raise RateLimitedError(message, retry_after=retry_after, context=context)
         if is_transient_status(status):
-            raise RetryableError(
-                f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context
-            )
+            message = f"Linnworks {endpoint} answered {status}"
+            raise RetryableError(message, effect_possible=True, context=context)
         if status in (403, 404):
             raise StopError(_stop_message(endpoint, status), context=context)
-        raise RecordError(
-            f"Linnworks {endpoint} refused the request: {_linnworks_message(text, self._secrets())}",
-            context=context,
-        )
+        refusal = _linnworks_message(text, self._secrets())
+        raise RecordError(f"Linnworks {endpoint} refused the request: {refusal}", context=context)
 
     def _context(self, spec: EndpointSpec, response: httpx.Response, endpoint: str) -> CallContext:
         ok = 200 <= response.status_code < 300

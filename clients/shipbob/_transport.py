@@ -29,7 +29,7 @@ import httpx
 
 from clients._http import is_transient_status, request_id, transport_error
 from clients._pacing import Pacer
-from clients._retry import RetryPolicy, parse_retry_after
+from clients._retry import RetryPolicy, capped_retry_after
 from clients._send import Reply, Safety, Sender, UnreadableReplyError
 from clients.errors import (
     AuthenticationError,
@@ -156,9 +156,7 @@ def _raise_for_status(response: httpx.Response, context: CallContext, accept: Co
     if 200 <= status < 300 or status in accept:
         return
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("x-retry-after"))
-        if retry_after is not None:
-            retry_after = min(retry_after, RETRY_AFTER_CAP)
+        retry_after = capped_retry_after(response.headers, "x-retry-after", RETRY_AFTER_CAP)
         raise RateLimitedError("ShipBob rate limit exceeded", retry_after=retry_after, context=context)
     if status == 401:
         raise AuthenticationError("ShipBob rejected the personal access token", context=context)
