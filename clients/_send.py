@@ -100,7 +100,7 @@ class Sender:
     ) -> float:
         if safety is Safety.UNSAFE and error.effect_possible:
             raise OutcomeUnknownError(
-                f"{self.partner} {operation}: the reply was lost ({error.message}); the write may have "
+                f"{self.partner} {operation}: no usable reply ({error.message}); the write may have "
                 "happened, look the record up before trying again",
                 context=error.context,
             ) from error

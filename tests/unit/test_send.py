@@ -47,9 +47,8 @@ def failing(*errors: Exception) -> tuple[Callable[[int], str], list[int]]:
 def test_unsafe_write_is_never_repeated_once_it_may_have_arrived() -> None:
     """A lost reply to a non-idempotent write raises OutcomeUnknownError after exactly one attempt."""
     attempt_once, attempts = failing(RetryableError("dropped", effect_possible=True))
-    with pytest.raises(
-        OutcomeUnknownError, match=r"Partner POST /order: the reply was lost.*look the record up"
-    ):
+    expected = r"Partner POST /order: no usable reply \(dropped\); the write may have happened, look"
+    with pytest.raises(OutcomeUnknownError, match=expected):
         sender()[0].send("POST /order", "k", Safety.UNSAFE, attempt_once)
     assert attempts == [1]
 
