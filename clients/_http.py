@@ -2,7 +2,8 @@
 
 Each client still decides what to raise (its own messages; which operations may be repeated, and what a lost
 reply means for them). These helpers answer only the questions every client asks: did the request certainly
-not leave, is this status worth another attempt, which header carries the partner's request id.
+not leave, is this status worth another attempt, which header carries the partner's request id, and what an
+httpx exception means in ``clients.errors`` (``transport_error``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Iterable, Mapping
 
 import httpx
 
-__all__ = ["TRANSIENT_STATUSES", "is_transient_status", "never_sent", "request_id"]
+from clients.errors import CallContext, Lw3plError, RetryableError, StopError
+
+__all__ = ["TRANSIENT_STATUSES", "is_transient_status", "never_sent", "request_id", "transport_error"]
 
 TRANSIENT_STATUSES = frozenset({408, 500, 502, 503, 504})
 
@@ -33,3 +36,20 @@ def request_id(headers: Mapping[str, str], names: Iterable[str]) -> str | None:
         if value:
             return str(value)
     return None
+
+
+def transport_error(error: httpx.HTTPError, operation: str, context: CallContext) -> Lw3plError:
+    """An httpx failure of ``operation`` (e.g. ``"Linnworks Orders/GetOrderById"``) as the error to raise.
+
+    Connect failures are retryable and certainly had no effect; timeouts and dropped connections are
+    retryable but the partner may have acted (``effect_possible``); a wrong scheme or proxy is a stop.
+    """
+    name = type(error).__name__
+    if never_sent(error):
+        return RetryableError(f"{operation}: could not connect ({name})", context=context)
+    if not isinstance(error, httpx.TransportError) or isinstance(
+        error, httpx.UnsupportedProtocol | httpx.ProxyError
+    ):
+        return StopError(f"{operation}: cannot call the server ({name})", context=context)
+    what = "no reply in time" if isinstance(error, httpx.TimeoutException) else "connection dropped"
+    return RetryableError(f"{operation}: {what} ({name})", effect_possible=True, context=context)

@@ -1,9 +1,10 @@
 """Client-side pacing below a partner's per-minute limit, shared by every HTTP client.
 
-``Pacer.acquire(key, per_minute)`` is the one seam: it blocks until a call under ``key`` may go. What a key
-stands for is the client's choice: Linnworks limits each API method on its own (key = method name), ShipBob
-counts every call in one budget (one key). A Prefect global-concurrency-limit pacer, shared by every worker of
-an account, can replace the in-process one through the same protocol.
+``Pacer.acquire(key, per_minute)`` is the one seam: it blocks until a call under ``key`` may go;
+``Pacer.defer(key, seconds)`` pushes every later call under ``key`` back after the partner answered 429.
+What a key stands for is the client's choice: Linnworks limits each API method on its own (key = method
+name), ShipBob counts every call in one budget (one key). A Prefect global-concurrency-limit pacer, shared
+by every worker of an account, can replace the in-process one through the same protocol.
 
 ``SpacingPacer`` hands out slots ``60 / (limit * headroom)`` seconds apart in arrival order, so no rolling
 minute can hold more than the limit and the achieved rate is ``headroom`` of it.
@@ -28,12 +29,19 @@ class Pacer(Protocol):
         """Wait for a slot under ``key`` (e.g. ``"Orders/GetOrdersById"`` or ``"shipbob"``)."""
         ...
 
+    def defer(self, key: str, seconds: float) -> None:
+        """Hold every later call under ``key`` for ``seconds`` (real time): the partner said to wait."""
+        ...
+
 
 class NoPacer:
     """No pacing at all (limits off: benchmarks, or when something else paces)."""
 
     def acquire(self, key: str, per_minute: int) -> None:
         """Return at once."""
+
+    def defer(self, key: str, seconds: float) -> None:
+        """Nothing to push back: the retry loop's own wait still applies."""
 
 
 class SpacingPacer:

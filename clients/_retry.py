@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from clients.errors import RateLimitedError, RetryableError
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["RetryPolicy", "capped_retry_after", "parse_retry_after"]
 
 
 @dataclass
@@ -89,6 +90,15 @@ def parse_retry_after(
     except ValueError:
         return _seconds_until(text, date_header, now)
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def capped_retry_after(headers: Mapping[str, str], name: str, cap: float) -> float | None:
+    """A reply's retry-after header ``name`` in seconds, at most ``cap``: callers never see an absurd wait.
+
+    An HTTP date is measured from the reply's ``Date`` header. None when the header is missing or unusable.
+    """
+    seconds = parse_retry_after(headers.get(name), headers.get("Date"))
+    return None if seconds is None else min(seconds, cap)
 
 
 def _seconds_until(text: str, date_header: str | None, now: datetime | None) -> float | None:

@@ -84,7 +84,17 @@ class AuthenticationError(StopError):
 
 
 class RetryableError(Lw3plError):
-    """A transient fault; repeating the same call is harmless."""
+    """A transient fault; repeating the call is harmless unless ``effect_possible`` and the call is unsafe.
+
+    ``effect_possible`` is True when the request may have reached the partner (a read timeout, a dropped
+    reply, a 5xx): a non-idempotent write must then be looked up, not repeated (``clients._send``).
+    """
+
+    def __init__(
+        self, message: str, *, effect_possible: bool = False, context: CallContext | None = None
+    ) -> None:
+        super().__init__(message, context=context)
+        self.effect_possible = effect_possible
 
 
 class RateLimitedError(RetryableError):

@@ -52,6 +52,12 @@ class PrefectRateLimitPacer:
         self._ensure(name, per_minute)
         rate_limit(name, occupy=1, strict=True)
 
+    def defer(self, method: str, seconds: float) -> None:
+        """Minimal ``Pacer.defer`` (added in w9b for mypy); the owner of tasks/pacing.py implements it.
+
+        Until then only the calling thread waits (the client's retry loop sleeps the delay itself).
+        """
+
     def _ensure(self, name: str, per_minute: int) -> None:
         with self._lock:
             if name in self._ensured:

@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 from uuid import UUID
@@ -18,14 +17,14 @@ from uuid import UUID
 import httpx
 from pydantic import ValidationError
 
-from clients._http import is_transient_status, never_sent, request_id
+from clients._http import is_transient_status, request_id, transport_error
 from clients._pacing import Pacer
-from clients._retry import RetryPolicy, parse_retry_after
+from clients._retry import RetryPolicy, capped_retry_after
+from clients._send import Reply, Safety, Sender
 from clients.errors import (
     AuthenticationError,
     CallContext,
     MalformedResponseError,
-    OutcomeUnknownError,
     RateLimitedError,
     RecordError,
     RetryableError,
@@ -62,14 +61,6 @@ _BAD_CREDENTIALS = (
 )
 
 
-class Safety(Enum):
-    """What repeating a call could do, which decides whether a lost reply may be retried."""
-
-    READ = "read"
-    IDEMPOTENT = "idempotent write"
-    UNSAFE = "non-idempotent write"
-
-
 @dataclass(frozen=True)
 class Credentials:
     """The three values that open a session, unwrapped from SecretStr only here."""
@@ -80,23 +71,6 @@ class Credentials:
 
     def __repr__(self) -> str:
         return "Credentials(<redacted>)"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful reply: parsed JSON (None for an empty body or ``null``) and where it came from."""
-
-    data: Any
-    context: CallContext
-    has_body: bool = True
-
-
-class _TransientError(RetryableError):
-    """A fault worth retrying; ``effect_possible`` when the request may have reached Linnworks."""
-
-    def __init__(self, message: str, *, effect_possible: bool, context: CallContext | None = None) -> None:
-        super().__init__(message, context=context)
-        self.effect_possible = effect_possible
 
 
 class Caller:
@@ -120,7 +94,7 @@ class Caller:
         self._pacer = pacer
         self._retry = retry
         self._clock = clock
-        self._sleep = sleep
+        self._sender = Sender("Linnworks", pacer, retry, clock, sleep, time_scale, logger)
         self.session = Session(self._authenticate, clock, time_scale)
 
     # --- public ----------------------------------------------------------------------------------------
@@ -129,34 +103,11 @@ class Caller:
         """Call ``endpoint`` (e.g. ``"Orders/GetOrdersById"``) with every declared parameter in ``values``."""
         spec = ENDPOINTS[endpoint]
         fields = encode_fields(endpoint, spec, values)
-        return self._with_retries(
-            endpoint, safety, lambda attempt: self._data_attempt(endpoint, spec, fields, attempt)
+        return self._sender.send(
+            endpoint, endpoint, safety, lambda attempt: self._data_attempt(endpoint, spec, fields, attempt)
         )
 
-    # --- the retry loop --------------------------------------------------------------------------------
-
-    def _with_retries(self, endpoint: str, safety: Safety, attempt_once: Callable[[int], Reply]) -> Reply:
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return attempt_once(attempt)
-            except RetryableError as error:
-                if safety is Safety.UNSAFE and getattr(error, "effect_possible", False):
-                    raise OutcomeUnknownError(
-                        f"Linnworks {endpoint}: the reply was lost ({error.message}); the write may have "
-                        "happened, look the record up before trying again",
-                        context=error.context,
-                    ) from error
-                delay = self._retry.next_delay(error, attempt, self._clock() - started)
-                if delay is None:
-                    raise
-                logger.info(
-                    "Linnworks %s: retrying after %s in %.2f s", endpoint, type(error).__name__, delay
-                )
-                if delay > 0:
-                    self._sleep(delay)
+    # --- one attempt -----------------------------------------------------------------------------------
 
     def _data_attempt(
         self, endpoint: str, spec: EndpointSpec, fields: list[tuple[str, str]], attempt: int
@@ -199,7 +150,7 @@ class Caller:
             self._raise_for_auth_status(spec, response)
             return self._read(AUTH_ENDPOINT, spec, response)
 
-        reply = self._with_retries(AUTH_ENDPOINT, Safety.READ, attempt_once)
+        reply = self._sender.send(AUTH_ENDPOINT, AUTH_ENDPOINT, Safety.READ, attempt_once)
         try:
             session = BaseSession.model_validate(reply.data, context=WIRE)
         except ValidationError as error:
@@ -251,7 +202,7 @@ class Caller:
                 )
         except httpx.HTTPError as error:
             self._log_attempt(endpoint, spec, type(error).__name__, attempt, started)
-            _raise_transport_error(endpoint, error, context)
+            raise transport_error(error, f"Linnworks {endpoint}", context) from None
         self._log_attempt(endpoint, spec, str(response.status_code), attempt, started)
         if logger.isEnabledFor(logging.DEBUG):
             body = scrub_text(response.text, self._secrets(), _DEBUG_BODY_CHARS)
@@ -274,35 +225,33 @@ class Caller:
     # --- reading the reply -----------------------------------------------------------------------------
 
     def _read(self, endpoint: str, spec: EndpointSpec, response: httpx.Response) -> Reply:
-        status = response.status_code
         context = self._context(spec, response, endpoint)
-        if 200 <= status < 300:
-            try:
-                data = _decode_body(endpoint, response, context)
-                return Reply(data, context, has_body=bool(response.content.strip()))
-            except MalformedResponseError as error:
-                excerpt = scrub_text(response.text, self._secrets(), 300)
-                raise MalformedResponseError(
-                    error.message, context=replace(context, body_excerpt=excerpt)
-                ) from None
-        text = response.text
+        if not 200 <= response.status_code < 300:
+            self._raise_for_status(endpoint, response, context)
+        try:
+            data = _decode_body(endpoint, response, context)
+        except MalformedResponseError as error:
+            excerpt = scrub_text(response.text, self._secrets(), 300)
+            raise MalformedResponseError(
+                error.message, context=replace(context, body_excerpt=excerpt)
+            ) from None
+        has_body = bool(response.content.strip())
+        return Reply(response.status_code, data, response.headers, context, has_body=has_body)
+
+    def _raise_for_status(self, endpoint: str, response: httpx.Response, context: CallContext) -> NoReturn:
+        """Linnworks' refusals as ``clients.errors``: what the shared retry loop and the caller act on."""
+        status, text = response.status_code, response.text
         if status == 429 or (400 <= status < 500 and _QUOTA_TEXT.search(text)):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
-            if retry_after is not None:  # an absurd value is not passed on to callers either
-                retry_after = min(retry_after, self._retry.max_retry_after)
-            raise RateLimitedError(
-                f"Linnworks {endpoint}: rate limit reached", retry_after=retry_after, context=context
-            )
+            retry_after = capped_retry_after(response.headers, "Retry-After", self._retry.max_retry_after)
+            message = f"Linnworks {endpoint}: rate limit reached"
+            raise RateLimitedError(message, retry_after=retry_after, context=context)
         if is_transient_status(status):
-            raise _TransientError(
-                f"Linnworks {endpoint} answered {status}", effect_possible=True, context=context
-            )
+            message = f"Linnworks {endpoint} answered {status}"
+            raise RetryableError(message, effect_possible=True, context=context)
         if status in (403, 404):
             raise StopError(_stop_message(endpoint, status), context=context)
-        raise RecordError(
-            f"Linnworks {endpoint} refused the request: {_linnworks_message(text, self._secrets())}",
-            context=context,
-        )
+        refusal = _linnworks_message(text, self._secrets())
+        raise RecordError(f"Linnworks {endpoint} refused the request: {refusal}", context=context)
 
     def _context(self, spec: EndpointSpec, response: httpx.Response, endpoint: str) -> CallContext:
         ok = 200 <= response.status_code < 300
@@ -346,26 +295,6 @@ def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) 
             f"Linnworks {endpoint} replied with unreadable JSON ({len(response.content)} bytes)",
             context=context,
         ) from None
-
-
-def _raise_transport_error(endpoint: str, error: httpx.HTTPError, context: CallContext) -> NoReturn:
-    if never_sent(error):
-        raise _TransientError(
-            f"Linnworks {endpoint}: could not connect", effect_possible=False, context=context
-        ) from None
-    if isinstance(error, httpx.TimeoutException):
-        raise _TransientError(
-            f"Linnworks {endpoint}: no reply in time", effect_possible=True, context=context
-        ) from None
-    if isinstance(error, httpx.TransportError) and not isinstance(
-        error, httpx.UnsupportedProtocol | httpx.ProxyError
-    ):
-        raise _TransientError(
-            f"Linnworks {endpoint}: connection dropped", effect_possible=True, context=context
-        ) from None
-    raise StopError(
-        f"Linnworks {endpoint}: cannot call the server ({type(error).__name__})", context=context
-    ) from None
 
 
 def _stop_message(endpoint: str, status: int) -> str:

@@ -105,7 +105,7 @@ class Catalogue:
 
     def _create(self, item: CatalogueItem) -> ItemResult:
         body = _create_body(item).wire()
-        reply = self._http.call("POST", PRODUCTS, safety=Safety.REPEATABLE, body=body, accept=(400, 422))
+        reply = self._http.call("POST", PRODUCTS, safety=Safety.IDEMPOTENT, body=body, accept=(400, 422))
         if reply.status < 300:
             return ItemResult(sku=item.sku, ok=True, detail="created")
         text = issues_text(reply.data)
@@ -125,7 +125,7 @@ class Catalogue:
             variants=[VariantUpdateOut(id=variant.id, name=title, barcodes=_barcodes(item))],
         ).wire()
         path = f"{PRODUCTS}/{product.id}"
-        reply = self._http.call("PATCH", path, safety=Safety.REPEATABLE, body=body, accept=(400, 404, 422))
+        reply = self._http.call("PATCH", path, safety=Safety.IDEMPOTENT, body=body, accept=(400, 404, 422))
         if reply.status < 300:
             return ItemResult(sku=item.sku, ok=True, detail="updated")
         return ItemResult(sku=item.sku, ok=False, detail=issues_text(reply.data) or f"status {reply.status}")
@@ -150,7 +150,7 @@ class Catalogue:
     def _pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[Any]:
         """Every item of a cursor-paged list, following ``next`` until it is null."""
         reply = self._http.call(
-            "GET", path, safety=Safety.REPEATABLE, params={**(params or {}), "PageSize": _PAGE_SIZE}
+            "GET", path, safety=Safety.READ, params={**(params or {}), "PageSize": _PAGE_SIZE}
         )
         while True:
             try:
@@ -162,7 +162,7 @@ class Catalogue:
             yield from page.items
             if not page.next:
                 return
-            reply = self._http.call("GET", self._follow(page.next, path), safety=Safety.REPEATABLE)
+            reply = self._http.call("GET", self._follow(page.next, path), safety=Safety.READ)
 
     def _follow(self, link: str, path: str) -> str:
         """The absolute URL of a ``next`` link; one that leaves ShipBob's host is refused (it would

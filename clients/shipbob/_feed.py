@@ -126,7 +126,7 @@ class Feed:
         for start in range(0, len(ids), self._page_size):
             chunk = ids[start : start + self._page_size]
             params = {"IDs": ",".join(chunk), "Limit": str(self._page_size), "Page": "1"}
-            reply = self._http.call("GET", ORDERS, safety=Safety.REPEATABLE, params=params)
+            reply = self._http.call("GET", ORDERS, safety=Safety.READ, params=params)
             parcels = _parcels_to_confirm(_as_list(reply), wanted)
             if parcels:
                 self._mark_uploaded(parcels)
@@ -144,7 +144,7 @@ class Feed:
 
     def _orders_page(self, params: dict[str, str], page: int) -> tuple[list[Any], bool]:
         query = {**params, "Page": str(page), "Limit": str(self._page_size)}
-        reply = self._http.call("GET", ORDERS, safety=Safety.REPEATABLE, params=query)
+        reply = self._http.call("GET", ORDERS, safety=Safety.READ, params=query)
         orders = _as_list(reply)
         return orders, _is_last_page(reply, orders, page, self._page_size)
 
@@ -171,7 +171,7 @@ class Feed:
 
     def _mark_uploaded(self, parcels: list[int]) -> None:
         body = TrackingUploadOut(shipment_ids=parcels).wire()
-        reply = self._http.call("POST", TRACKING_UPLOAD, safety=Safety.REPEATABLE, body=body)
+        reply = self._http.call("POST", TRACKING_UPLOAD, safety=Safety.IDEMPOTENT, body=body)
         try:
             results = TrackingUploadReply.model_validate(reply.data).results
         except ValidationError as error:

@@ -200,7 +200,7 @@ class ShipBobAdapter:
             body = order_body(order).wire()
         except ValidationError as error:  # ShipBob would refuse it too: say why without a call
             return SubmitResult(outcome=SubmitOutcome.REJECTED, issues=local_issues(error))
-        reply = self._http.call("POST", ORDERS, safety=Safety.CREATE, body=body, accept=(400, 422))
+        reply = self._http.call("POST", ORDERS, safety=Safety.UNSAFE, body=body, accept=(400, 422))
         if reply.status in (400, 422):
             return self._refused(order, reply)
         try:
@@ -213,7 +213,7 @@ class ShipBobAdapter:
 
     def find_order(self, reference: str) -> RemoteOrder | None:
         """The ShipBob order whose ``reference_id`` is ours, or None."""
-        reply = self._http.call("GET", ORDERS, safety=Safety.REPEATABLE, params={"ReferenceIds": reference})
+        reply = self._http.call("GET", ORDERS, safety=Safety.READ, params={"ReferenceIds": reference})
         if not isinstance(reply.data, list):
             raise MalformedResponseError("ShipBob order search did not return a list", context=reply.context)
         for raw in reply.data:
@@ -230,7 +230,7 @@ class ShipBobAdapter:
         if found.status == "Cancelled":
             return CancelResult(outcome=CancelOutcome.CANCELLED, detail="already cancelled")
         path = f"{ORDERS}/{found.remote_id}:cancel"
-        reply = self._http.call("POST", path, safety=Safety.REPEATABLE, accept=(404, 422))
+        reply = self._http.call("POST", path, safety=Safety.IDEMPOTENT, accept=(404, 422))
         return cancel_result(reply.status, reply.data, reply.context)
 
     def change_order(self, order: FulfilmentOrder) -> ChangeResult:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from clients.errors import RateLimitedError
-from clients.linnworks import RetryPolicy, parse_retry_after
+from clients.linnworks import RetryPolicy, SpacingPacer, parse_retry_after
 
 from .fakes import FakeClock, FakeLinnworks, make_client, reply
 
@@ -61,6 +61,18 @@ def test_retry_after_beyond_time_budget_raises_rate_limited() -> None:
         client.get_stock_locations()
     assert raised.value.retry_after == 120.0, "callers get the capped wait, not a day"
     assert clock.sleeps == []
+
+
+def test_a_429_defers_the_pacer_of_that_method_as_shipbob_does() -> None:
+    """After a 429 with Retry-After 30 the method's next slot is 30 s out; other methods go on."""
+    fake, clock, pacer_clock = FakeLinnworks(), FakeClock(), FakeClock()
+    pacer = SpacingPacer(clock=pacer_clock, sleep=pacer_clock.sleep)  # its own clock: the pacer's wait shows
+    fake.queue("Inventory/GetStockLocations", reply(429, QUOTA, headers={"Retry-After": "30"}))
+    make_client(fake, clock, pacer=pacer).get_stock_locations()
+    assert clock.sleeps == [30.0]
+    assert pacer_clock.sleeps == [30.0], "the repeat (and every other caller) waited for the deferred slot"
+    pacer.acquire("Orders/GetOrderById", 250)
+    assert pacer_clock.sleeps == [30.0], "another method's budget is not deferred"
 
 
 def test_quota_text_in_400_body_is_rate_limiting() -> None:

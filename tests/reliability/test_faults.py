@@ -112,7 +112,8 @@ def test_rate_limit_storm_defers_orders_with_capped_waits_instead_of_failing(rel
         r for r in rel_env.runtime.ledger.get_many(references).values() if r.state is not State.EXPORTED
     ]
     assert len(deferred) == 1 and "rate limit" in (deferred[0].last_error or "").lower()
-    assert 1.0 in lw_waits and 120.0 in lw_waits and max(lw_waits) <= 120.0
+    scale = settings.partner_time_scale  # both clients wait partner seconds / time scale in real time
+    assert 1.0 / scale in lw_waits and 120.0 / scale in lw_waits and max(lw_waits) <= 120.0 / scale
     assert sb_waits == [90.0] * 5  # four retries of the deferred order, one of the next; each capped
     assert export_orders()["exported"] == 1
     assert sorted(o.reference for o in rel_env.warehouse.list_orders()) == sorted(references)

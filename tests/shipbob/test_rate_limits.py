@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
-from clients._retry import RetryPolicy as SharedRetryPolicy
-from clients.errors import RateLimitedError, RetryableError
-from clients.shipbob import RetryPolicy, SpacingPacer, parse_retry_after
-from tests.shipbob.helpers import json_reply, order_json, script
+from clients.errors import RateLimitedError
+from clients.shipbob import RetryPolicy, ShipBobAdapter, ShipBobConfig, SpacingPacer, parse_retry_after
+from tests.shipbob.helpers import TOKEN, json_reply, order_json, script
 
 
 @pytest.mark.parametrize(
@@ -60,13 +60,12 @@ def test_parse_retry_after_reads_an_http_date() -> None:
     assert parse_retry_after("Fri, 27 Nov 2026 09:00:20 GMT", None, now) == 20.0
 
 
-def test_shipbob_policy_is_the_shared_one_with_a_ninety_second_cap() -> None:
-    """ShipBob's policy backs off exactly like the shared one and caps x-retry-after at 90 s."""
-    ours, shared = RetryPolicy(rng=random.Random(3)), SharedRetryPolicy(rng=random.Random(3))
-    for attempt in range(1, 5):
-        error = RetryableError("x")
-        assert ours.next_delay(error, attempt, 0.0) == shared.next_delay(error, attempt, 0.0)
-    assert ours.next_delay(RateLimitedError("x", retry_after=1000.0), 1, 0.0) == 90.0
+def test_rate_limited_error_carries_the_capped_wait() -> None:
+    """When the attempts run out, callers get ShipBob's wait capped at 90 s (its window is one minute)."""
+    replies = script(json_reply({}, status=429, headers={"x-retry-after": "1000"}))
+    with pytest.raises(RateLimitedError) as raised:
+        replies.adapter(max_attempts=1).find_order("LW-1")
+    assert raised.value.retry_after == 90.0
     assert RetryPolicy.no_wait().next_delay(RateLimitedError("x", retry_after=30.0), 1, 0.0) == 0.0
 
 
@@ -103,6 +102,22 @@ def test_pacer_defer_pushes_later_slots() -> None:
     pacer.defer("shipbob", 10.0)
     pacer.acquire("shipbob", 150)
     assert fake.now >= 10.0
+
+
+def test_a_429_defers_the_shared_pacer() -> None:
+    """After a 429 with x-retry-after 30 the pacer holds ShipBob's next slot 30 s out, for every caller."""
+    replies, pacer_time = (
+        script(json_reply({}, status=429, headers={"x-retry-after": "30"}), json_reply([])),
+        FakeTime(),
+    )
+    pacer = SpacingPacer(clock=pacer_time.clock, sleep=pacer_time.sleep)  # its own clock: its wait shows
+    config = ShipBobConfig("https://api.shipbob.test", SecretStr(TOKEN), channel_id=4242)
+    adapter = ShipBobAdapter(
+        config, transport=httpx.MockTransport(replies.handle), pacer=pacer, sleep=replies.sleeps.append
+    )
+    adapter.find_order("LW-1")
+    assert replies.sleeps == [30.0]
+    assert pacer_time.now >= 30.0, "the repeat waited for the deferred slot"
 
 
 def test_pacer_time_scale_shortens_the_minute() -> None:
