@@ -169,7 +169,7 @@ class Ledger:
         to: State,
         *,
         expected_from: Collection[State],
-        owner: str,
+        owner: str | None,
         detail: str = "",
     ) -> list[OrderRecord]:
         """See ``Orders.transition_many``: several orders to one state, all or nothing."""
