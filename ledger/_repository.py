@@ -232,6 +232,10 @@ class Ledger:
         """Give up ``owner``'s leases on these orders so others may claim them now; returns those released."""
         return self.leases.release(references, owner)
 
+    def lease_owners(self) -> list[str]:
+        """See ``Leases.owners``: every owner holding an unexpired lease now."""
+        return self.leases.owners()
+
     def release_claims_of(self, owners: Collection[str]) -> list[str]:
         """See ``Leases.release_claims_of``: free every lease of owners known to be dead."""
         return self.leases.release_claims_of(owners)
