@@ -85,7 +85,7 @@ def crash_check_due() -> Iterator[None]:
 def test_claims_of_a_flow_run_prefect_marked_crashed_are_released_and_no_others(
     rel_env: FlowEnv, crash_check_due: None
 ) -> None:
-    """Owners on another host: the one whose flow run is Crashed loses its claims; a Running one keeps them."""
+    """Owners on another host: the one whose flow run is Crashed loses its claims; a Running one keeps its."""
     ledger = rel_env.runtime.ledger
     with get_client(sync_client=True) as client:
         crashed, running = (client.create_flow_run(export_orders, state=Running()) for _ in range(2))
