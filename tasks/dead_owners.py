@@ -2,9 +2,11 @@
 
 A lease owner is named ``host:pid:flow-run-id:suffix`` (:func:`tasks.context.run_owner`). Before a task
 claims orders, the claims of owners known dead are released: a process on this host that no longer exists
-(one ``kill(pid, 0)`` per owner), and a flow run the Prefect server has marked Crashed (one API call, at
-most every ``CRASH_CHECK_SECONDS`` per process). Anything else keeps its lease until it ends. Releasing
-never moves an order: a ``submitting`` one is looked up at the 3PL before anything is sent again.
+(one ``kill(pid, 0)`` per owner), and a flow run that is over: Crashed by the server, or Failed, Cancelled
+or Completed (a task that could not give its leases back, e.g. while the ledger database was away, leaves
+them to a run that is over). One API call, at most every ``CRASH_CHECK_SECONDS`` per process. Anything
+else keeps its lease until it ends. Releasing never moves an order: a ``submitting`` one is looked up at
+the 3PL before anything is sent again.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ __all__ = ["CRASH_CHECK_SECONDS", "flow_run_of", "release_dead_claims"]
 logger = logging.getLogger("lw3pl.leases")
 
 CRASH_CHECK_SECONDS = 30.0
+OVER = [StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED]
 _lock = threading.Lock()
 _last_crash_check: dict[str, float] = {}
 
 
 def release_dead_claims(ledger: Ledger) -> list[str]:
-    """Release the claims of dead local processes and of Crashed flow runs; the references freed."""
+    """Release the claims of dead local processes and of flow runs that are over; the references freed."""
     freed = ledger.release_dead_local_owners()
     if prefect_server_configured() and _crash_check_due(ledger.account):
         freed += ledger.release_claims_of(_owners_of_crashed_runs(ledger.lease_owners()))
@@ -70,15 +73,15 @@ def _owners_of_crashed_runs(owners: list[str]) -> list[str]:
     if not runs:
         return []
     try:
-        crashed = _crashed(set(runs.values()))
+        over = _over(set(runs.values()))
     except Exception as error:  # noqa: BLE001 - a server away costs only the wait for the lease to end
         logger.warning("could not ask Prefect which runs crashed (%s): leases run out instead", error)
         return []
-    return [owner for owner, run in runs.items() if run in crashed]
+    return [owner for owner, run in runs.items() if run in over]
 
 
-def _crashed(runs: set[UUID]) -> set[UUID]:
-    states = FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED]))
+def _over(runs: set[UUID]) -> set[UUID]:
+    states = FlowRunFilterState(type=FlowRunFilterStateType(any_=OVER))
     query = FlowRunFilter(id=FlowRunFilterId(any_=sorted(runs)), state=states)
     with get_client(sync_client=True) as client:
         return {run.id for run in client.read_flow_runs(flow_run_filter=query, limit=len(runs))}
