@@ -125,6 +125,7 @@ from ledger._errors import (
     StateConflictError,
     UnknownOrderError,
 )
+from ledger._leases import local_pid_of
 from ledger._records import (
     EventEffect,
     EventOutcome,
@@ -178,6 +179,7 @@ __all__ = [
     "TransitionRecord",
     "UnknownOrderError",
     "is_allowed",
+    "local_pid_of",
     "make_engine",
     "migrate",
     "utc_now",

@@ -245,16 +245,17 @@ def leased(
 
     Claims of workers known dead are released first, so their orders are claimable now (tasks.dead_owners).
     """
-    from tasks.dead_owners import release_dead_claims
+    from tasks.dead_owners import holding, release_dead_claims
 
-    release_dead_claims(runtime.ledger)
-    claimed = runtime.ledger.claim(
-        states, owner, limit=limit, lease_seconds=runtime.settings.lease_seconds, references=references
-    )
-    try:
-        yield claimed
-    finally:
-        runtime.ledger.release([record.reference for record in claimed], owner)
+    with holding(owner):
+        release_dead_claims(runtime.ledger)
+        claimed = runtime.ledger.claim(
+            states, owner, limit=limit, lease_seconds=runtime.settings.lease_seconds, references=references
+        )
+        try:
+            yield claimed
+        finally:
+            runtime.ledger.release([record.reference for record in claimed], owner)
 
 
 def move_all(
