@@ -67,7 +67,8 @@ Workers lease rows with ``Ledger.claim`` and pass ``owner=`` to ``transition`` s
 ``quarantine`` require both too, where ``owner=None`` states that no lease is held (a 3PL event, applied
 whichever run holds the order, guarded by ``expected_from`` alone). The one move a person makes without a
 lease is ``release_quarantine``. A dead owner's leases need not run out: ``release_claims_of(owners)``
-frees them, and ``release_dead_local_owners()`` frees those of ``host:pid:...`` owners on this host whose process is gone.
+frees them, and ``release_dead_local_owners()`` frees those of ``host:pid:...`` owners on this host whose
+process is gone.
 
 When the database cannot be reached or drops the connection, every call raises ``LedgerUnavailableError``
 (one message naming the database and what to check); the transaction in flight is rolled back, so each order
