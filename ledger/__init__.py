@@ -63,10 +63,12 @@ What each state means for the next run:
 Workers lease rows with ``Ledger.claim`` and pass ``owner=`` to ``transition`` so a lost lease raises
 ``LeaseLostError`` instead of writing; ``expected_from=`` makes each move a compare-and-set on the state
 (``StateConflictError`` when another run moved it first: skip that order). ``ledger.orders.transition`` and
-``Move`` require both, so a move without them cannot be written; ``Ledger.transition`` still accepts calls
-without them until its callers are migrated. The one move a person makes without a lease is
-``release_quarantine``. A dead owner's leases need not run out: ``release_claims_of(owners)`` frees them,
-and ``release_dead_local_owners()`` frees those of ``host:pid:...`` owners on this host whose process is gone.
+``Move`` require both, so a move without them cannot be written; ``Ledger.transition``, ``update`` and
+``quarantine`` require both too, where ``owner=None`` states that no lease is held (a 3PL event, applied
+whichever run holds the order, guarded by ``expected_from`` alone). The one move a person makes without a
+lease is ``release_quarantine``. A dead owner's leases need not run out: ``release_claims_of(owners)``
+frees them, and ``release_dead_local_owners()`` frees those of ``host:pid:...`` owners on this host whose
+process is gone.
 
 When the database cannot be reached or drops the connection, every call raises ``LedgerUnavailableError``
 (one message naming the database and what to check); the transaction in flight is rolled back, so each order
@@ -125,6 +127,7 @@ from ledger._errors import (
     StateConflictError,
     UnknownOrderError,
 )
+from ledger._leases import local_pid_of
 from ledger._records import (
     EventEffect,
     EventOutcome,
@@ -178,6 +181,7 @@ __all__ = [
     "TransitionRecord",
     "UnknownOrderError",
     "is_allowed",
+    "local_pid_of",
     "make_engine",
     "migrate",
     "utc_now",

@@ -108,14 +108,19 @@ class Leases:
             [o for o in self._active_owners(host) if _is_dead(local_pid_of(o, host))]
         )
 
-    def _active_owners(self, host: str) -> list[str]:
+    def owners(self) -> list[str]:
+        """Every owner holding an unexpired lease now (to ask who of them is known dead)."""
+        now = self._store.now()
         query = (
             sa.select(OrderRow.lease_owner)
             .distinct()
-            .where(*self._store.scope(OrderRow), OrderRow.lease_owner.startswith(f"{host}:", autoescape=True))
+            .where(*self._store.scope(OrderRow), OrderRow.lease_expires_at > now)
         )
         with self._store.read() as session:
-            return [owner for owner in session.scalars(query) if owner is not None]
+            return sorted(owner for owner in session.scalars(query) if owner is not None)
+
+    def _active_owners(self, host: str) -> list[str]:
+        return [owner for owner in self.owners() if owner.startswith(f"{host}:")]
 
     def _freed(self) -> dict[str, Any]:
         # The lease "ended" now: the claim order puts these after never-claimed rows, like any ended lease.

@@ -143,14 +143,14 @@ class Orders:
         reference: str,
         to: State,
         *,
-        expected_from: Collection[State] | None = None,
-        owner: str | None = None,
+        expected_from: Collection[State],
+        owner: str | None,
         detail: str = "",
         **changes: Unpack[Changes],
     ) -> OrderRecord:
-        """``transition`` where the expected states and the lease may be left out (each unchecked then).
+        """``transition`` where ``owner=None`` says, explicitly, that no lease is held (3PL events).
 
-        Only for ``Ledger.transition``'s callers not yet passing both; new code calls ``transition``.
+        ``Ledger.transition`` calls this; the expected states are always checked.
         """
         if to is State.QUARANTINED:
             raise ValueError("use Ledger.quarantine(reference, reason) to quarantine an order")

@@ -145,15 +145,15 @@ class Ledger:
         reference: str,
         to: State,
         *,
-        expected_from: Collection[State] | None = None,
-        owner: str | None = None,
+        expected_from: Collection[State],
+        owner: str | None,
         detail: str = "",
         **changes: Unpack[Changes],
     ) -> OrderRecord:
-        """Move one order; see ``Orders.transition``, where ``expected_from`` and ``owner`` are required.
+        """Move one order; see ``Orders.transition``. Both checks are stated by every caller.
 
-        Here they stay optional (each unchecked when left out) only until the callers that leave them out
-        are migrated; new code calls ``ledger.orders.transition`` or ``transition_each``.
+        ``owner`` is the lease the caller holds; ``None`` says, explicitly, that the move is made without one
+        (a 3PL event, which applies to the order whichever run holds it): ``expected_from`` alone guards it.
         """
         return self.orders.transition_unchecked(
             reference, to, expected_from=expected_from, owner=owner, detail=detail, **changes
@@ -168,8 +168,8 @@ class Ledger:
         references: Sequence[str],
         to: State,
         *,
-        expected_from: Collection[State] | None = None,
-        owner: str | None = None,
+        expected_from: Collection[State],
+        owner: str | None,
         detail: str = "",
     ) -> list[OrderRecord]:
         """See ``Orders.transition_many``: several orders to one state, all or nothing."""
@@ -181,8 +181,8 @@ class Ledger:
         self,
         reference: str,
         *,
-        expected_from: Collection[State] | None = None,
-        owner: str | None = None,
+        expected_from: Collection[State],
+        owner: str | None,
         **changes: Unpack[Changes],
     ) -> OrderRecord:
         """Apply ``changes`` without a state change (e.g. record an error and stay), with the same checks."""
@@ -193,11 +193,15 @@ class Ledger:
         reference: str,
         reason: str,
         *,
-        expected_from: Collection[State] | None = None,
-        owner: str | None = None,
+        expected_from: Collection[State],
+        owner: str | None,
         **changes: Unpack[Changes],
     ) -> OrderRecord:
-        """See ``Orders.quarantine``: park the order for a person, with a reason they can act on."""
+        """See ``Orders.quarantine``: park the order for a person, with a reason they can act on.
+
+        The lease and the expected states are stated as for ``transition``; a person's release from
+        quarantine (``release_quarantine``, the CLI) is the one move made without them.
+        """
         return self.orders.quarantine(reference, reason, expected_from=expected_from, owner=owner, **changes)
 
     def release_quarantine(self, reference: str, to: State | None = None, *, detail: str = "") -> OrderRecord:
@@ -227,6 +231,10 @@ class Ledger:
     def release(self, references: Iterable[str], owner: str) -> list[str]:
         """Give up ``owner``'s leases on these orders so others may claim them now; returns those released."""
         return self.leases.release(references, owner)
+
+    def lease_owners(self) -> list[str]:
+        """See ``Leases.owners``: every owner holding an unexpired lease now."""
+        return self.leases.owners()
 
     def release_claims_of(self, owners: Collection[str]) -> list[str]:
         """See ``Leases.release_claims_of``: free every lease of owners known to be dead."""

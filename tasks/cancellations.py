@@ -9,8 +9,8 @@ from prefect import task
 
 from clients.linnworks import OrderDetails
 from clients.threepl import CancelOutcome
-from ledger import OrderRecord, State
-from tasks.context import Account, Runtime, runtime_for
+from ledger import LeaseLostError, OrderRecord, State, StateConflictError
+from tasks.context import Account, Runtime, leased, runtime_for
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
@@ -18,6 +18,9 @@ from tasks.retrying import TASK_RETRY_OPTIONS
 __all__ = ["TOO_LATE", "carry_linnworks_cancellations", "read_orders"]
 
 AT_THE_3PL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED)
+# SHIPPED too: a shipped order cancelled in Linnworks must be caught here, as "too late", before the tracking
+# write fails on the cancelled (processed) order with a reason nobody can act on.
+CARRIED = (State.PENDING, *AT_THE_3PL, State.SHIPPED)
 TOO_LATE = "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund"
 
 
@@ -31,17 +34,24 @@ def read_orders(runtime: Runtime, records: Sequence[OrderRecord]) -> dict[str, O
 def carry_linnworks_cancellations(account: Account, location_id: UUID) -> RunReport:
     """Orders sent (or about to be) that are no longer open at the fulfilment centre: cancel at the 3PL."""
     work = Outcomes(runtime_for(account))
-    ledger = work.runtime.ledger
-    # SHIPPED too: a shipped order cancelled in Linnworks must be caught here, as "too late", before the
-    # tracking write fails on the cancelled (processed) order with a reason nobody can act on.
-    candidates = ledger.in_states([State.PENDING, *AT_THE_3PL, State.SHIPPED])
+    candidates = work.runtime.ledger.in_states(CARRIED)
     if not candidates:
         return work.report
     open_now = {str(i) for i in work.runtime.linnworks.get_all_open_orders(fulfilment_center=location_id)}
-    gone = [record for record in candidates if record.reference not in open_now]
-    orders = read_orders(work.runtime, gone)
-    for record in gone:
-        _carry_one(work, record, orders.get(record.reference), location_id)
+    gone = [record.reference for record in candidates if record.reference not in open_now]
+    if not gone:
+        return work.report
+    # The snapshot above was read without a lease: another run may be processing or cancelling these orders
+    # right now. Claiming them (in the same states) skips those another run holds or has settled meanwhile,
+    # and Linnworks is read only after the claim, so it shows what that run did.
+    with leased(work.runtime, CARRIED, work.owner, limit=len(gone), references=gone) as claimed:
+        orders = read_orders(work.runtime, claimed)
+        for record in claimed:
+            try:
+                _carry_one(work, record, orders.get(record.reference), location_id)
+            except (StateConflictError, LeaseLostError):
+                # A 3PL event (applied without a lease) moved it meanwhile: that run's effect stands.
+                work.note(f"order {record.num_order_id} was settled by another run meanwhile; left as it is")
     return work.report
 
 
@@ -50,8 +60,9 @@ def _carry_one(work: Outcomes, record: OrderRecord, order: OrderDetails | None, 
         return  # still open here (listed a moment ago under another filter): nothing to do
     if record.state is State.PENDING:
         work.runtime.ledger.transition(
-            record.reference, State.CANCELLED, detail="gone from Linnworks before sending"
-        )
+            record.reference, State.CANCELLED, expected_from=[State.PENDING], owner=work.owner,
+            detail="gone from Linnworks before sending",
+        )  # fmt: skip
         return
     if order is None or not order.processed or not order.general_info.hold_or_cancel:
         where = (
@@ -60,7 +71,7 @@ def _carry_one(work: Outcomes, record: OrderRecord, order: OrderDetails | None, 
         reason = (
             f"the order was {where} in Linnworks after it was sent to the 3PL; settle it with the 3PL by hand"
         )
-        work.quarantine(record, reason, claimed=False)
+        work.quarantine(record, reason)
         return
     _cancel_at_3pl(work, record)
 
@@ -70,17 +81,21 @@ def _cancel_at_3pl(work: Outcomes, record: OrderRecord) -> None:
     if record.state is State.CANCEL_REQUESTED:
         return  # asked already; the 3PL's answer arrives as an event
     if record.state is State.SHIPPED:  # complete at the 3PL: nothing left there to cancel
-        work.quarantine(record, TOO_LATE, claimed=False)
+        work.quarantine(record, TOO_LATE)
         return
     result = work.runtime.threepl.cancel_order(record.reference, "cancelled in Linnworks")
     if result.outcome in (CancelOutcome.CANCELLED, CancelOutcome.NOT_FOUND):
-        ledger.transition(record.reference, State.CANCELLED, detail=f"3PL cancel: {result.outcome.value}")
+        ledger.transition(
+            record.reference, State.CANCELLED, expected_from=[record.state], owner=work.owner,
+            detail=f"3PL cancel: {result.outcome.value}",
+        )  # fmt: skip
         work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
     elif result.outcome is CancelOutcome.REQUESTED:
-        ledger.transition(record.reference, State.CANCEL_REQUESTED, detail="3PL cancel requested")
+        ledger.transition(
+            record.reference, State.CANCEL_REQUESTED, expected_from=[record.state], owner=work.owner,
+            detail="3PL cancel requested",
+        )  # fmt: skip
     elif result.outcome is CancelOutcome.TOO_LATE:
-        work.quarantine(record, TOO_LATE, claimed=False)
+        work.quarantine(record, TOO_LATE)
     else:
-        work.quarantine(
-            record, "cancelled in Linnworks; this 3PL cannot cancel by API: cancel it there", claimed=False
-        )
+        work.quarantine(record, "cancelled in Linnworks; this 3PL cannot cancel by API: cancel it there")

@@ -222,8 +222,14 @@ def existing_runtime(credentials_block: str | None = None) -> Runtime | None:
 
 
 def run_owner() -> str:
-    """A lease owner name unique to this task invocation (host, process, random suffix)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+    """A lease owner name unique to this task invocation: ``host:pid:flow-run-id:suffix``.
+
+    The host and process let a later run on this host see the owner died; the flow run lets any host see
+    Prefect marked it Crashed (tasks.dead_owners). Outside a flow run the id part reads ``no-flow-run``.
+    """
+    from prefect.runtime import flow_run
+
+    return f"{socket.gethostname()}:{os.getpid()}:{flow_run.id or 'no-flow-run'}:{uuid4().hex[:8]}"
 
 
 @contextmanager
@@ -235,14 +241,21 @@ def leased(
     limit: int,
     references: Collection[str] | None = None,
 ) -> Iterator[list[OrderRecord]]:
-    """Lease up to ``limit`` orders for one task, and give every lease back when the task ends."""
-    claimed = runtime.ledger.claim(
-        states, owner, limit=limit, lease_seconds=runtime.settings.lease_seconds, references=references
-    )
-    try:
-        yield claimed
-    finally:
-        runtime.ledger.release([record.reference for record in claimed], owner)
+    """Lease up to ``limit`` orders for one task, and give every lease back when the task ends.
+
+    Claims of workers known dead are released first, so their orders are claimable now (tasks.dead_owners).
+    """
+    from tasks.dead_owners import holding, release_dead_claims
+
+    with holding(owner):
+        release_dead_claims(runtime.ledger)
+        claimed = runtime.ledger.claim(
+            states, owner, limit=limit, lease_seconds=runtime.settings.lease_seconds, references=references
+        )
+        try:
+            yield claimed
+        finally:
+            runtime.ledger.release([record.reference for record in claimed], owner)
 
 
 def move_all(

@@ -26,6 +26,9 @@ logger = logging.getLogger("lw3pl.events")
 
 EVENTS_CURSOR = "threepl-events"
 MAX_POLLS = 20
+# 3PL events apply to an order whichever run holds its lease (the 3PL reports what happened, whoever asked):
+# every move they make is a compare-and-set on the state the event was read against, without a lease.
+NO_LEASE = None
 SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
 
 
@@ -80,7 +83,8 @@ def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
     if record.state is State.SUBMITTING and event.kind is not EventKind.ERROR:
         # The 3PL has the order although our create's outcome was never recorded: now we know.
         record = known[record.reference] = work.runtime.ledger.transition(
-            record.reference, State.SUBMITTED, expected_from=[State.SUBMITTING], remote_id=event.remote_id,
+            record.reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=NO_LEASE,
+            remote_id=event.remote_id,
             last_error=None, detail=f"3PL event {event.kind.value}",
         )  # fmt: skip
     handlers = {
@@ -118,11 +122,12 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
     seen = shipment_seen(shipment)
     ledger = work.runtime.ledger
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
-        ledger.update(record.reference, shipment=seen)  # already complete: keep the parcel, change nothing
+        # already complete: keep the parcel, change nothing
+        ledger.update(record.reference, expected_from=[record.state], owner=NO_LEASE, shipment=seen)
         return
     to = State.SHIPPED if shipment.is_final else State.PARTIALLY_SHIPPED
     ledger.transition(
-        record.reference, to, expected_from=SHIPPABLE, shipment=seen, carrier=seen.carrier,
+        record.reference, to, expected_from=SHIPPABLE, owner=NO_LEASE, shipment=seen, carrier=seen.carrier,
         detail=f"3PL shipment {shipment.shipment_id}",
     )  # fmt: skip
     row = ReportRow(
@@ -152,7 +157,10 @@ def shipment_seen(shipment: Shipment) -> ShipmentSeen:
 def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     ledger = work.runtime.ledger
     if record.state is State.CANCEL_REQUESTED:
-        ledger.transition(record.reference, State.CANCELLED, detail="3PL confirmed our cancel request")
+        ledger.transition(
+            record.reference, State.CANCELLED, expected_from=[State.CANCEL_REQUESTED], owner=NO_LEASE,
+            detail="3PL confirmed our cancel request",
+        )  # fmt: skip
         work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
         return
     if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD, State.PARTIALLY_SHIPPED):
@@ -166,14 +174,20 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     if work.runtime.settings.threepl_cancel_policy == "cancel" and not partly_shipped:
         location = _location_of(work, order_id)
         work.runtime.linnworks.cancel_order(order_id, fulfilment_center=location, note=text)
-        ledger.transition(record.reference, State.CANCELLED, detail="3PL cancelled; cancelled in Linnworks")
+        ledger.transition(
+            record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE,
+            detail="3PL cancelled; cancelled in Linnworks",
+        )  # fmt: skip
         work.report.cancelled.append(
             ReportRow(reference=record.reference, label=record.num_order_id, detail=text)
         )
         return
     add_order_note(work.runtime.linnworks, order_id, text)
     if record.state is not State.ON_HOLD:
-        ledger.transition(record.reference, State.ON_HOLD, detail="3PL cancelled; held for a person")
+        ledger.transition(
+            record.reference, State.ON_HOLD, expected_from=[record.state], owner=NO_LEASE,
+            detail="3PL cancelled; held for a person",
+        )  # fmt: skip
     work.note(f"order {record.num_order_id} held: the 3PL cancelled it")
 
 
@@ -187,7 +201,9 @@ def _location_of(work: Outcomes, order_id: UUID) -> UUID:
 
 def _on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
     reason = f"3PL reports {event.kind.value}: {event.detail or 'no detail'}"
-    work.runtime.ledger.update(record.reference, last_error=reason[:500])
+    work.runtime.ledger.update(
+        record.reference, expected_from=[record.state], owner=NO_LEASE, last_error=reason[:500]
+    )
     work.note(f"order {record.num_order_id}: {reason}")
 
 

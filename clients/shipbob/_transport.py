@@ -159,7 +159,11 @@ def _raise_for_status(response: httpx.Response, context: CallContext, accept: Co
         retry_after = capped_retry_after(response.headers, "x-retry-after", RETRY_AFTER_CAP)
         raise RateLimitedError("ShipBob rate limit exceeded", retry_after=retry_after, context=context)
     if status == 401:
-        raise AuthenticationError("ShipBob rejected the personal access token", context=context)
+        raise AuthenticationError(
+            "ShipBob rejected the personal access token (revoked or expired?): set SHIPBOB_API_TOKEN to a "
+            "valid one from ShipBob's Integrations > API Tokens page",
+            context=context,
+        )
     if status == 403:
         raise StopError(
             "ShipBob refused access: check the token's scopes and the channel id", context=context

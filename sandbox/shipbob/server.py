@@ -262,6 +262,15 @@ class ShipBobSandbox:
         with self._lock:
             self._faults.append(Fault(kind, method, path, times, delay_seconds, retry_after))
 
+    def revoke_token(self) -> str:
+        """The seller revokes the personal access token: every request with it gets 401 from now on.
+
+        Returns the revoked token; assigning it to ``token`` again stands for the seller issuing a new one.
+        """
+        with self._lock:
+            revoked, self.token = self.token, f"sbpat_{secrets.token_hex(16)}"
+        return revoked
+
     def corrupt_order(self, reference: str, kind: str) -> None:
         """Serve the order with this reference malformed from now on (quarantine tests)."""
         if kind not in CORRUPTIONS:

@@ -18,7 +18,10 @@ def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     monkeypatch.setenv("LEDGER_URL", url)
     ledger = Ledger(url, migrate=True)
     ledger.register([NewOrder(reference="order-1", num_order_id="1001", payload_hash="h")])
-    ledger.quarantine("order-1", "shipping service 'Express' is not mapped; add it to SHIPPING_SERVICE_MAP")
+    ledger.quarantine(
+        "order-1", "shipping service 'Express' is not mapped; add it to SHIPPING_SERVICE_MAP",
+        expected_from=[State.PENDING], owner=None,
+    )  # fmt: skip
     ledger.hold_stock_change("SKU-1", 10, 900, datetime.now(UTC), "jump of 890 units")
     return ledger
 

@@ -159,7 +159,7 @@ def test_an_unsure_create_is_looked_up_before_the_order_is_judged_unmappable(flo
     runtime.ledger.register(
         [NewOrder(reference=reference, num_order_id=str(details.num_order_id), payload_hash="")]
     )
-    runtime.ledger.transition(reference, State.SUBMITTING)
+    runtime.ledger.transition(reference, State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     edit_order(
         flow_env.linnworks,
         reference,

@@ -14,7 +14,7 @@ from clients.linnworks import UpdateOrderShippingInfo
 from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from ledger import NewOrder, ShipmentSeen, State
+from ledger import OPEN_STATES, NewOrder, ShipmentSeen, State
 from sandbox.shipbob import ORDERS_PATH, VERSION
 from tasks.events import pull_events, shipment_seen
 from tasks.mapping import to_fulfilment_order
@@ -272,7 +272,9 @@ def _leave_in(env: FlowEnv, reference: str, state: State, at_3pl: bool, processe
         if step is not State.PENDING:
             shipment = _shipment_seen(env, reference) if step in _PATH[3:] else None
             changes: dict[str, Any] = {"remote_id": remote_id} if step is State.SUBMITTED else {}
-            ledger.transition(reference, step, **changes, **({"shipment": shipment} if shipment else {}))
+            if shipment:
+                changes["shipment"] = shipment
+            ledger.transition(reference, step, expected_from=OPEN_STATES, owner=None, **changes)
         if step is state:
             break
     if state is State.SUBMITTING and at_3pl:
@@ -283,7 +285,7 @@ def _leave_in(env: FlowEnv, reference: str, state: State, at_3pl: bool, processe
         runtime.linnworks.set_order_shipping_info(
             order_id, UpdateOrderShippingInfo(tracking_number=record.tracking_number)
         )
-        ledger.transition(reference, State.TRACKING_WRITTEN)
+        ledger.transition(reference, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=None)
         if processed:
             runtime.linnworks.process_orders_in_batch([order_id], location_id=env.location_uuid)
 

@@ -123,7 +123,9 @@ def drive_to(book: Ledger, reference: str, target: State) -> OrderRecord:
     assert record is not None
     for state in path_to(target):
         if state is State.QUARANTINED:
-            record = book.quarantine(reference, "test: parked on purpose")
+            record = book.quarantine(
+                reference, "test: parked on purpose", expected_from=[record.state], owner=None
+            )
         else:
-            record = book.transition(reference, state)
+            record = book.transition(reference, state, expected_from=[record.state], owner=None)
     return record

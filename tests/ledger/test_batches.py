@@ -67,7 +67,8 @@ def test_each_order_moves_with_its_own_changes_in_one_commit(book: Ledger) -> No
 def test_an_order_moved_elsewhere_or_lost_does_not_undo_the_batch(book: Ledger, clock: FakeClock) -> None:
     """A state conflict, a lost lease and an unknown order are reported; the rest of the batch moves."""
     claimed(book, State.SUBMITTING, ["ok", "moved-elsewhere", "lease-gone"])
-    book.transition("moved-elsewhere", State.PENDING)  # another run proved it absent at the 3PL
+    # another run proved it absent at the 3PL
+    book.transition("moved-elsewhere", State.PENDING, expected_from=[State.SUBMITTING], owner=None)
     book.release(["lease-gone"], OWNER)
     book.claim([State.SUBMITTING], "worker-2", limit=1, lease_seconds=600, references=["lease-gone"])
     moves = [to_submitted(r, "R") for r in ("ok", "moved-elsewhere", "lease-gone", "never-registered")]
@@ -172,7 +173,7 @@ def test_an_event_whose_move_lost_its_lease_stays_unrecorded(book: Ledger, clock
     """The next poll must deliver it again, so it is not recorded; a conflicting one is (nothing to redo)."""
     claimed(book, State.EXPORTED, ["order-1", "order-2"])
     book.release(["order-1"], OWNER)
-    book.transition("order-2", State.CANCEL_REQUESTED, owner=OWNER)
+    book.transition("order-2", State.CANCEL_REQUESTED, expected_from=[State.EXPORTED], owner=OWNER)
     conflicting = ship("e2", "order-2").model_copy(
         update={"move": Move(reference="order-2", to=State.CANCELLED, expected_from={State.EXPORTED})}
     )

@@ -20,7 +20,10 @@ KILLED_AFTER_TRANSITION = textwrap.dedent(
     from ledger import Ledger, State
     book = Ledger(sys.argv[1], account=sys.argv[2])
     [order] = book.claim([State.PENDING], "doomed", limit=1, lease_seconds=600)
-    book.transition(order.reference, State.SUBMITTING, owner="doomed", count_attempt=True)
+    book.transition(
+        order.reference, State.SUBMITTING, expected_from=[State.PENDING], owner="doomed",
+        count_attempt=True,
+    )
     os.kill(os.getpid(), signal.SIGKILL)  # no close(), no atexit: as if the worker died mid-call
     """
 )

@@ -54,7 +54,7 @@ def test_claim_leases_rows_and_skips_held_ones(book: Ledger) -> None:
 def test_claim_filters_by_state_and_reference(book: Ledger) -> None:
     """Only rows in the named states, and among the named references when given, are claimed."""
     refs = register_many(book, 4)
-    book.transition(refs[0], State.SUBMITTING)
+    book.transition(refs[0], State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     assert [o.reference for o in book.claim([State.SUBMITTING], "w", limit=9, lease_seconds=60)] == [refs[0]]
     claimed = book.claim([State.PENDING], "w", limit=9, lease_seconds=60, references=[refs[2], "unknown"])
     assert [o.reference for o in claimed] == [refs[2]]
@@ -70,7 +70,7 @@ def test_expired_lease_can_be_reclaimed(book: Ledger, clock: FakeClock) -> None:
     [order] = book.claim([State.PENDING], "w2", limit=1, lease_seconds=30)
     assert order.lease_owner == "w2"
     with pytest.raises(LeaseLostError, match="held by 'w2'"):
-        book.transition(order.reference, State.SUBMITTING, owner="dead")
+        book.transition(order.reference, State.SUBMITTING, expected_from=[State.PENDING], owner="dead")
 
 
 def test_transition_with_a_lost_lease_changes_nothing(book: Ledger, clock: FakeClock) -> None:
@@ -79,11 +79,11 @@ def test_transition_with_a_lost_lease_changes_nothing(book: Ledger, clock: FakeC
     book.claim([State.PENDING], "w1", limit=1, lease_seconds=10)
     clock.advance(10)
     with pytest.raises(LeaseLostError, match="expired"):
-        book.transition(ref, State.SUBMITTING, owner="w1", count_attempt=True)
+        book.transition(ref, State.SUBMITTING, expected_from=[State.PENDING], owner="w1", count_attempt=True)
     book.claim([State.PENDING], "w1", limit=1, lease_seconds=10)
     assert book.release([ref], "w1") == [ref]
     with pytest.raises(LeaseLostError, match="no one holds it"):
-        book.transition(ref, State.SUBMITTING, owner="w1")
+        book.transition(ref, State.SUBMITTING, expected_from=[State.PENDING], owner="w1")
     record = book.get(ref)
     assert record is not None and record.state is State.PENDING and record.attempts == 0
 
@@ -97,7 +97,7 @@ def test_renew_extends_only_live_leases(book: Ledger, clock: FakeClock) -> None:
     assert sorted(book.renew([a], "w1", lease_seconds=10)) == [a]
     clock.advance(7)
     assert book.renew([a, b], "w1", lease_seconds=10) == [a]
-    book.transition(a, State.SUBMITTING, owner="w1")
+    book.transition(a, State.SUBMITTING, expected_from=[State.PENDING], owner="w1")
 
 
 def test_release_lets_others_claim_at_once_and_released_rows_go_last(book: Ledger) -> None:
@@ -146,7 +146,9 @@ def test_competing_compare_and_set_has_one_winner(book: Ledger) -> None:
         def attempt(ref: str = ref, start: threading.Barrier = start) -> str:
             start.wait()
             try:
-                book.transition(ref, State.SUBMITTING, expected_from=[State.PENDING], count_attempt=True)
+                book.transition(
+                    ref, State.SUBMITTING, expected_from=[State.PENDING], owner=None, count_attempt=True
+                )
             except StateConflictError:
                 return "conflict"
             return "won"

@@ -30,7 +30,7 @@ def test_register_is_idempotent(book: Ledger) -> None:
     first = book.register([new_order("a", 1), new_order("b", 2)])
     assert [o.reference for o in first.new] == ["a", "b"] and first.existing == ()
     assert all(o.state is State.PENDING and o.attempts == 0 for o in first.new)
-    book.transition("a", State.SUBMITTING)
+    book.transition("a", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     again = book.register(
         [new_order("b", 2, "changed"), new_order("a", 1), new_order("c", 3), new_order("c", 9)]
     )
@@ -65,9 +65,9 @@ def test_num_order_id_accepts_the_linnworks_int() -> None:
 def test_reads(book: Ledger, clock: FakeClock) -> None:
     """get, get_many, in_states (oldest first, stuck filter) and counts_by_state agree with the writes."""
     book.register([new_order("old"), new_order("new")])
-    book.transition("old", State.SUBMITTING)
+    book.transition("old", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     clock.advance(600)
-    book.transition("new", State.SUBMITTING)
+    book.transition("new", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     assert book.get("missing") is None
     assert set(book.get_many(["old", "new", "missing"])) == {"old", "new"}
     assert [o.reference for o in book.in_states([State.SUBMITTING])] == ["old", "new"]
@@ -82,22 +82,26 @@ def test_update_changes_fields_without_moving(book: Ledger) -> None:
     """update records an error and an attempt but leaves the state and the audit trail as they were."""
     drive_to(book, "r", State.SUBMITTING)
     record = book.update(
-        "r", expected_from=[State.SUBMITTING], last_error="timeout after 30 s", count_attempt=True
-    )
+        "r", expected_from=[State.SUBMITTING], owner=None, last_error="timeout after 30 s",
+        count_attempt=True,
+    )  # fmt: skip
     assert (record.state, record.last_error, record.attempts) == (State.SUBMITTING, "timeout after 30 s", 1)
-    assert book.update("r", last_error=None).last_error is None
+    assert book.update("r", expected_from=[State.SUBMITTING], owner=None, last_error=None).last_error is None
     assert len(book.history("r")) == 2
     with pytest.raises(StateConflictError):
-        book.update("r", expected_from=[State.PENDING], remote_id="x")
+        book.update("r", expected_from=[State.PENDING], owner=None, remote_id="x")
     with pytest.raises(TypeError, match="bogus"):
-        book.update("r", bogus=1)  # type: ignore[call-arg]
+        book.update("r", expected_from=[State.SUBMITTING], owner=None, bogus=1)  # type: ignore[call-arg]
 
 
 def test_quarantine_and_release_round_trip(book: Ledger) -> None:
     """A quarantined order keeps its reason and origin; release returns it there and clears both."""
     drive_to(book, "r", State.SHIPPED)
     book.claim([State.SHIPPED], "w", limit=1, lease_seconds=60)
-    parked = book.quarantine("r", "tracking read back 'T2' but wrote 'T1'", owner="w", last_error="mismatch")
+    parked = book.quarantine(
+        "r", "tracking read back 'T2' but wrote 'T1'", expected_from=[State.SHIPPED], owner="w",
+        last_error="mismatch",
+    )  # fmt: skip
     assert (parked.state, parked.quarantined_from) == (State.QUARANTINED, State.SHIPPED)
     assert parked.quarantine_reason == "tracking read back 'T2' but wrote 'T1'"
     assert [o.reference for o in book.quarantined()] == ["r"]
@@ -116,13 +120,15 @@ def test_release_to_a_chosen_state_and_refusals(book: Ledger) -> None:
     """Release may name the state; an empty reason, a terminal order, or releasing a free order is refused."""
     drive_to(book, "r", State.PENDING)
     with pytest.raises(EmptyReasonError):
-        book.quarantine("r", " \n\t")
-    book.quarantine("r", "unknown SKU 'ABC-1': add it to the 3PL catalogue")
+        book.quarantine("r", " \n\t", expected_from=[State.PENDING], owner=None)
+    book.quarantine(
+        "r", "unknown SKU 'ABC-1': add it to the 3PL catalogue", expected_from=[State.PENDING], owner=None
+    )
     with pytest.raises(IllegalTransitionError):
-        book.quarantine("r", "again")
+        book.quarantine("r", "again", expected_from=[State.QUARANTINED], owner=None)
     assert book.release_quarantine("r", State.CANCELLED).state is State.CANCELLED
     with pytest.raises(IllegalTransitionError):
-        book.quarantine("r", "too late")
+        book.quarantine("r", "too late", expected_from=[State.CANCELLED], owner=None)
     with pytest.raises(StateConflictError):
         book.release_quarantine("r")
 
@@ -131,7 +137,10 @@ def test_release_to_a_chosen_state_and_refusals(book: Ledger) -> None:
 def test_hostile_text_is_stored_byte_for_byte(book: Ledger, text: str) -> None:
     """Quotes, SQL, emoji and right-to-left marks, in keys and in text, come back exactly as written."""
     book.register([NewOrder(reference=text, num_order_id=text, payload_hash=text)])
-    book.quarantine(text, text, last_error=text, carrier=text, remote_id=text, tracking_numbers=[text])
+    book.quarantine(
+        text, text, expected_from=[State.PENDING], owner=None, last_error=text, carrier=text,
+        remote_id=text, tracking_numbers=[text],
+    )  # fmt: skip
     book.record_event(text, text, text, datetime(2026, 1, 1, tzinfo=UTC), {text: [text]})
     book.set_cursor(text, text)
     book.record_catalogue_hash(text, text)
@@ -153,7 +162,7 @@ def test_long_text_is_kept_whole_and_long_keys_are_refused(book: Ledger) -> None
     rng = random.Random(14)
     text = "".join(rng.choice("aZ9 '\"%;--📦עב\u202e\n") for _ in range(10_000))
     book.register([new_order("r")])
-    record = book.quarantine("r", text, last_error=text)
+    record = book.quarantine("r", text, expected_from=[State.PENDING], owner=None, last_error=text)
     book.record_event("e", "r", "shipment", datetime(2026, 1, 1, tzinfo=UTC), {"detail": text})
     book.set_cursor("c", text)
     assert (record.quarantine_reason, record.last_error, book.get_cursor("c")) == (text, text, text)
@@ -191,10 +200,23 @@ def test_accounts_and_threepls_do_not_see_each_other(
     ):
         for book in (a, b, a_sftp):
             assert len(book.register([new_order("same")]).new) == 1
-        a.transition("same", State.SUBMITTING)
+        a.transition("same", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
         assert [book.get("same").state for book in (a, b, a_sftp)] == [  # type: ignore[union-attr]
             State.SUBMITTING,
             State.PENDING,
             State.PENDING,
         ]
         assert b.claim([State.SUBMITTING], "w", limit=5, lease_seconds=5) == []
+
+
+def test_every_order_move_states_the_states_it_expects_and_the_lease_it_holds(book: Ledger) -> None:
+    """``transition``, ``update`` and ``quarantine`` cannot be called without ``expected_from`` and ``owner``;
+    a person's release (``release_quarantine``) is the one move without them."""
+    drive_to(book, "r", State.PENDING)
+    with pytest.raises(TypeError, match="expected_from"):
+        book.transition("r", State.SUBMITTING, owner=None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="owner"):
+        book.update("r", expected_from=[State.PENDING], last_error="x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="expected_from"):
+        book.quarantine("r", "a reason", owner=None)  # type: ignore[call-arg]
+    assert [h.to_state for h in book.history("r")] == [State.PENDING]

@@ -74,18 +74,18 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(book: Ledger) 
         drive_to(book, reference, src)
         if dst in ALLOWED[src]:
             if dst is State.QUARANTINED:
-                record = book.quarantine(reference, "reason")
+                record = book.quarantine(reference, "reason", expected_from=[src], owner=None)
             else:
-                record = book.transition(reference, dst, expected_from=[src], detail="table test")
+                record = book.transition(reference, dst, expected_from=[src], owner=None, detail="table test")
             assert record.state is dst, (src, dst)
             last = book.history(reference)[-1]
             assert (last.from_state, last.to_state) == (src, dst)
         else:
             with pytest.raises(IllegalTransitionError) as caught:
                 if dst is State.QUARANTINED:
-                    book.quarantine(reference, "reason")
+                    book.quarantine(reference, "reason", expected_from=[src], owner=None)
                 else:
-                    book.transition(reference, dst)
+                    book.transition(reference, dst, expected_from=[src], owner=None)
             assert (caught.value.from_state, caught.value.to_state) == (src, dst)
             assert reference in str(caught.value) and f"{src} -> {dst}" in str(caught.value)
             current = book.get(reference)
@@ -96,14 +96,14 @@ def test_transition_to_quarantined_needs_quarantine(book: Ledger) -> None:
     """``transition`` refuses QUARANTINED so that no order is parked without a reason."""
     drive_to(book, "r", State.PENDING)
     with pytest.raises(ValueError, match="quarantine"):
-        book.transition("r", State.QUARANTINED)
+        book.transition("r", State.QUARANTINED, expected_from=[State.PENDING], owner=None)
 
 
 def test_unexpected_state_raises_conflict_and_changes_nothing(book: Ledger) -> None:
     """A compare-and-set on the state fails with StateConflictError when another run moved the order."""
     drive_to(book, "r", State.SUBMITTED)
     with pytest.raises(StateConflictError) as caught:
-        book.transition("r", State.SUBMITTING, expected_from=[State.PENDING], count_attempt=True)
+        book.transition("r", State.SUBMITTING, expected_from=[State.PENDING], owner=None, count_attempt=True)
     assert caught.value.actual is State.SUBMITTED
     record = book.get("r")
     assert record is not None and record.state is State.SUBMITTED and record.attempts == 0
@@ -112,14 +112,14 @@ def test_unexpected_state_raises_conflict_and_changes_nothing(book: Ledger) -> N
 def test_unknown_reference_raises(book: Ledger) -> None:
     """Moving an order the ledger does not know raises UnknownOrderError naming it."""
     with pytest.raises(UnknownOrderError, match="nope"):
-        book.transition("nope", State.SUBMITTING)
+        book.transition("nope", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
 
 
 def test_history_records_every_change_with_owner_and_detail(book: Ledger) -> None:
     """The audit trail lists creation and each transition, in order, with detail and owner."""
     drive_to(book, "r", State.PENDING)
     book.claim([State.PENDING], "w1", limit=1, lease_seconds=60)
-    book.transition("r", State.SUBMITTING, owner="w1", detail="attempt 1")
+    book.transition("r", State.SUBMITTING, expected_from=[State.PENDING], owner="w1", detail="attempt 1")
     history = book.history("r")
     assert [(h.from_state, h.to_state) for h in history] == [
         (None, State.PENDING),

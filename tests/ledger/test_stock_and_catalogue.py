@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ledger import (
+    OPEN_STATES,
     SHIPPED_UNPROCESSED_STATES,
     EmptyReasonError,
     HoldStatus,
@@ -96,7 +97,9 @@ def ship(book: Ledger, reference: str, target: State, lines: dict[str, int]) -> 
         tracking_numbers=(f"T-{reference}",),
         lines=tuple(ShippedLine(sku=s, quantity=q) for s, q in lines.items()),
     )
-    book.transition(reference, State.PARTIALLY_SHIPPED, shipment=shipment)
+    book.transition(
+        reference, State.PARTIALLY_SHIPPED, expected_from=[State.EXPORTED], owner=None, shipment=shipment
+    )
     for state in {
         State.PARTIALLY_SHIPPED: [],
         State.SHIPPED: [State.SHIPPED],
@@ -106,7 +109,7 @@ def ship(book: Ledger, reference: str, target: State, lines: dict[str, int]) -> 
         State.CANCEL_REQUESTED: [State.CANCEL_REQUESTED],
         State.CANCELLED: [State.CANCEL_REQUESTED, State.CANCELLED],
     }[target]:
-        book.transition(reference, state)
+        book.transition(reference, state, expected_from=OPEN_STATES, owner=None)
 
 
 def test_shipped_unprocessed_units_counts_only_open_shipped_orders(book: Ledger) -> None:
@@ -122,13 +125,18 @@ def test_shipped_unprocessed_units_counts_only_open_shipped_orders(book: Ledger)
     ship(book, "written", State.TRACKING_WRITTEN, {"B": 4})
     ship(book, "held", State.ON_HOLD, {"C": 8})
     ship(book, "quarantined", State.SHIPPED, {"A": 16})
-    book.quarantine("quarantined", "tracking read back differs: wrote T-1, read T-2")
+    book.quarantine(
+        "quarantined", "tracking read back differs: wrote T-1, read T-2", expected_from=[State.SHIPPED],
+        owner=None,
+    )  # fmt: skip
     ship(book, "processed", State.PROCESSED, {"A": 100})
     ship(book, "cancelled", State.CANCELLED, {"A": 200})
     ship(book, "cancel-requested", State.CANCEL_REQUESTED, {"A": 400})
     drive_to(book, "not-shipped", State.EXPORTED)
     drive_to(book, "quarantined-early", State.SUBMITTED)
-    book.quarantine("quarantined-early", "3PL rejected the address")
+    book.quarantine(
+        "quarantined-early", "3PL rejected the address", expected_from=[State.SUBMITTED], owner=None
+    )
     assert book.shipped_unprocessed_units() == {"A": 19, "B": 5, "C": 8}
 
 
@@ -144,9 +152,10 @@ def test_shipments_accumulate_once_per_shipment_id(book: Ledger) -> None:
         carrier="UPS",
         lines=(ShippedLine(sku="A", quantity=1),),
     )
-    book.transition("r", State.PARTIALLY_SHIPPED, shipment=first)
-    book.transition("r", State.PARTIALLY_SHIPPED, shipment=first)
-    record = book.transition("r", State.SHIPPED, shipment=second)
+    shipping = [State.EXPORTED, State.PARTIALLY_SHIPPED]
+    book.transition("r", State.PARTIALLY_SHIPPED, expected_from=shipping, owner=None, shipment=first)
+    book.transition("r", State.PARTIALLY_SHIPPED, expected_from=shipping, owner=None, shipment=first)
+    record = book.transition("r", State.SHIPPED, expected_from=shipping, owner=None, shipment=second)
     assert record.tracking_numbers == ("T1", "T2") and record.tracking_number == "T1"
     assert record.carrier == "DPD"
     assert record.shipped_lines == (ShippedLine(sku="A", quantity=3),)

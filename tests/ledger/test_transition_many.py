@@ -14,7 +14,9 @@ def test_all_orders_move_in_one_step(book: Ledger) -> None:
     references = ["order-b", "order-a", "order-c"]
     for reference in references:
         drive_to(book, reference, State.SUBMITTED)
-    moved = book.transition_many(references, State.EXPORTED, expected_from=[State.SUBMITTED], detail="tagged")
+    moved = book.transition_many(
+        references, State.EXPORTED, expected_from=[State.SUBMITTED], owner=None, detail="tagged"
+    )
     assert [record.reference for record in moved] == references
     assert {record.state for record in moved} == {State.EXPORTED}
     assert book.history("order-a")[-1].detail == "tagged"
@@ -25,7 +27,9 @@ def test_one_order_in_the_wrong_state_moves_none(book: Ledger) -> None:
     drive_to(book, "order-1", State.SUBMITTED)
     drive_to(book, "order-2", State.PENDING)
     with pytest.raises(StateConflictError, match="order-2"):
-        book.transition_many(["order-1", "order-2"], State.EXPORTED, expected_from=[State.SUBMITTED])
+        book.transition_many(
+            ["order-1", "order-2"], State.EXPORTED, expected_from=[State.SUBMITTED], owner=None
+        )
     record = book.get("order-1")
     assert record is not None and record.state is State.SUBMITTED
 
@@ -33,4 +37,4 @@ def test_one_order_in_the_wrong_state_moves_none(book: Ledger) -> None:
 def test_quarantine_is_refused(book: Ledger) -> None:
     """Quarantine needs a reason, so it cannot be a batch move."""
     with pytest.raises(ValueError, match="quarantine"):
-        book.transition_many(["order-1"], State.QUARANTINED)
+        book.transition_many(["order-1"], State.QUARANTINED, expected_from=[State.PENDING], owner=None)

@@ -153,7 +153,9 @@ def _record_shipment_as_pulled(env: FlowEnv, reference: str) -> None:
     assert event.shipment is not None
     numbers = tuple(package.tracking_number for package in event.shipment.packages)
     seen = ShipmentSeen(shipment_id=event.shipment.shipment_id, tracking_numbers=numbers)
-    env.runtime.ledger.transition(reference, State.SHIPPED, shipment=seen)
+    env.runtime.ledger.transition(
+        reference, State.SHIPPED, expected_from=[State.EXPORTED], owner=None, shipment=seen
+    )
 
 
 def test_unreadable_event_feed_writes_nothing_and_already_shipped_orders_go_on(rel_env: FlowEnv) -> None:
