@@ -8,9 +8,10 @@ so the two never disagree.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from ledger import OrderRecord
+from ledger import OrderRecord, State
 from tasks.context import Runtime, run_owner
 from tasks.reporting import ReportRow, RunReport
 
@@ -29,21 +30,34 @@ class Outcomes:
     labels: dict[str, str] = field(default_factory=dict)
     """NumOrderId by reference, for rows of orders named by reference only."""
 
-    def quarantine(self, order: OrderRecord | str, reason: str, *, claimed: bool = True) -> None:
+    def quarantine(
+        self,
+        order: OrderRecord | str,
+        reason: str,
+        *,
+        claimed: bool = True,
+        expected_from: Collection[State] | None = None,
+    ) -> None:
         """Park the order for a person (``claimed``: this task holds its lease) and report why.
 
-        ``order`` is its ledger record (its NumOrderId labels the row) or its reference.
+        ``order`` is its ledger record (its NumOrderId labels the row) or its reference; ``expected_from``:
+        the states the caller knows it in (checked in the same transaction; None: unchecked).
         """
         reference = order if isinstance(order, str) else order.reference
         label = self.labels.get(reference, "") if isinstance(order, str) else order.num_order_id
-        self.runtime.ledger.quarantine(reference, reason, owner=self.owner if claimed else None)
+        owner = self.owner if claimed else None
+        self.runtime.ledger.quarantine(reference, reason, expected_from=expected_from, owner=owner)
         self.report.quarantined.append(ReportRow(reference=reference, label=label, detail=reason))
         logger.warning("order %s quarantined", reference)
 
-    def defer(self, order: OrderRecord | str, error: Exception) -> None:
+    def defer(
+        self, order: OrderRecord | str, error: Exception, *, expected_from: Collection[State] | None = None
+    ) -> None:
         """Leave the order to the next run, with the error on its ledger row."""
         reference = order if isinstance(order, str) else order.reference
-        self.runtime.ledger.update(reference, owner=self.owner, last_error=str(error)[:500])
+        self.runtime.ledger.update(
+            reference, expected_from=expected_from, owner=self.owner, last_error=str(error)[:500]
+        )
         self.report.deferred += 1
 
     def note(self, text: str) -> None:
