@@ -98,15 +98,19 @@ def export_batch(account: Account, order_ids: Sequence[str], location_id: UUID) 
     details = {str(order.order_id): order for order in orders}
     labels = {reference: str(order.num_order_id) for reference, order in details.items()}
     batch = _Batch(Outcomes(runtime, labels=labels), location_id, details)
-    _register(batch, order_ids)
+    unmappable = _register(batch, order_ids)
     owner = batch.work.owner
     with leased(runtime, UNFINISHED, owner, limit=len(order_ids), references=order_ids) as claimed:
+        for record in claimed:
+            if record.state is State.PENDING and record.reference in unmappable:
+                batch.work.quarantine(record, unmappable[record.reference], expected_from=[State.PENDING])
         _tag(batch, _submit_all(batch, claimed))
     return batch.work.report
 
 
-def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
-    """Fix the reference and payload of every exportable order in the ledger before any outside call."""
+def _register(batch: _Batch, order_ids: Iterable[str]) -> dict[str, str]:
+    """Fix the reference and payload of every exportable order in the ledger before any outside call;
+    returns the pending orders that cannot be mapped, with why (quarantined once claimed)."""
     known = batch.work.runtime.ledger.get_many(order_ids)
     new: list[NewOrder] = []
     unmappable: dict[str, str] = {}
@@ -128,8 +132,7 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
         )
     batch.work.runtime.ledger.register(new)
-    for reference, reason in unmappable.items():
-        batch.work.quarantine(reference, reason, claimed=False)
+    return unmappable
 
 
 def _skip_reason(batch: _Batch, order: OrderDetails) -> str | None:
@@ -317,7 +320,9 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
         # RecordError: Linnworks refuses the whole call when one order was processed (e.g. cancelled) since
         # the details were read; the next run reads them again and leaves that order out.
         for reference in open_refs:
-            batch.work.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
+            batch.work.defer(
+                reference, error, expected_from=[State.SUBMITTED]
+            )  # stays ``submitted``: tagging is retried by the next run
         return
     confirmed = {str(order_id) for order_id in result.changed} | _already_tagged(batch, result.not_changed)
     crashpoint("after_tag")
@@ -338,7 +343,8 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
     ]
     for reference in open_refs:
         if reference not in confirmed:
-            batch.work.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
+            untagged = RecordError(f"Linnworks did not tag the order with {tag}")
+            batch.work.defer(reference, untagged, expected_from=[State.SUBMITTED])
 
 
 def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
@@ -351,8 +357,9 @@ def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
 def _write_remote_ids(batch: _Batch, references: Sequence[str]) -> None:
     """Store the 3PL id as an extended property (read first: SetExtendedProperties replaces them all)."""
     linnworks = batch.work.runtime.linnworks
+    records = batch.work.runtime.ledger.get_many(references)
     for reference in references:
-        record = batch.work.runtime.ledger.get(reference)
+        record = records.get(reference)
         if record is None or not record.remote_id:
             continue
         order_id = UUID(reference)

@@ -29,6 +29,9 @@ from tasks.retrying import TASK_RETRY_OPTIONS
 
 logger = logging.getLogger("lw3pl.reconcile")
 
+SHIPPED = (State.SHIPPED,)
+WRITTEN = (State.TRACKING_WRITTEN,)
+
 __all__ = ["process_orders", "write_and_read_back_tracking", "write_tracking_read_back_and_process"]
 
 
@@ -69,7 +72,11 @@ def _write_and_read_back(
 
 def _write_one(work: Outcomes, record: OrderRecord) -> bool:
     if not record.tracking_numbers:
-        work.quarantine(record, "the 3PL shipped the order without a tracking number; add it by hand")
+        work.quarantine(
+            record,
+            "the 3PL shipped the order without a tracking number; add it by hand",
+            expected_from=SHIPPED,
+        )
         return False
     order_id = UUID(record.reference)
     linnworks = work.runtime.linnworks
@@ -81,10 +88,12 @@ def _write_one(work: Outcomes, record: OrderRecord) -> bool:
             others = ", ".join(record.tracking_numbers[1:])
             add_order_note(linnworks, order_id, f"lw3pl: further parcels' tracking numbers: {others}")
     except RetryableError as error:
-        work.defer(record, error)
+        work.defer(record, error, expected_from=SHIPPED)
         return False
     except RecordError as error:
-        work.quarantine(record, f"Linnworks refused the tracking number: {error.message}")
+        work.quarantine(
+            record, f"Linnworks refused the tracking number: {error.message}", expected_from=SHIPPED
+        )
         return False
     return True
 
@@ -106,6 +115,7 @@ def _read_back(
             record,
             f"tracking read-back differs: wrote {wanted!r}, Linnworks shows {actual!r}; check the order "
             "in Linnworks, then release it from quarantine",
+            expected_from=SHIPPED,
         )
     confirmed = move_all(
         work.runtime, matched, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=work.owner,
@@ -164,13 +174,21 @@ def _not_yet_processed(
     for record in records:
         order = orders.get(record.reference)
         if order is None:
-            work.quarantine(record, "Linnworks no longer has this order; check whether it was deleted")
+            work.quarantine(
+                record,
+                "Linnworks no longer has this order; check whether it was deleted",
+                expected_from=WRITTEN,
+            )
         elif order.processed and order.general_info.hold_or_cancel:
-            work.quarantine(record, TOO_LATE)
+            work.quarantine(record, TOO_LATE, expected_from=WRITTEN)
         elif order.processed:
             already.append(record)
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
-            work.quarantine(record, "the tracking number changed in Linnworks after it was written; check it")
+            work.quarantine(
+                record,
+                "the tracking number changed in Linnworks after it was written; check it",
+                expected_from=WRITTEN,
+            )
         else:
             ready.append(record)
     _mark_processed(work, already, "Linnworks shows it processed")
@@ -191,7 +209,9 @@ def _process(
             results = [linnworks.process_fulfilment_centre_order(order_id) for order_id in ids]
     except (OutcomeUnknownError, RetryableError) as error:
         for record in records:
-            work.defer(record, error)  # stays ``tracking_written``: the next run re-reads Processed first
+            work.defer(
+                record, error, expected_from=WRITTEN
+            )  # stays ``tracking_written``: the next run re-reads Processed first
         return {}
     except RecordError as error:
         # Linnworks may refuse a whole call for one order it will not process (a 400): go one by one, so
@@ -223,18 +243,20 @@ def _record_processing(
             done.append(record)
         else:
             work.quarantine(
-                record, f"Linnworks refused to process the order: {result.error or 'no reason given'}"
+                record,
+                f"Linnworks refused to process the order: {result.error or 'no reason given'}",
+                expected_from=WRITTEN,
             )
     _mark_processed(work, done, "processed")
 
 
 def _mark_processed(work: Outcomes, records: Sequence[OrderRecord], detail: str) -> None:
     """Record orders Linnworks processed (one ledger transaction for the batch)."""
-    move_all(
+    moved = move_all(
         work.runtime, [record.reference for record in records], State.PROCESSED,
         expected_from=[State.TRACKING_WRITTEN], owner=work.owner, detail=detail,
     )  # fmt: skip
     work.report.processed += [
         ReportRow(reference=record.reference, label=record.num_order_id, detail=record.tracking_numbers[0])
-        for record in records
+        for record in moved
     ]
