@@ -31,7 +31,8 @@ _SETTINGS = {
     410: "SHIPBOB_API_VERSION (the 3PL says the API version is gone)",
 }
 _SAME_REASON = (
-    "the mapping settings every order shares (SHIPPING_METHOD_MAP, the SKUs at the 3PL, SHIPBOB_CHANNEL_ID)"
+    "the mapping settings every order shares (SHIPPING_SERVICE_MAP, COUNTRY_CODE_MAP, the SKUs at the "
+    "3PL, SHIPBOB_CHANNEL_ID)"
 )
 
 

@@ -62,7 +62,20 @@ __all__ = [
     "ShipBobSandbox",
 ]
 
-FAULT_KINDS = ("410", "422", "429", "500", "502", "503", "504", "slow", "drop", "accept_then_drop", "html", "truncated")
+FAULT_KINDS = (
+    "410",
+    "422",
+    "429",
+    "500",
+    "502",
+    "503",
+    "504",
+    "slow",
+    "drop",
+    "accept_then_drop",
+    "html",
+    "truncated",
+)
 CORRUPTIONS = ("quantity_string", "negative_quantity", "missing_tracking", "not_an_object")
 PER_MINUTE = 150
 VERSION: str = load_spec()["source"]["version"]
