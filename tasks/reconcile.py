@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from prefect import task
@@ -29,6 +30,8 @@ from tasks.retrying import TASK_RETRY_OPTIONS
 
 logger = logging.getLogger("lw3pl.reconcile")
 
+IN_FLIGHT = 8
+"""Per-order Linnworks calls in flight per batch; the client's pacer keeps the account's budget."""
 SHIPPED = (State.SHIPPED,)
 WRITTEN = (State.TRACKING_WRITTEN,)
 
@@ -63,21 +66,37 @@ def write_and_read_back_tracking(account: Account, limit: int) -> RunReport:
 def _write_and_read_back(
     work: Outcomes, claimed: Sequence[OrderRecord]
 ) -> tuple[list[OrderRecord], dict[str, OrderDetails]]:
-    written = [record for record in claimed if _write_one(work, record)]
+    written = _write_all(work, claimed)
     crashpoint("after_tracking_write")
     confirmed, orders = _read_back(work, written)
     _confirm_tracking(work, confirmed)
     return confirmed, orders
 
 
-def _write_one(work: Outcomes, record: OrderRecord) -> bool:
-    if not record.tracking_numbers:
-        work.quarantine(
-            record,
-            "the 3PL shipped the order without a tracking number; add it by hand",
-            expected_from=SHIPPED,
-        )
-        return False
+def _write_all(work: Outcomes, claimed: Sequence[OrderRecord]) -> list[OrderRecord]:
+    """Write each order's tracking number, IN_FLIGHT calls at a time (paced by the client's pacer); the
+    ledger hears the outcomes afterwards, in this thread. Returns the orders written."""
+    untracked = [record for record in claimed if not record.tracking_numbers]
+    for record in untracked:
+        reason = "the 3PL shipped the order without a tracking number; add it by hand"
+        work.quarantine(record, reason, expected_from=SHIPPED)
+    tracked = [record for record in claimed if record.tracking_numbers]
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="lw3pl-tracking") as pool:
+        errors = list(pool.map(lambda record: _write_one(work, record), tracked))
+    written: list[OrderRecord] = []
+    for record, error in zip(tracked, errors, strict=True):
+        if error is None:
+            written.append(record)
+        elif isinstance(error, RecordError):
+            reason = f"Linnworks refused the tracking number: {error.message}"
+            work.quarantine(record, reason, expected_from=SHIPPED)
+        else:
+            work.defer(record, error, expected_from=SHIPPED)
+    return written
+
+
+def _write_one(work: Outcomes, record: OrderRecord) -> RetryableError | RecordError | None:
+    """SetOrderShippingInfo with the first parcel's number (a note names the others); the refusal, if any."""
     order_id = UUID(record.reference)
     linnworks = work.runtime.linnworks
     try:
@@ -87,15 +106,9 @@ def _write_one(work: Outcomes, record: OrderRecord) -> bool:
         if len(record.tracking_numbers) > 1:
             others = ", ".join(record.tracking_numbers[1:])
             add_order_note(linnworks, order_id, f"lw3pl: further parcels' tracking numbers: {others}")
-    except RetryableError as error:
-        work.defer(record, error, expected_from=SHIPPED)
-        return False
-    except RecordError as error:
-        work.quarantine(
-            record, f"Linnworks refused the tracking number: {error.message}", expected_from=SHIPPED
-        )
-        return False
-    return True
+    except (RetryableError, RecordError) as error:
+        return error
+    return None
 
 
 def _read_back(
