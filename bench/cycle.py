@@ -417,10 +417,15 @@ def minimum_calls(phase: str, orders: int, batch: int) -> list[tuple[str, int, s
             ("Linnworks Orders/GetAllOpenOrders", 1, "1 per run (every id in one reply)"),
             ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (details for the payload)"),
             ("Linnworks OpenOrders/AssignOrderIdentifier", _per(orders, batch), "1 per batch (the tag)"),
-            ("ShipBob POST /order", orders, "1 per order (ShipBob has no batch create)"),
+            ("ShipBob POST /2026-01/order", orders, "1 per order (ShipBob has no batch create)"),
         ]
     return [
-        ("ShipBob GET /order", _per(orders, 250) + 1, "1 per page of 250 updated orders + 1 empty poll"),
+        ("ShipBob GET /2026-01/order", _per(orders, 250) + 1, "1 per page of 250 queued orders + 1 empty"),
+        (
+            "ShipBob POST /2026-01/shipment:batchUpdateTrackingUpload",
+            _per(orders, batch),
+            "1 per batch (tracking acknowledged)",
+        ),
         ("Linnworks Orders/SetOrderShippingInfo", orders, "1 per order (no batch form)"),
         ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (read-back; Processed in it)"),
         ("Linnworks Orders/ProcessOrdersInBatch", _per(orders, batch), "1 per batch"),

@@ -23,7 +23,7 @@ IN_FLIGHT = 8
 BATCH = 100
 PAGE = 250
 VERSION = "2026-01"
-TAG = "3PL"
+TAG = "SENT_TO_3PL"  # EXPORT_IDENTIFIER_TAG, saved by the setup flow lw3pl ran first
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -53,7 +53,8 @@ class BareLinnworks:
         response = self.http.post(
             f"{base}/api/{endpoint}", content=urlencode(fields).encode(), headers=headers
         )
-        response.raise_for_status()
+        if response.status_code >= 400:
+            raise RuntimeError(f"bare {endpoint} refused {response.status_code}: {response.text[:300]}")
         return response.json() if response.content else None
 
     def call(self, endpoint: str, fields: dict[str, str]) -> Any:
@@ -78,7 +79,10 @@ class BareShipBob:
 
     def create(self, body: dict[str, Any]) -> int:
         response = self.http.post("/order", json=body)
-        response.raise_for_status()
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"bare create refused {response.status_code}: {response.text[:300]} for {body}"
+            )
         return int(response.json()["id"])
 
 
@@ -115,6 +119,7 @@ def _create_body(order: dict[str, Any]) -> dict[str, Any]:
         "reference_id": order["OrderId"],
         "order_number": str(order["NumOrderId"]),
         "shipping_method": "Standard",
+        "type": "DTC",
         "recipient": {
             "name": address.get("FullName") or "Customer",
             "address": {
@@ -205,6 +210,6 @@ def bare_reconcile(info: dict[str, str], location_id: str) -> int:
             }
             results = linnworks.call("Orders/ProcessOrdersInBatch", fields)
             processed += sum(1 for result in results if result.get("Processed"))
-            body = {"shipment_ids": [shipment for _, _, shipment in batch]}
+            body = {"shipment_ids": [shipment for _, _, shipment in batch], "is_tracking_uploaded": True}
             shipbob.http.post("/shipment:batchUpdateTrackingUpload", json=body).raise_for_status()
     return processed
