@@ -88,6 +88,8 @@ class _Batch:
     location_id: UUID
     details: dict[str, OrderDetails]
     payloads: dict[str, FulfilmentOrder] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """``payload_hash`` of each payload, computed once per run."""
 
 
 @task(name="export-batch", **TASK_RETRY_OPTIONS)
@@ -128,6 +130,7 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> dict[str, str]:
             if record is None or record.state is State.PENDING:
                 unmappable[reference] = str(error)
         fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
+        batch.fingerprints[reference] = fingerprint
         new.append(
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
         )
@@ -225,7 +228,7 @@ def _mark_submitting(batch: _Batch, references: Sequence[str]) -> list[str]:
             reference=reference,
             to=State.SUBMITTING,
             expected_from=frozenset({State.PENDING}),
-            changes=Changes(count_attempt=True, payload_hash=payload_hash(batch.payloads[reference])),
+            changes=Changes(count_attempt=True, payload_hash=batch.fingerprints[reference]),
         )
         for reference in references
     ]
