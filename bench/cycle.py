@@ -84,6 +84,7 @@ def serve(limits: bool, time_scale: float) -> None:
         "clear": lambda c: _clear(linnworks, shipbob),
         "outcome": lambda c: _outcome(linnworks, warehouse),
         "maxrss_mb": lambda c: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "centre": lambda c: _centre_id(linnworks),
     }
     info = {
         "auth_url": linnworks.auth_url,
@@ -290,6 +291,11 @@ class Phase:
     calls: dict[str, int]
     throttled: dict[str, int]
     server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    statements: int = 0
+    commits: int = 0
+    floor_seconds: float = 0.0
+    floor_cpu: float = 0.0
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
 
@@ -299,13 +305,15 @@ class Phase:
 
 
 def run_phase(
-    name: str, orders: int, flow: Callable[..., Any], boxes: Sandboxes, server_pid: int | None
+    name: str, orders: int, flow: Callable[..., Any], boxes: Sandboxes, server_pid: int | None, ledger: Any
 ) -> Phase:
     boxes.call("clear")
     cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
+    stats_before, client_before = ledger.stats(), time.process_time()
     started = time.perf_counter()
     state = flow(return_state=True)
     elapsed = time.perf_counter() - started
+    client_cpu, stats = time.process_time() - client_before, ledger.stats()
     if not state.is_completed():
         raise RuntimeError(f"{name} ended {state.name}: {state.message}")
     counts = state.result()
@@ -314,6 +322,9 @@ def run_phase(
     merged |= {f"ShipBob {k}": v for k, v in calls["shipbob"].items()}
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
+    phase.client_cpu = client_cpu
+    phase.statements = stats.statements - stats_before.statements
+    phase.commits = stats.commits - stats_before.commits
     if server_pid:
         phase.server_cpu = process_cpu_seconds(server_pid) - cpu_before
     return phase
@@ -363,14 +374,33 @@ def cycle(
             with registered_runtime(runtime):
                 setup_fulfilment_centre()
                 boxes.call("seed", count=orders)
-                export = run_phase("export", orders, export_orders, boxes, server_pid)
+                export = run_phase("export", orders, export_orders, boxes, server_pid, runtime.ledger)
                 boxes.call("advance", hours=2)
-                reconcile = run_phase("reconcile", orders, reconcile_shipments, boxes, server_pid)
+                reconcile = run_phase(
+                    "reconcile", orders, reconcile_shipments, boxes, server_pid, runtime.ledger
+                )
         finally:
             runtime.close()
+        if not limits:
+            run_floor(boxes, orders, export, reconcile)
         return export, reconcile, boxes.call("outcome") | {"sandbox_maxrss_mb": boxes.call("maxrss_mb")}
     finally:
         boxes.close()
+
+
+def run_floor(boxes: Sandboxes, orders: int, export: Phase, reconcile: Phase) -> None:
+    """The bare exporter and reconciler (bench/floor.py) on ``orders`` fresh orders, same sandboxes."""
+    from bench.floor import bare_export, bare_reconcile
+
+    location = boxes.call("centre")
+    boxes.call("seed", count=orders)
+    for phase, run, hours in ((export, bare_export, 2.0), (reconcile, bare_reconcile, 0.0)):
+        cpu, started = time.process_time(), time.perf_counter()
+        done = run(boxes.info, location)
+        phase.floor_seconds, phase.floor_cpu = time.perf_counter() - started, time.process_time() - cpu
+        if done != orders:
+            raise RuntimeError(f"the bare {phase.name} did {done} of {orders} orders")
+        boxes.call("advance", hours=hours)
 
 
 # --- reporting --------------------------------------------------------------------------------------------
@@ -387,10 +417,15 @@ def minimum_calls(phase: str, orders: int, batch: int) -> list[tuple[str, int, s
             ("Linnworks Orders/GetAllOpenOrders", 1, "1 per run (every id in one reply)"),
             ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (details for the payload)"),
             ("Linnworks OpenOrders/AssignOrderIdentifier", _per(orders, batch), "1 per batch (the tag)"),
-            ("ShipBob POST /order", orders, "1 per order (ShipBob has no batch create)"),
+            ("ShipBob POST /2026-01/order", orders, "1 per order (ShipBob has no batch create)"),
         ]
     return [
-        ("ShipBob GET /order", _per(orders, 250) + 1, "1 per page of 250 updated orders + 1 empty poll"),
+        ("ShipBob GET /2026-01/order", _per(orders, 250) + 1, "1 per page of 250 queued orders + 1 empty"),
+        (
+            "ShipBob POST /2026-01/shipment:batchUpdateTrackingUpload",
+            _per(orders, batch),
+            "1 per batch (tracking acknowledged)",
+        ),
         ("Linnworks Orders/SetOrderShippingInfo", orders, "1 per order (no batch form)"),
         ("Linnworks Orders/GetOrdersById", _per(orders, batch), "1 per batch (read-back; Processed in it)"),
         ("Linnworks Orders/ProcessOrdersInBatch", _per(orders, batch), "1 per batch"),
@@ -401,10 +436,24 @@ def print_phase(phase: Phase, batch: int) -> None:
     print(
         f"\n  {phase.name}: {phase.orders} orders in {phase.seconds:.1f} s = {phase.per_second:.1f} orders/s"
     )
+    if phase.floor_seconds:
+        floor = phase.orders / phase.floor_seconds
+        print(
+            f"    floor (bare httpx, bench/floor.py): {floor:.1f} orders/s; lw3pl/floor time ratio "
+            f"{phase.seconds / phase.floor_seconds:.2f}x"
+        )
+        print(
+            f"    client CPU per order: lw3pl {1000 * phase.client_cpu / phase.orders:.2f} ms, "
+            f"floor {1000 * phase.floor_cpu / phase.orders:.2f} ms"
+        )
+    print(
+        f"    ledger per order: {phase.statements / phase.orders:.2f} statements, "
+        f"{phase.commits / phase.orders:.3f} commits"
+    )
     nonzero = {key: value for key, value in phase.counts.items() if value}
     print(f"    flow result: {nonzero}")
     per_thousand = 1000 * phase.task_runs / phase.orders
-    print(f"    Prefect task runs: {phase.task_runs} ({per_thousand:.1f} per 1,000 orders; target <= 30)")
+    print(f"    Prefect task runs: {phase.task_runs} ({per_thousand:.1f} per 1,000 orders; target <= 20)")
     if phase.server_cpu:
         print(f"    Prefect server CPU during the flow: {phase.server_cpu:.1f} s")
     if phase.task_time:

@@ -12,7 +12,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from tasks.context import Account
 from tasks.reporting import Progress, RunReport, publish_report
 
-__all__ = ["chunks", "collect", "finish", "thread_runner"]
+__all__ = ["batch_size_for", "chunks", "collect", "finish", "thread_runner"]
 
 T = TypeVar("T")
 
@@ -25,6 +25,18 @@ def thread_runner(max_workers: int) -> TaskRunner[PrefectFuture[Any]]:
 def chunks(items: list[T], size: int) -> list[list[T]]:
     """``items`` in consecutive slices of at most ``size``."""
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+TASK_RUNS_PER_1000 = 20
+"""Prefect task runs a run may spend per 1,000 orders: each costs server round trips and client CPU."""
+MAX_BATCH = 500
+
+
+def batch_size_for(total: int, configured: int, *, fixed_tasks: int) -> int:
+    """Orders per batch task: ``configured``, grown when needed so ``total`` orders take at most
+    TASK_RUNS_PER_1000 task runs per 1,000 (``fixed_tasks``: the run's other tasks), up to MAX_BATCH."""
+    budget = max(1, TASK_RUNS_PER_1000 * total // 1000 - fixed_tasks)
+    return max(configured, min(MAX_BATCH, -(-total // budget)))
 
 
 def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, sizes: list[int]) -> RunReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._common import chunks, collect, finish, thread_runner
+from flows._common import batch_size_for, chunks, collect, finish, thread_runner
 from tasks.context import resolve_account, runtime_for
 from tasks.export import export_batch, list_exportable_orders
 from tasks.reporting import Progress
@@ -24,7 +24,9 @@ def export_orders(batch_size: int | None = None, credentials_block: str | None =
     account = resolve_account(credentials_block)
     settings = runtime_for(account).settings
     location = find_fulfilment_centre(account, settings.fulfilment_centre_name)
-    batches = chunks(list_exportable_orders(account, location), batch_size or settings.export_batch_size)
+    order_ids = list_exportable_orders(account, location)
+    size = batch_size or batch_size_for(len(order_ids), settings.export_batch_size, fixed_tasks=2)
+    batches = chunks(order_ids, size)
     progress = Progress(sum(map(len, batches)), "orders exported")
     futures = [export_batch.submit(account, batch, location) for batch in batches]
     report = collect(futures, progress, [len(batch) for batch in batches])

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from prefect import flow
 from prefect.futures import PrefectFuture
 
-from flows._common import finish, thread_runner
+from flows._common import batch_size_for, finish, thread_runner
 from ledger import State
 from tasks.cancellations import carry_linnworks_cancellations
 from tasks.context import resolve_account, runtime_for
@@ -35,12 +35,14 @@ def reconcile_shipments(
     """
     account = resolve_account(credentials_block)
     runtime = runtime_for(account)
-    size = batch_size or runtime.settings.export_batch_size
     location = find_fulfilment_centre(account, runtime.settings.fulfilment_centre_name)
     report = pull_events(account).merge(carry_linnworks_cancellations(account, location))
     report = report.merge(carry_linnworks_edits(account))  # after the 3PL's news: a picked order is too late
     # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
-    ready = runtime.ledger.counts_by_state()[State.TRACKING_WRITTEN]
+    waiting = runtime.ledger.counts_by_state()
+    ready = waiting[State.TRACKING_WRITTEN]
+    total = ready + waiting[State.SHIPPED]
+    size = batch_size or batch_size_for(total, runtime.settings.export_batch_size, fixed_tasks=3)
     processing = _drain(
         lambda: process_orders.submit(account, size, location), size, ready, "orders processed"
     )

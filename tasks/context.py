@@ -9,6 +9,7 @@ runtime they built with :func:`registered_runtime`.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -24,7 +25,7 @@ from clients.linnworks import LinnworksClient, Pacer
 from clients.sftp import SftpAdapter, SftpConfig
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import ThreePLAdapter
-from ledger import Ledger, LedgerError, OrderRecord, State
+from ledger import Changes, Ledger, Move, OrderRecord, State
 from lw3pl.core.blocks import settings_from_block
 from lw3pl.core.settings import Settings
 
@@ -43,6 +44,8 @@ __all__ = [
     "runtime_for",
     "shared_pacer",
 ]
+
+logger = logging.getLogger("lw3pl.context")
 
 
 @dataclass
@@ -267,20 +270,23 @@ def move_all(
     owner: str,
     detail: str,
 ) -> list[OrderRecord]:
-    """Move orders one outside call settled together, in one ledger transaction.
+    """Move orders one outside call settled together, in ONE ledger transaction; the records that moved.
 
-    If any of them fails its check (a lease lost to another worker, a state changed meanwhile), the batch
-    write is undone and the orders are moved one by one, so each order gets exactly the outcome it would get
-    alone (the same errors, raised by the one that fails).
+    Each order is checked on its own (``transition_each``): one whose lease was lost to another worker, or
+    that another run moved meanwhile, is left exactly as it is, logged and left out of the result, and the
+    others move. The lease rules are the ledger's: nothing is written for an order this owner does not hold.
     """
     if not references:
         return []
-    try:
-        return runtime.ledger.transition_many(
-            references, to, expected_from=expected_from, owner=owner, detail=detail
-        )
-    except LedgerError:
-        return [
-            runtime.ledger.transition(ref, to, expected_from=expected_from, owner=owner, detail=detail)
-            for ref in references
-        ]
+    expected, cleared = frozenset(expected_from), Changes(last_error=None)
+    moves = [
+        Move(reference=ref, to=to, expected_from=expected, detail=detail, changes=cleared)
+        for ref in references
+    ]
+    moved: list[OrderRecord] = []
+    for outcome in runtime.ledger.transition_each(moves, owner=owner):
+        if outcome.moved and outcome.record is not None:
+            moved.append(outcome.record)
+        else:
+            logger.warning("order %s not moved to %s: %s", outcome.reference, to, outcome.reason)
+    return moved

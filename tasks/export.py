@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Unpack
 from uuid import UUID
 
 from prefect import task
 
-from clients.errors import OutcomeUnknownError, RecordError, RetryableError
+from clients.errors import Lw3plError, OutcomeUnknownError, RecordError, RetryableError, StopError
 from clients.linnworks import (
     BooleanFieldFilter,
     ExtendedProperty,
@@ -24,8 +26,8 @@ from clients.linnworks import (
     ListFieldFilter,
     OrderDetails,
 )
-from clients.threepl import FulfilmentOrder, SubmitOutcome, SubmitResult
-from ledger import NewOrder, OrderRecord, State
+from clients.threepl import FulfilmentOrder, SubmitOutcome
+from ledger import Changes, Move, NewOrder, OrderRecord, State
 from lw3pl.core.crashpoints import crashpoint
 from tasks.context import Account, leased, move_all, runtime_for
 from tasks.mapping import (
@@ -36,6 +38,7 @@ from tasks.mapping import (
     to_fulfilment_order,
 )
 from tasks.outcomes import Outcomes
+from tasks.refusals import RefusalStorm, RefusalWatch, Sent
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
@@ -45,6 +48,9 @@ logger = logging.getLogger("lw3pl.export")
 
 UNFINISHED = (State.PENDING, State.SUBMITTING, State.SUBMITTED)
 REMOTE_ID_PROPERTY = "3PL order id"
+IN_FLIGHT = 8
+"""Creates in flight per batch: the round trip, not the partner's limit, binds one sender (the pacer
+holds the limit)."""
 
 
 @task(name="list-exportable-orders", **TASK_RETRY_OPTIONS)
@@ -82,6 +88,8 @@ class _Batch:
     location_id: UUID
     details: dict[str, OrderDetails]
     payloads: dict[str, FulfilmentOrder] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """``payload_hash`` of each payload, computed once per run."""
 
 
 @task(name="export-batch", **TASK_RETRY_OPTIONS)
@@ -92,16 +100,19 @@ def export_batch(account: Account, order_ids: Sequence[str], location_id: UUID) 
     details = {str(order.order_id): order for order in orders}
     labels = {reference: str(order.num_order_id) for reference, order in details.items()}
     batch = _Batch(Outcomes(runtime, labels=labels), location_id, details)
-    _register(batch, order_ids)
+    unmappable = _register(batch, order_ids)
     owner = batch.work.owner
     with leased(runtime, UNFINISHED, owner, limit=len(order_ids), references=order_ids) as claimed:
-        submitted = [ref for ref in (_submit(batch, record) for record in claimed) if ref is not None]
-        _tag(batch, submitted)
+        for record in claimed:
+            if record.state is State.PENDING and record.reference in unmappable:
+                batch.work.quarantine(record, unmappable[record.reference], expected_from=[State.PENDING])
+        _tag(batch, _submit_all(batch, claimed))
     return batch.work.report
 
 
-def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
-    """Fix the reference and payload of every exportable order in the ledger before any outside call."""
+def _register(batch: _Batch, order_ids: Iterable[str]) -> dict[str, str]:
+    """Fix the reference and payload of every exportable order in the ledger before any outside call;
+    returns the pending orders that cannot be mapped, with why (quarantined once claimed)."""
     known = batch.work.runtime.ledger.get_many(order_ids)
     new: list[NewOrder] = []
     unmappable: dict[str, str] = {}
@@ -119,100 +130,176 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> None:
             if record is None or record.state is State.PENDING:
                 unmappable[reference] = str(error)
         fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
+        batch.fingerprints[reference] = fingerprint
         new.append(
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
         )
     batch.work.runtime.ledger.register(new)
-    for reference, reason in unmappable.items():
-        batch.work.quarantine(reference, reason, claimed=False)
+    return unmappable
 
 
 def _skip_reason(batch: _Batch, order: OrderDetails) -> str | None:
     return not_exportable_reason(order, batch.location_id, batch.work.runtime.settings.export_identifier_tag)
 
 
-def _submit(batch: _Batch, record: OrderRecord) -> str | None:
-    """Bring one claimed order to ``submitted``; returns its reference if it got there."""
-    reference = record.reference
-    if record.state is State.SUBMITTED:
-        return reference
-    try:
-        if record.state is State.SUBMITTING and _found_by_lookup(batch, reference):
-            return reference
-    except _Deferred:
-        return None
-    payload = batch.payloads.get(reference)
-    if payload is None:
-        return None  # no longer exportable (e.g. parked since it was listed): stays pending for a later run
-    order = batch.details[reference]
-    if (reason := _skip_reason(batch, order)) is not None:
+def _submit_all(batch: _Batch, claimed: Sequence[OrderRecord]) -> list[str]:
+    """Bring the claimed orders to ``submitted``; returns the references that got there."""
+    submitted = [record.reference for record in claimed if record.state is State.SUBMITTED]
+    unseen = [record.reference for record in claimed if record.state is State.SUBMITTING]
+    found, absent = _look_up(batch, unseen)
+    pending = [record.reference for record in claimed if record.state is State.PENDING] + absent
+    return submitted + found + _send_all(batch, [ref for ref in pending if _sendable(batch, ref)])
+
+
+def _sendable(batch: _Batch, reference: str) -> bool:
+    if reference not in batch.payloads:
+        return False  # no longer exportable (e.g. parked since it was listed): stays pending for a later run
+    if (reason := _skip_reason(batch, batch.details[reference])) is not None:
         logger.info("order %s not sent now: %s", reference, reason)
-        return None
-    return _create(batch, reference, payload)
+        return False
+    return True
 
 
-def _found_by_lookup(batch: _Batch, reference: str) -> bool:
-    """Resolve an unseen outcome: found at the 3PL -> ``submitted``; proven absent -> back to ``pending``."""
-    ledger = batch.work.runtime.ledger
+def _look_up(batch: _Batch, references: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Resolve unseen outcomes: found at the 3PL -> ``submitted``; proven absent -> back to ``pending``.
+
+    Returns (found, absent); an order whose lookup failed is deferred and stays ``submitting``.
+    """
+    moves: list[Move] = []
+    for reference in references:
+        try:
+            remote = batch.work.runtime.threepl.find_order(reference)
+        except RetryableError as error:
+            batch.work.defer(reference, error, expected_from=[State.SUBMITTING])
+            continue
+        if remote is None:
+            moves.append(_move(reference, State.PENDING, "not at the 3PL: safe to send again"))
+        else:
+            moves.append(_submitted(reference, remote.remote_id, "found at the 3PL by reference"))
+    moved = _moved_by_state(batch, moves)
+    return moved.get(State.SUBMITTED, []), moved.get(State.PENDING, [])
+
+
+def _move(reference: str, to: State, detail: str, **changes: Unpack[Changes]) -> Move:
+    return Move(
+        reference=reference,
+        to=to,
+        expected_from=frozenset({State.SUBMITTING}),
+        detail=detail,
+        changes=Changes(**changes),
+    )
+
+
+def _submitted(reference: str, remote_id: str, detail: str) -> Move:
+    return _move(reference, State.SUBMITTED, detail, remote_id=remote_id, last_error=None)
+
+
+def _moved_by_state(batch: _Batch, moves: Sequence[Move]) -> dict[State, list[str]]:
+    """Apply ``moves`` in one transaction; the references that moved, by the state they reached."""
+    moved: dict[State, list[str]] = {}
+    if not moves:
+        return moved
+    targets = {move.reference: move.to for move in moves}
+    for outcome in batch.work.runtime.ledger.transition_each(moves, owner=batch.work.owner):
+        if outcome.moved:
+            moved.setdefault(targets[outcome.reference], []).append(outcome.reference)
+        else:
+            logger.info("order %s left as it is: %s", outcome.reference, outcome.reason)
+    return moved
+
+
+def _send_all(batch: _Batch, references: Sequence[str]) -> list[str]:
+    """``submitting`` for the batch in one commit, then the creates IN_FLIGHT at a time, then the results
+    in one commit. The first create goes alone: a 3PL that refuses everything is found with one call."""
+    ready = _mark_submitting(batch, references)
+    if not ready:
+        return []
+    crashpoint("before_3pl_create")  # every order of the batch is ``submitting``, nothing sent yet
+    watch = RefusalWatch()
+    first = _send_one(batch, watch, ready[0])
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="lw3pl-create") as pool:
+        rest = list(pool.map(lambda reference: _send_one(batch, watch, reference), ready[1:]))
+    return _record_results(batch, watch, [first, *rest])
+
+
+def _mark_submitting(batch: _Batch, references: Sequence[str]) -> list[str]:
+    moves = [
+        Move(
+            reference=reference,
+            to=State.SUBMITTING,
+            expected_from=frozenset({State.PENDING}),
+            changes=Changes(count_attempt=True, payload_hash=batch.fingerprints[reference]),
+        )
+        for reference in references
+    ]
+    ready = set(_moved_by_state(batch, moves).get(State.SUBMITTING, []))
+    return [reference for reference in references if reference in ready]
+
+
+def _send_one(batch: _Batch, watch: RefusalWatch, reference: str) -> Sent:
+    """One create (in a sender thread); every outcome is returned, none raised, so the batch records all."""
+    if watch.stopped.is_set():
+        return Sent(reference)
     try:
-        remote = batch.work.runtime.threepl.find_order(reference)
-    except RetryableError as error:
-        batch.work.defer(reference, error)
-        raise _Deferred from error
-    if remote is not None:
-        ledger.transition(
-            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.work.owner,
-            remote_id=remote.remote_id, last_error=None, detail="found at the 3PL by reference",
-        )  # fmt: skip
-        return True
-    ledger.transition(
-        reference, State.PENDING, expected_from=[State.SUBMITTING], owner=batch.work.owner,
-        detail="not at the 3PL: safe to send again",
-    )  # fmt: skip
-    return False
+        sent = Sent(reference, result=batch.work.runtime.threepl.submit_order(batch.payloads[reference]))
+    except Lw3plError as error:
+        sent = Sent(reference, error=error)
+    else:
+        crashpoint("after_3pl_create")
+    watch.observe(sent)
+    return sent
 
 
-class _Deferred(Exception):
-    """Internal: leave this order for the next run."""
+def _record_results(batch: _Batch, watch: RefusalWatch, outcomes: Sequence[Sent]) -> list[str]:
+    """Commit what the creates came back with; a storm puts its orders back to ``pending`` and stops."""
+    moves: list[Move] = []
+    for sent in outcomes:
+        if watch.is_storm(sent):
+            moves.append(_move(sent.reference, State.PENDING, "not sent or refused by a set-up problem"))
+        elif (move := _result_move(batch, sent)) is not None:
+            moves.append(move)
+    submitted = _moved_by_state(batch, moves).get(State.SUBMITTED, [])
+    if watch.storm is not None:
+        _stop(watch, outcomes)
+    return submitted
 
 
-def _create(batch: _Batch, reference: str, payload: FulfilmentOrder) -> str | None:
-    ledger = batch.work.runtime.ledger
-    ledger.transition(
-        reference, State.SUBMITTING, expected_from=[State.PENDING], owner=batch.work.owner,
-        count_attempt=True, payload_hash=payload_hash(payload),
-    )  # fmt: skip
-    crashpoint("before_3pl_create")
-    try:
-        result = batch.work.runtime.threepl.submit_order(payload)
-    except OutcomeUnknownError as error:
-        batch.work.defer(reference, error)  # stays ``submitting``: the next run looks it up first
+def _result_move(batch: _Batch, sent: Sent) -> Move | None:
+    """The move one create's outcome makes; None when the order stays (deferred) or is quarantined."""
+    reference, result = sent.reference, sent.result
+    if sent.error is not None:
+        _not_created(batch, reference, sent.error)
         return None
-    except RetryableError as error:
-        batch.work.defer(reference, error)
-        return None
-    except RecordError as error:
-        batch.work.quarantine(reference, f"the 3PL refused the order: {error.message}")
-        return None
-    crashpoint("after_3pl_create")
-    return _record_result(batch, reference, result)
-
-
-def _record_result(batch: _Batch, reference: str, result: SubmitResult) -> str | None:
+    assert result is not None  # a sent create has a result or an error
     if result.outcome in (SubmitOutcome.ACCEPTED, SubmitOutcome.DUPLICATE):
         remote_id = result.remote_id or _lookup_remote_id(batch, reference)
-        batch.work.runtime.ledger.transition(
-            reference, State.SUBMITTED, expected_from=[State.SUBMITTING], owner=batch.work.owner,
-            remote_id=remote_id, last_error=None, detail=f"3PL {result.outcome.value}",
-        )  # fmt: skip
-        return reference
+        return _submitted(reference, remote_id, f"3PL {result.outcome.value}")
     if result.outcome is SubmitOutcome.REJECTED:
-        batch.work.quarantine(
-            reference, f"the 3PL rejected the order: {result.reason() or 'no reason given'}"
-        )
+        reason = f"the 3PL rejected the order: {result.reason() or 'no reason given'}"
+        batch.work.quarantine(reference, reason, expected_from=[State.SUBMITTING])
         return None
-    batch.work.defer(reference, RetryableError(f"the 3PL asked to retry later ({result.reason()})"))
+    retry = RetryableError(f"the 3PL asked to retry later ({result.reason()})")
+    batch.work.defer(reference, retry, expected_from=[State.SUBMITTING])
     return None
+
+
+def _not_created(batch: _Batch, reference: str, error: Lw3plError) -> None:
+    """A create that raised: a refused record is quarantined; an unknown or transient outcome stays
+    ``submitting`` (the next run looks it up first)."""
+    if isinstance(error, RecordError):
+        reason = f"the 3PL refused the order: {error.message}"
+        batch.work.quarantine(reference, reason, expected_from=[State.SUBMITTING])
+    else:
+        batch.work.defer(reference, error, expected_from=[State.SUBMITTING])
+
+
+def _stop(watch: RefusalWatch, outcomes: Sequence[Sent]) -> None:
+    """Fail the task with one message: the partner's own stop error, or the storm named."""
+    assert watch.storm is not None
+    for sent in outcomes:
+        if isinstance(sent.error, StopError):
+            raise sent.error
+    raise RefusalStorm(watch.storm, sum(1 for sent in outcomes if watch.is_storm(sent) and sent.sent))
 
 
 def _lookup_remote_id(batch: _Batch, reference: str) -> str:
@@ -236,7 +323,9 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
         # RecordError: Linnworks refuses the whole call when one order was processed (e.g. cancelled) since
         # the details were read; the next run reads them again and leaves that order out.
         for reference in open_refs:
-            batch.work.defer(reference, error)  # stays ``submitted``: tagging is retried by the next run
+            batch.work.defer(
+                reference, error, expected_from=[State.SUBMITTED]
+            )  # stays ``submitted``: tagging is retried by the next run
         return
     confirmed = {str(order_id) for order_id in result.changed} | _already_tagged(batch, result.not_changed)
     crashpoint("after_tag")
@@ -257,7 +346,8 @@ def _tag(batch: _Batch, references: Sequence[str]) -> None:
     ]
     for reference in open_refs:
         if reference not in confirmed:
-            batch.work.defer(reference, RecordError(f"Linnworks did not tag the order with {tag}"))
+            untagged = RecordError(f"Linnworks did not tag the order with {tag}")
+            batch.work.defer(reference, untagged, expected_from=[State.SUBMITTED])
 
 
 def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
@@ -270,8 +360,9 @@ def _already_tagged(batch: _Batch, not_changed: Iterable[UUID]) -> set[str]:
 def _write_remote_ids(batch: _Batch, references: Sequence[str]) -> None:
     """Store the 3PL id as an extended property (read first: SetExtendedProperties replaces them all)."""
     linnworks = batch.work.runtime.linnworks
+    records = batch.work.runtime.ledger.get_many(references)
     for reference in references:
-        record = batch.work.runtime.ledger.get(reference)
+        record = records.get(reference)
         if record is None or not record.remote_id:
             continue
         order_id = UUID(reference)

@@ -52,11 +52,16 @@ class Outcomes:
         self.report.quarantined.append(ReportRow(reference=reference, label=label, detail=reason))
         logger.warning("order %s quarantined", reference)
 
-    def defer(self, order: OrderRecord | str, error: Exception) -> None:
+    def defer(
+        self, order: OrderRecord | str, error: Exception, *, expected_from: Collection[State] | None = None
+    ) -> None:
         """Leave the claimed order to the next run, with the error on its ledger row."""
         reference = order if isinstance(order, str) else order.reference
         self.runtime.ledger.update(
-            reference, expected_from=_expected(order, None), owner=self.owner, last_error=str(error)[:500]
+            reference,
+            expected_from=_expected(order, expected_from),
+            owner=self.owner,
+            last_error=str(error)[:500],
         )
         self.report.deferred += 1
 

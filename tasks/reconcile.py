@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from prefect import task
@@ -28,6 +29,11 @@ from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
 logger = logging.getLogger("lw3pl.reconcile")
+
+IN_FLIGHT = 8
+"""Per-order Linnworks calls in flight per batch; the client's pacer keeps the account's budget."""
+SHIPPED = (State.SHIPPED,)
+WRITTEN = (State.TRACKING_WRITTEN,)
 
 __all__ = ["process_orders", "write_and_read_back_tracking", "write_tracking_read_back_and_process"]
 
@@ -60,17 +66,37 @@ def write_and_read_back_tracking(account: Account, limit: int) -> RunReport:
 def _write_and_read_back(
     work: Outcomes, claimed: Sequence[OrderRecord]
 ) -> tuple[list[OrderRecord], dict[str, OrderDetails]]:
-    written = [record for record in claimed if _write_one(work, record)]
+    written = _write_all(work, claimed)
     crashpoint("after_tracking_write")
     confirmed, orders = _read_back(work, written)
     _confirm_tracking(work, confirmed)
     return confirmed, orders
 
 
-def _write_one(work: Outcomes, record: OrderRecord) -> bool:
-    if not record.tracking_numbers:
-        work.quarantine(record, "the 3PL shipped the order without a tracking number; add it by hand")
-        return False
+def _write_all(work: Outcomes, claimed: Sequence[OrderRecord]) -> list[OrderRecord]:
+    """Write each order's tracking number, IN_FLIGHT calls at a time (paced by the client's pacer); the
+    ledger hears the outcomes afterwards, in this thread. Returns the orders written."""
+    untracked = [record for record in claimed if not record.tracking_numbers]
+    for record in untracked:
+        reason = "the 3PL shipped the order without a tracking number; add it by hand"
+        work.quarantine(record, reason, expected_from=SHIPPED)
+    tracked = [record for record in claimed if record.tracking_numbers]
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="lw3pl-tracking") as pool:
+        errors = list(pool.map(lambda record: _write_one(work, record), tracked))
+    written: list[OrderRecord] = []
+    for record, error in zip(tracked, errors, strict=True):
+        if error is None:
+            written.append(record)
+        elif isinstance(error, RecordError):
+            reason = f"Linnworks refused the tracking number: {error.message}"
+            work.quarantine(record, reason, expected_from=SHIPPED)
+        else:
+            work.defer(record, error, expected_from=SHIPPED)
+    return written
+
+
+def _write_one(work: Outcomes, record: OrderRecord) -> RetryableError | RecordError | None:
+    """SetOrderShippingInfo with the first parcel's number (a note names the others); the refusal, if any."""
     order_id = UUID(record.reference)
     linnworks = work.runtime.linnworks
     try:
@@ -80,13 +106,9 @@ def _write_one(work: Outcomes, record: OrderRecord) -> bool:
         if len(record.tracking_numbers) > 1:
             others = ", ".join(record.tracking_numbers[1:])
             add_order_note(linnworks, order_id, f"lw3pl: further parcels' tracking numbers: {others}")
-    except RetryableError as error:
-        work.defer(record, error)
-        return False
-    except RecordError as error:
-        work.quarantine(record, f"Linnworks refused the tracking number: {error.message}")
-        return False
-    return True
+    except (RetryableError, RecordError) as error:
+        return error
+    return None
 
 
 def _read_back(
@@ -106,6 +128,7 @@ def _read_back(
             record,
             f"tracking read-back differs: wrote {wanted!r}, Linnworks shows {actual!r}; check the order "
             "in Linnworks, then release it from quarantine",
+            expected_from=SHIPPED,
         )
     confirmed = move_all(
         work.runtime, matched, State.TRACKING_WRITTEN, expected_from=[State.SHIPPED], owner=work.owner,
@@ -164,13 +187,21 @@ def _not_yet_processed(
     for record in records:
         order = orders.get(record.reference)
         if order is None:
-            work.quarantine(record, "Linnworks no longer has this order; check whether it was deleted")
+            work.quarantine(
+                record,
+                "Linnworks no longer has this order; check whether it was deleted",
+                expected_from=WRITTEN,
+            )
         elif order.processed and order.general_info.hold_or_cancel:
-            work.quarantine(record, TOO_LATE)
+            work.quarantine(record, TOO_LATE, expected_from=WRITTEN)
         elif order.processed:
             already.append(record)
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
-            work.quarantine(record, "the tracking number changed in Linnworks after it was written; check it")
+            work.quarantine(
+                record,
+                "the tracking number changed in Linnworks after it was written; check it",
+                expected_from=WRITTEN,
+            )
         else:
             ready.append(record)
     _mark_processed(work, already, "Linnworks shows it processed")
@@ -191,7 +222,9 @@ def _process(
             results = [linnworks.process_fulfilment_centre_order(order_id) for order_id in ids]
     except (OutcomeUnknownError, RetryableError) as error:
         for record in records:
-            work.defer(record, error)  # stays ``tracking_written``: the next run re-reads Processed first
+            work.defer(
+                record, error, expected_from=WRITTEN
+            )  # stays ``tracking_written``: the next run re-reads Processed first
         return {}
     except RecordError as error:
         # Linnworks may refuse a whole call for one order it will not process (a 400): go one by one, so
@@ -223,18 +256,20 @@ def _record_processing(
             done.append(record)
         else:
             work.quarantine(
-                record, f"Linnworks refused to process the order: {result.error or 'no reason given'}"
+                record,
+                f"Linnworks refused to process the order: {result.error or 'no reason given'}",
+                expected_from=WRITTEN,
             )
     _mark_processed(work, done, "processed")
 
 
 def _mark_processed(work: Outcomes, records: Sequence[OrderRecord], detail: str) -> None:
     """Record orders Linnworks processed (one ledger transaction for the batch)."""
-    move_all(
+    moved = move_all(
         work.runtime, [record.reference for record in records], State.PROCESSED,
         expected_from=[State.TRACKING_WRITTEN], owner=work.owner, detail=detail,
     )  # fmt: skip
     work.report.processed += [
         ReportRow(reference=record.reference, label=record.num_order_id, detail=record.tracking_numbers[0])
-        for record in records
+        for record in moved
     ]

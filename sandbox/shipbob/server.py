@@ -63,7 +63,20 @@ __all__ = [
     "ShipBobSandbox",
 ]
 
-FAULT_KINDS = ("429", "500", "502", "503", "504", "slow", "drop", "accept_then_drop", "html", "truncated")
+FAULT_KINDS = (
+    "410",
+    "422",
+    "429",
+    "500",
+    "502",
+    "503",
+    "504",
+    "slow",
+    "drop",
+    "accept_then_drop",
+    "html",
+    "truncated",
+)
 CORRUPTIONS = ("quantity_string", "negative_quantity", "missing_tracking", "not_an_object")
 PER_MINUTE = 150
 VERSION: str = load_spec()["source"]["version"]
@@ -253,7 +266,8 @@ class ShipBobSandbox:
     ) -> None:
         """Misbehave on the next ``times`` requests matching ``method`` and the ``path`` prefix.
 
-        Kinds: 429 (with ``x-retry-after``), 500/502/503/504, slow (reply after ``delay_seconds``), drop
+        Kinds: 429 (with ``x-retry-after``), 410/422 (a refusal with ShipBob's error body: a storm of them
+        when ``times`` is large), 500/502/503/504, slow (reply after ``delay_seconds``), drop
         (close without reading on), accept_then_drop (do the work, then close without a reply), html
         (a 200 HTML page instead of JSON), truncated (the JSON reply cut in half).
         """
