@@ -63,5 +63,6 @@ def finish(account: Account, report: RunReport, flow_slug: str) -> dict[str, int
     publish_report(report, flow_slug, account.name, runtime_for(account))
     counts = report.counts()
     summary = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count)
-    get_run_logger().info("%s (%s): %s", flow_slug, account.name, summary or "nothing to do")
+    outcome = summary or "; ".join(report.notes) or "nothing to do"
+    get_run_logger().info("%s (%s): %s", flow_slug, account.name, outcome)
     return counts

@@ -82,11 +82,11 @@ class RunReport(BaseModel):
     def summary_markdown(self, title: str, flow_slug: str = "", backlog: Backlog | None = None) -> str:
         """The run's outcomes (only those ``flow_slug`` can have), the backlog, quarantined orders, notes."""
         counts = self.counts()
-        outcomes = FLOW_OUTCOMES.get(flow_slug, tuple(counts))
+        outcomes = FLOW_OUTCOMES.get(flow_slug, _OUTCOME_NAMES)
         lines = [f"# {title}", ""]
         if outcomes:
             lines += ["| outcome | count |", "|---|---|"]
-            lines += [f"| {_OUTCOME_NAMES.get(name, name)} | {counts[name]} |" for name in outcomes]
+            lines += [f"| {label} | {counts[name]} |" for name, label in outcomes.items()]
         if backlog is not None:
             lines += ["", "## Backlog (the whole ledger, not only this run)", "", *backlog.markdown_lines()]
         if self.quarantined:
@@ -97,25 +97,37 @@ class RunReport(BaseModel):
         return "\n".join(lines)
 
 
-FLOW_OUTCOMES: dict[str, tuple[str, ...]] = {
-    "setup-fulfilment-centre": (),
-    "export-orders": ("exported", "quarantined", "deferred"),
-    "reconcile-shipments": ("shipped", "processed", "cancelled", "quarantined", "deferred"),
-    "sync-stock": ("stock_changes", "shipped", "quarantined", "deferred"),
-    "sync-catalogue": ("catalogue", "quarantined", "deferred"),
-}
-"""The outcomes each flow can have: its summary shows these (zeros included) and no others."""
-
 _OUTCOME_NAMES = {
-    "exported": "exported to the 3PL",
-    "shipped": "shipments recorded",
-    "processed": "processed in Linnworks",
+    "exported": "exported",
+    "shipped": "shipped",
+    "processed": "processed",
     "cancelled": "cancelled",
-    "quarantined": "quarantined (need a person)",
-    "stock_changes": "stock levels written or held",
-    "catalogue": "products sent to the 3PL",
-    "deferred": "left for the next run",
+    "quarantined": "quarantined",
+    "stock_changes": "stock changes",
+    "catalogue": "catalogue",
+    "deferred": "deferred to the next run",
 }
+
+FLOW_OUTCOMES: dict[str, dict[str, str]] = {
+    "setup-fulfilment-centre": {},
+    "export-orders": {
+        "exported": "exported",
+        "quarantined": "quarantined",
+        "deferred": "deferred to the next run",
+    },
+    "reconcile-shipments": {
+        name: _OUTCOME_NAMES[name]
+        for name in ("shipped", "processed", "cancelled", "quarantined", "deferred")
+    },
+    "sync-stock": {
+        "stock_changes": "stock levels written or held",
+        "shipped": "shipments recorded (so their units count until processed)",
+        "quarantined": "quarantined",
+        "deferred": "deferred to the next run",
+    },
+    "sync-catalogue": {"catalogue": "products sent to the 3PL", "quarantined": "quarantined"},
+}
+"""The outcomes each flow can have, with their names there: its summary shows these (zeros too), no others."""
 
 _WAITING_AT_THREEPL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.ON_HOLD)
 
