@@ -22,13 +22,18 @@ class Lw3plCredentials(Block):
     """Everything one seller account needs: Linnworks, the 3PL (ShipBob or SFTP), the service map, the name.
 
     An empty field keeps the worker environment's value (e.g. LINNWORKS_AUTH_URL), so one block is one
-    connection and the worker's environment needs no seller setting at all. ``lw3pl_account`` names the
-    seller in the ledger, the rate limits and the artifacts: give every block of a shared worker its own.
+    connection and the worker's environment needs no seller setting at all. ``lw3pl_account`` (required)
+    names the seller in the ledger, the rate limits and the artifacts: every block has its own.
     """
 
     _block_type_name = "lw3pl Credentials"
 
-    lw3pl_account: str = Field(default="", description="the seller's name in the ledger and artifacts")
+    # Required (the one field without a default): besides naming the seller, it keeps a block reference
+    # ({"$ref": ...}, what the UI's picker sends) from also matching the block's own schema, which Prefect's
+    # parameter check (oneOf: the block or a reference) would refuse as ambiguous.
+    lw3pl_account: str = Field(
+        min_length=1, description="the seller's name in the ledger, rate limits, artifacts"
+    )
     linnworks_auth_url: str = Field(default="", description="empty: https://api.linnworks.net")
     linnworks_application_id: str = ""
     linnworks_application_secret: SecretStr = SecretStr("")
