@@ -136,17 +136,15 @@ def test_quick_run_of_setup_completes_and_its_artifacts_show_the_summary(console
     page = console.page
     console.open_deployment("setup-fulfilment-centre")
     console.open_run_menu("Quick run")
-    page.get_by_text("View run").first.click()
-    page.wait_for_url("**/flow-run/**")
-    flow_run_id = page.url.rstrip("/").split("/")[-1]
+    flow_run_id = _single_run(console, "setup-fulfilment-centre")["id"]
     finished = console.stack.wait(flow_run_id, "setup-fulfilment-centre")
     assert finished.state_type == "COMPLETED", console.stack.logs(flow_run_id)
-    page.reload()
+    page.goto(f"{console.stack.ui_url}/runs/flow-run/{flow_run_id}")
     page.get_by_text("Completed", exact=True).first.wait_for()
     page.get_by_text("Artifacts", exact=True).first.click()
     page.get_by_text("e2e-setup-fulfilment-centre-summary").click()
     page.get_by_text("configuration check: ready").first.wait_for()
-    page.get_by_text("fulfilment centre: created").first.wait_for()
+    page.get_by_text("location: created").first.wait_for()
     console.shot("setup-summary")
 
 
@@ -183,7 +181,7 @@ def test_custom_run_with_a_picked_block_exports_under_the_blocks_account(console
     page.get_by_role("option", name=BLOCK).click()
     console.shot("custom-run-form")
     page.get_by_role("button", name="Submit").click()
-    run = _single_run(console)
+    run = _single_run(console, "export-orders")
     finished = console.stack.wait(run["id"], "export-orders")
     assert finished.state_type == "COMPLETED", console.stack.logs(run["id"])
     assert run["parameters"]["batch_size"] == 2
@@ -195,9 +193,10 @@ def test_custom_run_with_a_picked_block_exports_under_the_blocks_account(console
     _show_artifact(console, run["id"], f"{BLOCK_ACCOUNT}-export-orders-exported", "3PL order id")
 
 
-def _single_run(console: Console) -> dict[str, Any]:
+def _single_run(console: Console, deployment: str) -> dict[str, Any]:
+    """The one run the UI just created for ``deployment`` (what its toast's "View run" opens)."""
     for _ in range(UI_WAIT_MS // 500):
-        runs = console.runs_of("export-orders")
+        runs = console.runs_of(deployment)
         if runs:
             [run] = runs
             return run
