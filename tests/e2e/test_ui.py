@@ -111,7 +111,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         LinnworksSandbox(seed=5, rate_limits=False) as linnworks,
         ShipBobSandbox(warehouse=warehouse, rate_limits=False) as shipbob,
     ):
-        warehouse.seed_catalogue(20)
+        for item in linnworks.stock_items():  # every Linnworks SKU is a product at the warehouse, in stock
+            warehouse.upsert_product(item["SKU"], title=item["SKU"])
+            warehouse.set_on_hand(item["SKU"], 100)
         env = worker_env(linnworks, shipbob, f"sqlite:///{home / 'ledger.db'}")
         with prefect_stack(home, env, ui=True) as stack:
             _save_block(stack, env)  # before Playwright: its event loop would make save() a coroutine
