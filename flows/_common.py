@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from prefect import get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic import Field
 
-from tasks.context import Account
+from clients.errors import StopError
+from lw3pl.core.blocks import Lw3plCredentials
+from tasks.context import Account, resolve_account, runtime_for
 from tasks.reporting import Progress, RunReport, publish_report
 
-__all__ = ["batch_size_for", "chunks", "collect", "finish", "thread_runner"]
+__all__ = ["BatchSize", "account_for", "batch_size_for", "chunks", "collect", "finish", "thread_runner"]
+
+BatchSize = Annotated[
+    int,
+    Field(ge=1, le=500, description="orders per task, 1 to 500 (empty: EXPORT_BATCH_SIZE)"),
+]
+"""A flow's ``batch_size``: the schema carries the bounds, so the UI's form refuses a bad value up front."""
 
 T = TypeVar("T")
 
@@ -20,6 +29,18 @@ T = TypeVar("T")
 def thread_runner(max_workers: int) -> TaskRunner[PrefectFuture[Any]]:
     """A thread-pool task runner to overlap the I/O of batch tasks (typed as the flow decorator wants)."""
     return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=max_workers))
+
+
+def account_for(credentials: Lw3plCredentials | None, credentials_block: str | None) -> Account:
+    """The account of the picked block (UI), else of the named block (CLI), else of the environment."""
+    if credentials is None:
+        return resolve_account(credentials_block)
+    name = credentials._block_document_name
+    if not name:
+        raise StopError("the credentials block has no name: save it (Lw3plCredentials(...).save(name)) first")
+    if credentials_block and credentials_block != name:
+        raise StopError(f"credentials picks block {name!r} but credentials_block names {credentials_block!r}")
+    return resolve_account(name)
 
 
 def chunks(items: list[T], size: int) -> list[list[T]]:
@@ -50,8 +71,9 @@ def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, siz
 
 def finish(account: Account, report: RunReport, flow_slug: str) -> dict[str, int]:
     """Publish ``account``'s artifacts and a summary log line; return the counts (the flow's small result)."""
-    publish_report(report, flow_slug, account.name)
+    publish_report(report, flow_slug, account.name, runtime_for(account))
     counts = report.counts()
     summary = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count)
-    get_run_logger().info("%s (%s): %s", flow_slug, account.name, summary or "nothing to do")
+    outcome = summary or "; ".join(report.notes) or "nothing to do"
+    get_run_logger().info("%s (%s): %s", flow_slug, account.name, outcome)
     return counts

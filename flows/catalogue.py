@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._common import finish, thread_runner
+from flows._common import account_for, finish, thread_runner
+from lw3pl.core.blocks import Lw3plCredentials
 from tasks.catalogue import CATALOGUE_PAGE_SIZE, CataloguePage, count_stock_items, sync_catalogue_page
-from tasks.context import Account, resolve_account
+from tasks.context import Account
 from tasks.reporting import Progress, RunReport
 
 __all__ = ["sync_catalogue"]
@@ -16,7 +17,9 @@ MAX_PAGES = 5000
 
 
 @flow(name="sync-catalogue", task_runner=thread_runner(2))
-def sync_catalogue(credentials_block: str | None = None) -> dict[str, int]:
+def sync_catalogue(
+    credentials: Lw3plCredentials | None = None, credentials_block: str | None = None
+) -> dict[str, int]:
     """Upsert at the 3PL every Linnworks stock item that is new or changed since it was last accepted.
 
     The item count (Stock/GetStockItems) says how many GetStockItemsFull pages to read side by side; the
@@ -24,9 +27,10 @@ def sync_catalogue(credentials_block: str | None = None) -> dict[str, int]:
     count that disagrees with the pages) are not missed.
 
     Args:
-        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+        credentials: the seller's ``lw3pl Credentials`` block (a picker in the UI); else credentials_block.
+        credentials_block: the block's name (the CLI's ``--credentials-block``); neither: the environment.
     """
-    account = resolve_account(credentials_block)
+    account = account_for(credentials, credentials_block)
     pages = _sync_pages(account)
     report = RunReport()
     for page in pages:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._common import batch_size_for, chunks, collect, finish, thread_runner
-from tasks.context import resolve_account, runtime_for
+from flows._common import BatchSize, account_for, batch_size_for, chunks, collect, finish, thread_runner
+from lw3pl.core.blocks import Lw3plCredentials
+from tasks.context import runtime_for
 from tasks.export import export_batch, list_exportable_orders
 from tasks.reporting import Progress
 from tasks.setup import find_fulfilment_centre
@@ -14,14 +15,19 @@ __all__ = ["export_orders"]
 
 
 @flow(name="export-orders", task_runner=thread_runner(4))
-def export_orders(batch_size: int | None = None, credentials_block: str | None = None) -> dict[str, int]:
+def export_orders(
+    batch_size: BatchSize | None = None,
+    credentials: Lw3plCredentials | None = None,
+    credentials_block: str | None = None,
+) -> dict[str, int]:
     """Send each paid, unparked, unlocked, untagged open order of the fulfilment centre to the 3PL; tag it.
 
     Args:
-        batch_size: orders per task (default EXPORT_BATCH_SIZE); each batch is one retryable task.
-        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+        batch_size: orders per task, 1 to 500 (default EXPORT_BATCH_SIZE); each batch is one retryable task.
+        credentials: the seller's ``lw3pl Credentials`` block (a picker in the UI); else credentials_block.
+        credentials_block: the block's name (the CLI's ``--credentials-block``); neither: the environment.
     """
-    account = resolve_account(credentials_block)
+    account = account_for(credentials, credentials_block)
     settings = runtime_for(account).settings
     location = find_fulfilment_centre(account, settings.fulfilment_centre_name)
     order_ids = list_exportable_orders(account, location)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from prefect import flow
 from prefect.futures import PrefectFuture
 
-from flows._common import batch_size_for, finish, thread_runner
+from flows._common import BatchSize, account_for, batch_size_for, finish, thread_runner
 from ledger import State
+from lw3pl.core.blocks import Lw3plCredentials
 from tasks.cancellations import carry_linnworks_cancellations
-from tasks.context import resolve_account, runtime_for
+from tasks.context import runtime_for
 from tasks.edits import carry_linnworks_edits
 from tasks.events import pull_events
 from tasks.reconcile import process_orders, write_tracking_read_back_and_process
@@ -25,15 +26,18 @@ PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the oth
 
 @flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL))
 def reconcile_shipments(
-    batch_size: int | None = None, credentials_block: str | None = None
+    batch_size: BatchSize | None = None,
+    credentials: Lw3plCredentials | None = None,
+    credentials_block: str | None = None,
 ) -> dict[str, int]:
     """Apply 3PL events, write and verify tracking, process shipped orders, and carry cancellations.
 
     Args:
-        batch_size: orders per tracking / processing task (default EXPORT_BATCH_SIZE).
-        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+        batch_size: orders per tracking / processing task, 1 to 500 (default EXPORT_BATCH_SIZE).
+        credentials: the seller's ``lw3pl Credentials`` block (a picker in the UI); else credentials_block.
+        credentials_block: the block's name (the CLI's ``--credentials-block``); neither: the environment.
     """
-    account = resolve_account(credentials_block)
+    account = account_for(credentials, credentials_block)
     runtime = runtime_for(account)
     location = find_fulfilment_centre(account, runtime.settings.fulfilment_centre_name)
     report = pull_events(account).merge(carry_linnworks_cancellations(account, location))

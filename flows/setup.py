@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from flows._common import finish
+from flows._common import account_for, finish
 from flows.check import check_runtime, publish_check
+from lw3pl.core.blocks import Lw3plCredentials
 from tasks.check import CheckReport, CheckStatus
-from tasks.context import resolve_account, runtime_for
+from tasks.context import runtime_for
 from tasks.reporting import RunReport
 from tasks.setup import ensure_export_identifier, ensure_fulfilment_centre, find_fulfilment_centre
 
@@ -15,14 +16,17 @@ __all__ = ["setup_fulfilment_centre"]
 
 
 @flow(name="setup-fulfilment-centre", log_prints=False)
-def setup_fulfilment_centre(credentials_block: str | None = None) -> dict[str, int]:
+def setup_fulfilment_centre(
+    credentials: Lw3plCredentials | None = None, credentials_block: str | None = None
+) -> dict[str, int]:
     """Create or update the FULFILMENT_CENTRE_NAME location as a fulfilment centre, and the export identifier;
     end with the configuration check (``lw3pl check``) as an artifact: what an export still needs.
 
     Args:
-        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+        credentials: the seller's ``lw3pl Credentials`` block (a picker in the UI); else credentials_block.
+        credentials_block: the block's name (the CLI's ``--credentials-block``); neither: the environment.
     """
-    account = resolve_account(credentials_block)
+    account = account_for(credentials, credentials_block)
     steps = [ensure_fulfilment_centre(account), ensure_export_identifier(account)]
     # The other flows cache the location lookup for ten minutes; a location made or changed here must
     # replace what they cached (e.g. one deleted and created again in the Linnworks UI).

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows._common import chunks, collect, finish, thread_runner
-from tasks.context import resolve_account, runtime_for
+from flows._common import account_for, chunks, collect, finish, thread_runner
+from lw3pl.core.blocks import Lw3plCredentials
+from tasks.context import runtime_for
 from tasks.events import pull_events
 from tasks.reporting import Progress, RunReport
 from tasks.setup import find_fulfilment_centre
@@ -20,7 +21,9 @@ __all__ = ["sync_stock"]
 
 
 @flow(name="sync-stock", task_runner=thread_runner(2))
-def sync_stock(credentials_block: str | None = None) -> dict[str, int]:
+def sync_stock(
+    credentials: Lw3plCredentials | None = None, credentials_block: str | None = None
+) -> dict[str, int]:
     """Write 3PL usable on-hand + shipped-but-unprocessed units to Linnworks, for changed SKUs only.
 
     The snapshot is read first and the 3PL's events are pulled right after it, so the ledger knows every
@@ -30,9 +33,10 @@ def sync_stock(credentials_block: str | None = None) -> dict[str, int]:
     run and is corrected by the next.) Changes above STOCK_REVIEW_THRESHOLD are held for review.
 
     Args:
-        credentials_block: name of an ``lw3pl Credentials`` block; default: credentials from the environment.
+        credentials: the seller's ``lw3pl Credentials`` block (a picker in the UI); else credentials_block.
+        credentials_block: the block's name (the CLI's ``--credentials-block``); neither: the environment.
     """
-    account = resolve_account(credentials_block)
+    account = account_for(credentials, credentials_block)
     location = find_fulfilment_centre(account, runtime_for(account).settings.fulfilment_centre_name)
     snapshot = read_inventory(account)
     events = pull_events(account)

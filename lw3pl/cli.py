@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -30,9 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the whole cycle against the built-in sandboxes (no accounts)"
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of the sandbox data (default 0)")
-    commands.add_parser(
-        "sandbox", help="run the local sandboxes in the foreground (further options go to the sandbox stack)"
-    )
+    _add_sandbox_parser(commands)
     check = commands.add_parser(
         "check", help="report what is ready for the first export and what is not (writes nothing)"
     )
@@ -44,14 +43,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_sandbox_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from sandbox.stack import ADMIN_URL_VARIABLE, add_sandbox_arguments
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local Linnworks, ShipBob and SFTP sandboxes in the foreground; prints the export lines",
+        description="Run the local sandboxes until Ctrl-C; print the settings that point lw3pl at them.",
+    )
+    add_sandbox_arguments(sandbox)
+    actions = sandbox.add_subparsers(dest="sandbox_action", metavar="ACTION")
+    add = actions.add_parser("add-orders", help="place N paid open orders in a running sandbox")
+    add.add_argument("count", type=int, metavar="N", help="how many orders")
+    add.add_argument(
+        "--admin-url",
+        default=os.environ.get(ADMIN_URL_VARIABLE, ""),
+        help=f"the running sandbox's admin URL (default ${ADMIN_URL_VARIABLE}, printed by lw3pl sandbox)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lw3pl`` console script; returns the exit code."""
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "sandbox":
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = parser.parse_args(argv)
     try:
-        return _dispatch(args, extra)
+        return _dispatch(args)
     except StopError as error:
         return _explain("lw3pl stopped: a setting or credential needs fixing.", error)
     except Lw3plError as error:
@@ -60,21 +76,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from lw3pl.demo import run_demo
 
         return run_demo(seed=args.seed)
     if args.command == "sandbox":
-        from sandbox.stack import serve_forever
-
-        serve_forever(extra)
-        return EXIT_OK
+        return run_sandbox(args)
     if args.command == "ledger":
         return run_ledger_command(args)
     if args.command == "check":
         return run_check(args.credentials_block)
     return run_flow(args.flow, args.credentials_block)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Serve the sandboxes in the foreground, or add orders to the running ones (``add-orders N``)."""
+    from sandbox.stack import ADMIN_URL_VARIABLE, add_orders, serve_forever
+
+    if args.sandbox_action != "add-orders":
+        options = [
+            "--orders",
+            str(args.orders),
+            "--time-scale",
+            str(args.time_scale),
+            "--seed",
+            str(args.seed),
+        ]
+        serve_forever(options + (["--no-rate-limits"] if args.no_rate_limits else []))
+        return EXIT_OK
+    if not args.admin_url:
+        print(
+            f"lw3pl sandbox add-orders: set {ADMIN_URL_VARIABLE} (printed by lw3pl sandbox)", file=sys.stderr
+        )
+        return EXIT_ERROR
+    created = add_orders(args.admin_url.rstrip("/"), args.count)
+    print(f"{len(created)} orders placed: {', '.join(created)}")
+    return EXIT_OK
 
 
 def run_check(credentials_block: str | None = None, *, out: TextIO | None = None) -> int:

@@ -13,6 +13,7 @@ Each sandbox joins the stack through a *starter* in ``STARTERS``: a function tha
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import threading
 from collections.abc import Callable
@@ -20,12 +21,34 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import httpx
+
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.sftp import SftpSandbox
 from sandbox.shipbob import VERSION, ShipBobSandbox
 from sandbox.warehouse import Warehouse, WarehouseConfig
 
-__all__ = ["STARTERS", "RunningSandbox", "SandboxStack", "StackOptions", "serve_forever"]
+__all__ = [
+    "ADMIN_URL_VARIABLE",
+    "FULFILMENT_CENTRE",
+    "STARTERS",
+    "RunningSandbox",
+    "SandboxStack",
+    "StackOptions",
+    "add_orders",
+    "add_sandbox_arguments",
+    "serve_forever",
+]
+
+FULFILMENT_CENTRE = "3PL Warehouse"
+"""The location the sandbox's orders are placed at: lw3pl's default FULFILMENT_CENTRE_NAME."""
+
+ADMIN_URL_VARIABLE = "LW3PL_SANDBOX_ADMIN_URL"
+"""Where ``lw3pl sandbox add-orders`` finds the running Linnworks sandbox's admin API (printed at start)."""
+
+# What a person needs besides the partners' URLs and credentials: every sandbox order's service maps to
+# ShipBob's "Standard" (without a map every order would be quarantined), and the adapter in use.
+PERSON_EXPORTS = {"THREEPL_ADAPTER": "shipbob", "SHIPPING_SERVICE_MAP": json.dumps({"*": "Standard"})}
 
 
 @dataclass(frozen=True)
@@ -199,25 +222,71 @@ class SandboxStack:
         return merged
 
     def describe(self) -> str:
-        """URLs and credentials of every running sandbox, for people."""
+        """URLs and credentials of every running sandbox, and the export lines that point lw3pl at them."""
         blocks = [running.description for running in self.running.values()]
-        exports = "\n".join(f"  export {key}={shlex.quote(value)}" for key, value in self.env().items())
-        return "\n\n".join([*blocks, "Environment:\n" + exports])
+        variables = {**self.env(), **PERSON_EXPORTS}
+        if "linnworks" in self.running:
+            variables[ADMIN_URL_VARIABLE] = f"{self.linnworks.data_url}/_admin"
+        if self.options.time_scale != 1.0:
+            variables["PARTNER_TIME_SCALE"] = f"{self.options.time_scale:g}"
+        exports = "\n".join(f"  export {key}={shlex.quote(value)}" for key, value in variables.items())
+        return "\n\n".join([*blocks, "Environment (paste into the worker's shell):\n" + exports])
+
+    def add_orders(self, count: int, location_name: str = FULFILMENT_CENTRE) -> list[str]:
+        """``count`` paid open orders at ``location_name`` (created if missing, made a fulfilment centre)."""
+        locations = self.linnworks.account.stock_locations()
+        found = next((loc for loc in locations if loc["LocationName"] == location_name), None)
+        location = found or self.linnworks.add_location(location_name, IsFulfillmentCenter=True)
+        return self.linnworks.create_orders(count, str(location["StockLocationId"]))
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``lw3pl sandbox`` (shared by its own parser and the ``lw3pl`` command's help)."""
+    parser.add_argument(
+        "--orders", type=int, default=0, metavar="N",
+        help=f"place N paid open orders at the '{FULFILMENT_CENTRE}' location at start (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--time-scale", type=float, default=60.0, metavar="X",
+        help="run the partners' clocks X times faster (default 60: a ShipBob order ships in about a minute)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the sandbox data (default 0)"
+    )
+    parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce the partners' limits")
 
 
 def serve_forever(argv: list[str] | None = None) -> None:
     """Start the stack, print :meth:`SandboxStack.describe`, block until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="lw3pl sandbox", description="Run the local sandboxes.")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--time-scale", type=float, default=1.0)
-    parser.add_argument("--no-rate-limits", action="store_true")
+    add_sandbox_arguments(parser)
     args = parser.parse_args(argv)
     with SandboxStack(
         seed=args.seed, time_scale=args.time_scale, rate_limits=not args.no_rate_limits
     ) as stack:
         print(stack.describe(), flush=True)
-        print("\nSandboxes running; Ctrl-C to stop.", flush=True)
+        if args.orders:
+            stack.add_orders(args.orders)
+            print(f"\n{args.orders} orders placed at '{FULFILMENT_CENTRE}'.", flush=True)
+        print("\nSandboxes running; more orders: lw3pl sandbox add-orders N. Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             print("stopping")
+
+
+def add_orders(admin_url: str, count: int, location_name: str = FULFILMENT_CENTRE) -> list[str]:
+    """Place ``count`` paid open orders at ``location_name`` in a running sandbox, over its admin API."""
+    locations = _admin(f"{admin_url}/locations")
+    found = next((loc for loc in locations if loc["LocationName"] == location_name), None)
+    if found is None:
+        found = _admin(f"{admin_url}/locations", {"LocationName": location_name, "IsFulfillmentCenter": True})
+    created = _admin(f"{admin_url}/orders", {"count": count, "location_id": found["StockLocationId"]})
+    return [str(order_id) for order_id in created["OrderIds"]]
+
+
+def _admin(url: str, body: dict[str, Any] | None = None) -> Any:
+    """GET (no body) or POST one admin call; an error status raises with the sandbox's answer."""
+    response = httpx.get(url, timeout=30) if body is None else httpx.post(url, json=body, timeout=30)
+    response.raise_for_status()
+    return response.json()

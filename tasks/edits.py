@@ -23,7 +23,7 @@ from clients.linnworks import OrderDetails
 from clients.threepl import ChangeOutcome, ChangeResult
 from ledger import OrderRecord, State
 from tasks.cancellations import read_orders
-from tasks.context import Account, runtime_for
+from tasks.context import Account, leased, runtime_for
 from tasks.mapping import MappingError, payload_hash, to_fulfilment_order
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
@@ -51,15 +51,24 @@ def carry_linnworks_edits(account: Account) -> RunReport:
     if not sent:
         return work.report
     orders = read_orders(work.runtime, sent)  # one batched read for every order at the 3PL
-    for record in sent:
-        order = orders.get(record.reference)
-        if order is None or order.processed:
-            continue  # deleted, cancelled or processed: carry_linnworks_cancellations settles those
-        try:
-            _carry_one(work, record, order)
-        except RecordError as error:
-            work.note(f"order {record.num_order_id}: change not carried this run ({error.message})")
+    # Deleted, cancelled or processed orders are carry_linnworks_cancellations' to settle.
+    open_here = [ref for ref, order in orders.items() if not order.processed]
+    if not open_here:
+        return work.report
+    # Acted on only under a lease, in the state the claim read: an overlapping run skips what this one holds.
+    with leased(work.runtime, CHANGEABLE, work.owner, limit=len(open_here), references=open_here) as claimed:
+        for record in claimed:
+            _carry_claimed(work, record, orders[record.reference])
     return work.report
+
+
+def _carry_claimed(work: Outcomes, record: OrderRecord, order: OrderDetails) -> None:
+    if not record.payload_hash:
+        return
+    try:
+        _carry_one(work, record, order)
+    except RecordError as error:
+        work.note(f"order {record.num_order_id}: change not carried this run ({error.message})")
 
 
 def _carry_one(work: Outcomes, record: OrderRecord, order: OrderDetails) -> None:
@@ -80,7 +89,9 @@ def _carry_one(work: Outcomes, record: OrderRecord, order: OrderDetails) -> None
 
 def _record_sent(work: Outcomes, record: OrderRecord, fingerprint: str, result: ChangeResult) -> None:
     """The 3PL holds the order as it is now: remember that (a rerun sends nothing) and tell the user."""
-    work.runtime.ledger.update(record.reference, expected_from=CHANGEABLE, payload_hash=fingerprint)
+    work.runtime.ledger.update(
+        record.reference, expected_from=[record.state], owner=work.owner, payload_hash=fingerprint
+    )
     if result.outcome is ChangeOutcome.UNCHANGED:
         return  # nothing the 3PL needs (e.g. an edited customer note, or sent by a run that then crashed)
     what = " and ".join(result.changed)

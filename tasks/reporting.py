@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -23,15 +24,26 @@ from prefect.context import FlowRunContext
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
+from ledger import Ledger, OrderRecord, State
+from tasks.report_tables import QUARANTINE_QUEUE, TABLES, Links, ReportRow
+
+if TYPE_CHECKING:
+    from tasks.context import Runtime
+
 __all__ = [
     "CHANGED_EVENT",
+    "FLOW_OUTCOMES",
     "QUARANTINE_EVENT",
+    "Backlog",
     "Progress",
     "ReportRow",
     "RunReport",
     "add_progress_listener",
     "artifact_key",
+    "publish_cycle_summary",
+    "publish_quarantine_queue",
     "publish_report",
+    "quarantine_key",
 ]
 
 logger = logging.getLogger("lw3pl.reporting")
@@ -39,14 +51,7 @@ logger = logging.getLogger("lw3pl.reporting")
 _SECTIONS = (
     "exported", "shipped", "processed", "cancelled", "quarantined", "stock_changes", "catalogue", "changes",
 )  # fmt: skip
-
-
-class ReportRow(BaseModel):
-    """One line of an artifact table: which order or SKU, what happened, and why."""
-
-    reference: str = Field(description="Linnworks OrderId, or the SKU for stock and catalogue rows")
-    label: str = Field(default="", description="NumOrderId, or the item title")
-    detail: str = ""
+_ORDER_SECTIONS = ("exported", "shipped", "processed", "cancelled", "quarantined", "changes")
 
 
 class RunReport(BaseModel):
@@ -80,15 +85,98 @@ class RunReport(BaseModel):
         counts["deferred"] = self.deferred
         return counts
 
-    def summary_markdown(self, title: str) -> str:
-        lines = [f"# {title}", "", "| outcome | count |", "|---|---|"]
-        lines += [f"| {name.replace('_', ' ')} | {count} |" for name, count in self.counts().items()]
+    def summary_markdown(self, title: str, flow_slug: str = "", backlog: Backlog | None = None) -> str:
+        """The run's outcomes (only those ``flow_slug`` can have), the backlog, quarantined orders, notes."""
+        counts = self.counts()
+        outcomes = FLOW_OUTCOMES.get(flow_slug, _OUTCOME_NAMES)
+        lines = [f"# {title}", ""]
+        if outcomes:
+            lines += ["| outcome | count |", "|---|---|"]
+            lines += [f"| {label} | {counts[name]} |" for name, label in outcomes.items()]
+        if backlog is not None:
+            lines += ["", "## Backlog (the whole ledger, not only this run)", "", *backlog.markdown_lines()]
         if self.quarantined:
-            lines += ["", "## Quarantined (needs a person)", ""]
+            lines += ["", "## Quarantined by this run (needs a person)", ""]
             lines += [f"- `{row.reference}` {row.label}: {row.detail}" for row in self.quarantined[:50]]
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes[:20]]
         return "\n".join(lines)
+
+
+_OUTCOME_NAMES = {
+    "exported": "exported",
+    "shipped": "shipped",
+    "processed": "processed",
+    "cancelled": "cancelled",
+    "quarantined": "quarantined",
+    "stock_changes": "stock changes",
+    "catalogue": "catalogue",
+    "changes": "changes after export",
+    "deferred": "deferred to the next run",
+}
+
+FLOW_OUTCOMES: dict[str, dict[str, str]] = {
+    "setup-fulfilment-centre": {},
+    "export-orders": {
+        "exported": "exported",
+        "quarantined": "quarantined",
+        "deferred": "deferred to the next run",
+    },
+    "reconcile-shipments": {
+        name: _OUTCOME_NAMES[name]
+        for name in ("shipped", "processed", "cancelled", "changes", "quarantined", "deferred")
+    },
+    "sync-stock": {
+        "stock_changes": "stock levels written or held",
+        "shipped": "shipments recorded (so their units count until processed)",
+        "quarantined": "quarantined",
+        "deferred": "deferred to the next run",
+    },
+    "sync-catalogue": {"catalogue": "products sent to the 3PL", "quarantined": "quarantined"},
+}
+"""The outcomes each flow can have, with their names there: its summary shows these (zeros too), no others."""
+
+_WAITING_AT_THREEPL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.ON_HOLD)
+
+
+class Backlog(BaseModel):
+    """What waits, across every run: orders at the 3PL not yet shipped, and the quarantine queue."""
+
+    waiting_at_threepl: int
+    oldest_waiting_since: datetime | None
+    quarantined: int
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> Backlog:
+        counts = ledger.counts_by_state()
+        oldest = ledger.in_states(_WAITING_AT_THREEPL, limit=1)
+        return cls(
+            waiting_at_threepl=sum(counts[state] for state in _WAITING_AT_THREEPL),
+            oldest_waiting_since=oldest[0].updated_at if oldest else None,
+            quarantined=counts[State.QUARANTINED],
+        )
+
+    def markdown_lines(self, now: datetime | None = None) -> list[str]:
+        age = "-"
+        if self.oldest_waiting_since is not None:
+            since = self.oldest_waiting_since
+            age = f"{_age(since, now or datetime.now(UTC))} (unchanged since {since:%Y-%m-%d %H:%M} UTC)"
+        return [
+            "| backlog | now |",
+            "|---|---|",
+            f"| orders waiting at the 3PL | {self.waiting_at_threepl} |",
+            f"| oldest waiting | {age} |",
+            f"| quarantined in total (the quarantine artifact) | {self.quarantined} |",
+        ]
+
+
+def _age(since: datetime, now: datetime) -> str:
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
 def _in_flow_run() -> bool:
@@ -100,11 +188,15 @@ CHANGED_EVENT = "lw3pl.orders.changed"
 _UNSAFE_KEY = re.compile(r"[^a-z0-9-]+")
 
 
-def publish_report(report: RunReport, flow_slug: str, account: str = "default") -> None:
+def publish_report(
+    report: RunReport, flow_slug: str, account: str = "default", runtime: Runtime | None = None
+) -> None:
     """Write one table artifact per non-empty outcome and a markdown summary, keyed by account and flow.
 
     The account leads every key and title, so sellers sharing one Prefect server never overwrite or read
-    each other's artifacts. Quarantined orders also emit a ``lw3pl.orders.quarantined`` Prefect event (see
+    each other's artifacts. With the account's ``runtime``, rows get the order's 3PL id, carrier and
+    tracking, the summary shows the backlog, and the account's ``quarantine`` artifact is replaced by the
+    whole current queue. Quarantined orders also emit a ``lw3pl.orders.quarantined`` Prefect event (see
     automations.yaml), so a person is alerted without watching every run.
     """
     if not _in_flow_run():
@@ -113,19 +205,86 @@ def publish_report(report: RunReport, flow_slug: str, account: str = "default") 
         _emit_quarantined(report, flow_slug, account)
     if report.changes:
         _emit_changed(report, flow_slug, account)
+    ledger = runtime.ledger if runtime is not None else None
+    links = Links.of(runtime.settings) if runtime is not None else Links()
+    known = _known_orders(report, ledger)
     for name in _SECTIONS:
-        rows = getattr(report, name)
+        rows = [_with_ledger_facts(row, known.get(row.reference)) for row in getattr(report, name)]
         if rows:
             create_table_artifact(
-                table=[row.model_dump() for row in rows],
+                table=TABLES[name].render(rows, links),
                 key=artifact_key(account, flow_slug, name),
-                description=f"{account} {flow_slug}: {name.replace('_', ' ')}",
+                description=f"{account} {flow_slug}: {_OUTCOME_NAMES[name]}",
             )
+    backlog = Backlog.of(ledger) if ledger is not None else None
     create_markdown_artifact(
-        markdown=report.summary_markdown(f"{flow_slug} ({account})"),
+        markdown=report.summary_markdown(f"{flow_slug} ({account})", flow_slug, backlog),
         key=artifact_key(account, flow_slug, "summary"),
         description=f"{account} run summary",
     )
+    if ledger is not None:
+        publish_quarantine_queue(ledger, account, links)
+
+
+def publish_quarantine_queue(ledger: Ledger, account: str, links: Links) -> None:
+    """Replace the account's ``quarantine`` table with the whole current queue (the exception queue)."""
+    rows = [_quarantine_row(record) for record in ledger.quarantined()]
+    table = (
+        QUARANTINE_QUEUE.render(rows, links) if rows else [{"queue": "empty: no order waits for a person"}]
+    )
+    create_table_artifact(
+        table=table,
+        key=quarantine_key(account),
+        description=f"{account}: every quarantined order now ({len(rows)}); release: lw3pl ledger release",
+    )
+
+
+def quarantine_key(account: str) -> str:
+    """``<account>-quarantine``: one artifact per account, replaced by every run."""
+    return _UNSAFE_KEY.sub("-", f"{account}-quarantine".lower()).strip("-")
+
+
+def publish_cycle_summary(steps: Mapping[str, Mapping[str, int]], account: str) -> None:
+    """One markdown summary of a ``fulfilment-cycle`` run: each step's non-zero outcomes."""
+    if not _in_flow_run():
+        return
+    lines = [f"# fulfilment-cycle ({account})", "", "| step | outcomes |", "|---|---|"]
+    for step, counts in steps.items():
+        done = [f"{_OUTCOME_NAMES.get(name, name)} {count}" for name, count in counts.items() if count]
+        lines.append(f"| {step} | {', '.join(done) or 'nothing to do'} |")
+    lines += ["", f"Each step's tables and backlog: its own summary artifact (`{account}-<step>-summary`)."]
+    create_markdown_artifact(
+        markdown="\n".join(lines),
+        key=artifact_key(account, "fulfilment-cycle", "summary"),
+        description=f"{account} fulfilment cycle summary",
+    )
+
+
+def _known_orders(report: RunReport, ledger: Ledger | None) -> dict[str, OrderRecord]:
+    if ledger is None:
+        return {}
+    references = {row.reference for name in _ORDER_SECTIONS for row in getattr(report, name)}
+    return ledger.get_many(references) if references else {}
+
+
+def _with_ledger_facts(row: ReportRow, record: OrderRecord | None) -> ReportRow:
+    """The row with what the ledger knows of its order (what the producer left empty)."""
+    if record is None:
+        return row
+    facts = {
+        "threepl_order_id": row.threepl_order_id or record.remote_id or "",
+        "carrier": row.carrier or record.carrier or "",
+        "tracking": row.tracking or ", ".join(record.tracking_numbers),
+        "parcels": row.parcels if row.parcels is not None else len(record.tracking_numbers) or None,
+        "label": row.label or record.num_order_id,
+    }
+    return row.model_copy(update=facts)
+
+
+def _quarantine_row(record: OrderRecord) -> ReportRow:
+    reason = record.quarantine_reason or "no reason recorded"
+    row = ReportRow(reference=record.reference, detail=reason, since=f"{record.updated_at:%Y-%m-%d %H:%M}")
+    return _with_ledger_facts(row, record)
 
 
 def artifact_key(account: str, flow_slug: str, section: str) -> str:

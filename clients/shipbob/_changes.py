@@ -137,11 +137,11 @@ def _put(body: _Out) -> dict[str, Any]:
     # Both updates set the final state, so a repeat after a lost reply is harmless. The address is sent
     # whole with nulls (a field removed in Linnworks is cleared); line items leave unknown ids out.
     data = body.model_dump(mode="json") if isinstance(body, _UpdateAddressOut) else body.wire()
-    return {"safety": Safety.REPEATABLE, "body": data, "accept": (400,)}
+    return {"safety": Safety.IDEMPOTENT, "body": data, "accept": (400,)}
 
 
 def _order(http: Transport, reference: str) -> _OrderIn | None:
-    reply = http.call("GET", ORDERS, safety=Safety.REPEATABLE, params={"ReferenceIds": reference})
+    reply = http.call("GET", ORDERS, safety=Safety.READ, params={"ReferenceIds": reference})
     if not isinstance(reply.data, list):
         raise MalformedResponseError("ShipBob order search did not return a list", context=reply.context)
     for raw in reply.data:
@@ -221,7 +221,7 @@ def _shipment_quantities(shipment: _OpenShipmentIn) -> dict[str, int]:
 def _send_lines(http: Transport, shipment_id: int, wanted: dict[str, int]) -> ChangeResult | None:
     """Read the shipment's complete line list, set each SKU's quantity, send the list; None when applied."""
     path = f"/shipment/{shipment_id}:getLineItems"
-    reply = http.call("GET", path, safety=Safety.REPEATABLE)
+    reply = http.call("GET", path, safety=Safety.READ)
     try:
         held = [_LineItemIn.model_validate(raw) for raw in reply.data]
     except (ValidationError, TypeError) as error:

@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     )
     lease_seconds: int = Field(default=600, ge=10, description="how long a run's claim on orders lasts")
 
+    # --- links in the artifacts ------------------------------------------------------------------
+    # Each is a link template with ``{id}`` for the partner's order id (a base URL without ``{id}`` gets
+    # ``/{id}`` appended); empty: the artifact tables show ids without links.
+    linnworks_web_url: str = Field(
+        default="", description="link to a Linnworks order, {id} = its OrderId (empty: no link)"
+    )
+    threepl_web_url: str = Field(
+        default="",
+        description="link to an order in the 3PL's web app, {id} = the 3PL order id (empty: no link)",
+    )
+
     @cached_property
     def resolved_ledger_url(self) -> str:
         """LEDGER_URL, or a SQLite file in the data directory when it is not set."""

@@ -28,10 +28,10 @@ def test_cli_stop_error_is_one_paragraph_exit_1(
 
 
 def test_cli_sandbox_calls_the_stack(mocker: MockerFixture) -> None:
-    """``lw3pl sandbox`` hands its remaining arguments to sandbox.stack.serve_forever."""
+    """``lw3pl sandbox`` hands its documented options (defaults filled in) to sandbox.stack.serve_forever."""
     serve = mocker.patch("sandbox.stack.serve_forever")
-    assert cli.main(["sandbox", "--seed", "3"]) == 0
-    serve.assert_called_once_with(["--seed", "3"])
+    assert cli.main(["sandbox", "--seed", "3", "--orders", "5"]) == 0
+    serve.assert_called_once_with(["--orders", "5", "--time-scale", "60.0", "--seed", "3"])
 
 
 def test_run_refuses_an_unknown_flow(capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,6 +78,7 @@ class PrefectStack:
         self.home = home
         self.env = env
         self.api_url = env["PREFECT_API_URL"]
+        self.ui_url = self.api_url.removesuffix("/api")
         self.deployed = deployed
         self._http = httpx.Client(base_url=self.api_url, timeout=30)
 
@@ -216,15 +217,18 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 @contextmanager
-def prefect_stack(home: Path, worker_env: Mapping[str, str]) -> Iterator[PrefectStack]:
-    """Start server -> create the pool -> deploy prefect.yaml -> start a worker; stop all on exit."""
+def prefect_stack(home: Path, worker_env: Mapping[str, str], *, ui: bool = False) -> Iterator[PrefectStack]:
+    """Start server -> create the pool -> deploy prefect.yaml -> start a worker; stop all on exit.
+
+    ``ui``: the server also serves the Prefect UI (at the API URL without ``/api``), for the browser test.
+    """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         PREFECT_HOME=str(home),
         PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_UI_ENABLED="false",
+        PREFECT_SERVER_UI_ENABLED="true" if ui else "false",
         PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",  # only runs the test triggers
         PREFECT_WORKER_QUERY_SECONDS="1",
         PREFECT_WORKER_PREFETCH_SECONDS="1",

@@ -76,7 +76,7 @@ def test_an_item_the_3pl_refuses_is_reported_and_sent_again_next_run(
     monkeypatch.setattr(adapter, "upsert_items", refusing)
     state = sync_catalogue(return_state=True)
     [row] = run_artifacts(state)["default-sync-catalogue-quarantined"]
-    assert row["reference"] == refused and "name is required" in row["detail"]
+    assert row["Linnworks order id or SKU"] == refused and "name is required" in row["reason"]
     assert refused not in flow_env.runtime.ledger.catalogue_hashes([refused])
     monkeypatch.undo()
     counts = sync_catalogue()

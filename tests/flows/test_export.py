@@ -112,8 +112,8 @@ def test_bad_orders_are_quarantined_with_a_reason_in_the_artifact_and_the_rest_g
             record = reasons[key]
             assert record is not None and fragment in (record.quarantine_reason or ""), (key, record)
         table = run_artifacts(state)["default-export-orders-quarantined"]
-        assert {row["reference"] for row in table} == set(bad.values())
-        assert all(row["detail"] for row in table)
+        assert {row["Linnworks order id or SKU"] for row in table} == set(bad.values())
+        assert all(row["reason"] and "lw3pl ledger release" in row["what to do"] for row in table)
         assert sorted(o.reference for o in flow_env.warehouse.list_orders()) == sorted(good)
         sb_before = shipbob_writes(flow_env.shipbob)
         assert export_orders()["quarantined"] == 0

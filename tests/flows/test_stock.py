@@ -134,7 +134,7 @@ def test_a_large_change_is_held_then_written_once_approved(flow_env: FlowEnv) ->
             third: (100, 400),
         }
         rows = run_artifacts(state)["default-sync-stock-stock-changes"]
-        assert sorted((row["reference"], row["label"]) for row in rows) == sorted(
+        assert sorted((row["SKU"], row["level"]) for row in rows) == sorted(
             [(second, "100 -> 0"), (third, "100 -> 400")]
         )
         assert all(row["detail"].startswith("held for review") for row in rows)
@@ -176,7 +176,7 @@ def test_a_sku_linnworks_does_not_know_is_reported_and_the_others_are_written(fl
     state = sync_stock(return_state=True)
     assert all(_linnworks_level(flow_env, sku) == 60 for sku in _skus(flow_env))
     [row] = run_artifacts(state)["default-sync-stock-quarantined"]
-    assert row["reference"] == "GHOST-1" and "no stock item" in row["detail"]
+    assert row["Linnworks order id or SKU"] == "GHOST-1" and "no stock item" in row["reason"]
     location = flow_env.location_uuid
     now = datetime.now(UTC)
     changes = [

@@ -1,0 +1,65 @@
+"""Artifact tables: named columns per outcome, order links, a next step per quarantine reason; the schema."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from flows.export import export_orders
+from lw3pl.core.blocks import Lw3plCredentials, block_overrides
+from tasks.report_tables import TABLES, Links, ReportRow, what_to_do
+from tasks.reporting import FLOW_OUTCOMES, RunReport
+
+
+def test_shipped_rows_read_as_named_columns_with_links_to_both_web_apps() -> None:
+    order_id = str(uuid4())
+    row = ReportRow(reference=order_id, label="100042", threepl_order_id="9001", carrier="UPS",
+                    tracking="1Z1, 1Z2", parcels=2, shipped_at="2026-12-01 03:00")  # fmt: skip
+    links = Links("https://lw.example/orders/{id}", "https://3pl.example/app/orders")
+    [cells] = TABLES["shipped"].render([row], links)
+    assert cells == {
+        "Linnworks order number": "100042",
+        "Linnworks order id": f"[{order_id}](https://lw.example/orders/{order_id})",
+        "3PL order id": "[9001](https://3pl.example/app/orders/9001)",
+        "carrier": "UPS",
+        "tracking": "1Z1, 1Z2",
+        "parcels": "2",
+        "shipped at": "2026-12-01 03:00",
+    }
+
+
+def test_quarantine_rows_say_what_to_do_and_how_to_release_an_order() -> None:
+    order_id = str(uuid4())
+    step = what_to_do("shipping service 'Express' is not mapped to a 3PL service", order_id)
+    assert "SHIPPING_SERVICE_MAP" in step and f"lw3pl ledger release {order_id}" in step
+    assert "release" not in what_to_do("stock change held", "SKU-1")  # a SKU is not a releasable order
+
+
+def test_a_summary_lists_only_the_outcomes_its_flow_can_have() -> None:
+    text = RunReport().summary_markdown("export-orders (acme)", "export-orders")
+    assert "| exported | 0 |" in text and "| quarantined | 0 |" in text
+    assert "processed" not in text and "stock" not in text
+    assert set(FLOW_OUTCOMES["reconcile-shipments"]) >= {"shipped", "processed", "cancelled"}
+
+
+def test_batch_size_is_bounded_in_the_flow_parameter_schema() -> None:
+    """The schema the UI's form validates against carries the bounds; a block picker for credentials."""
+    from prefect.utilities.callables import parameter_schema
+
+    schema = parameter_schema(export_orders.fn).model_dump()
+    [bounded, _null] = schema["properties"]["batch_size"]["anyOf"]
+    assert (bounded["minimum"], bounded["maximum"]) == (1, 500)
+    assert schema["definitions"]["Lw3plCredentials"]["block_type_slug"] == "lw3pl-credentials"
+
+
+def test_a_block_needs_an_account_and_overrides_only_what_it_sets() -> None:
+    with pytest.raises(ValidationError):
+        Lw3plCredentials()
+    block = Lw3plCredentials(lw3pl_account="acme", threepl_adapter="sftp", shipping_service_map={"*": "Std"})
+    assert block_overrides(block) == {
+        "lw3pl_account": "acme",
+        "threepl_adapter": "sftp",
+        "shipping_service_map": {"*": "Std"},
+    }
