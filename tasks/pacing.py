@@ -4,17 +4,18 @@ Each Linnworks method has its own per-minute limit, so each gets a limit named
 ``linnworks-<account>-<controller>-<method>`` with ``slot_decay_per_second`` a little under
 ``per_minute / 60`` (a token bucket the Prefect server enforces across processes and hosts).
 
-Tokens are taken in small blocks, not one server round trip per call: a worker takes ``block`` tokens at
-once (the limit's whole burst) and spends them locally, spaced at the bucket's rate, so one worker alone
-reaches ~95 % of the limit while several workers still share one bucket. The burst is kept at 3 % of the
-per-minute limit so that burst + a minute of decay never exceeds the limit over any rolling minute (what
-Linnworks counts).
+Tokens are taken in small blocks, not one server round trip per call: a worker takes ``block_size`` tokens
+at once and spends them locally, spaced at the bucket's rate, asking for the next block while the current
+one lasts, so one worker alone reaches ~95 % of the limit and several workers still share one bucket. The
+burst (two blocks) is kept within 5 % of the per-minute limit so that burst + a minute of refill never
+exceeds the limit over any rolling minute (what Linnworks counts).
 
-A 429's ``Retry-After`` reaches every worker of the account through a Prefect variable per method
-(``<limit name>-hold``, the wall-clock time until which no call may go): :meth:`defer` raises it, and every
-worker reads it before taking its next block, so another worker sends at most the rest of its current block
-(at most ``block - 1`` calls, already inside the budget) before it holds back too. Hosts need synchronised
-clocks (NTP) for the hold to mean the same instant everywhere.
+A 429's ``Retry-After`` reaches every worker of the account through the limit itself: :meth:`defer` sets
+the bucket's active slots above its limit by ``seconds`` worth of decay, so the server refuses every
+worker's next block until the hold has decayed away. Another worker sends at most the tokens it already
+holds (at most two blocks, inside the budget) before it holds back too. No clock is shared: the server's
+own decay times the hold. A shorter hold written at the same moment as a longer one may replace it (the
+next 429 restores it).
 
 Without a Prefect server (the demo, the benchmarks) the client's own in-process pacer is used instead; see
 ``tasks.context.shared_pacer``.
@@ -22,7 +23,6 @@ Without a Prefect server (the demo, the benchmarks) the client's own in-process 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import threading
@@ -32,27 +32,15 @@ from dataclasses import dataclass
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
-    GlobalConcurrencyLimitUpdate,
-    VariableCreate,
-    VariableUpdate,
-)
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_API_URL
 
-__all__ = [
-    "HEADROOM",
-    "PrefectRateLimitPacer",
-    "block_size",
-    "hold_variable_name",
-    "limit_name",
-    "prefect_server_configured",
-]
+__all__ = ["HEADROOM", "PrefectRateLimitPacer", "block_size", "limit_name", "prefect_server_configured"]
 
-HEADROOM = 0.97  # share of the limit the bucket refills at; the burst fits in the rest
-_MAX_BLOCK = 5  # tokens per server round trip at most: more would let one worker starve the others longer
-_DRAIN_MARGIN = 0.005  # seconds past our own block's drain before asking again (the server floors decay)
+HEADROOM = 0.94  # share of the limit the bucket refills at; the bursts fit in the rest
+_MAX_BLOCK = 6  # tokens per round trip at most: more would let one worker hold the budget longer
+_MAX_BACKOFF = 2.0  # real seconds between two asks while the bucket is held (a 429's hold, other workers)
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
@@ -61,15 +49,11 @@ def limit_name(account: str, method: str) -> str:
     return _UNSAFE.sub("-", f"linnworks-{account}-{method}".lower()).strip("-")
 
 
-def hold_variable_name(account: str, method: str) -> str:
-    """The Prefect variable holding "no call before" (epoch seconds) for one method of one account."""
-    return f"{limit_name(account, method)}-hold"
-
-
 def block_size(per_minute: int) -> int:
-    """Tokens taken per round trip: the bucket's burst, small enough that burst + a minute's decay
-    (``HEADROOM`` of the limit) stays within ``per_minute``."""
-    return max(1, min(_MAX_BLOCK, math.floor(per_minute * (1 - HEADROOM))))
+    """Tokens taken per round trip. The bucket's burst is two blocks (one spent while the next is asked
+    for) and a token is spent within two blocks' time of its grant, so any rolling minute holds at most
+    four blocks more than a minute's refill: four blocks fit in ``(1 - HEADROOM)`` of the limit."""
+    return max(1, min(_MAX_BLOCK, math.floor(per_minute * (1 - HEADROOM) / 4)))
 
 
 def prefect_server_configured() -> bool:
@@ -83,7 +67,9 @@ class _Block:
 
     tokens: int = 0
     next_slot: float = 0.0  # monotonic
-    drained_at: float = 0.0  # monotonic: when the bucket has decayed our last block away
+    next_ask: float = 0.0  # monotonic: no top-up asked before (the server refused the last one)
+    granted_at: float = 0.0  # monotonic: the last grant; older tokens have decayed for the others to take
+    occupied: float = 0.0  # what our grants still occupy in the server's bucket at ``granted_at``
 
 
 class PrefectRateLimitPacer:
@@ -94,7 +80,7 @@ class PrefectRateLimitPacer:
     Args:
         account: the account whose budget is shared.
         time_scale: sandboxes only: their minute lasts ``60 / time_scale`` seconds.
-        clock, wall_clock, sleep: monotonic seconds, epoch seconds and how to wait (tests pass fakes).
+        clock, sleep: monotonic seconds and how to wait (tests pass fakes).
     """
 
     def __init__(
@@ -103,27 +89,45 @@ class PrefectRateLimitPacer:
         time_scale: float = 1.0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._account = account
         self._time_scale = time_scale
-        self._clock, self._wall_clock, self._sleep = clock, wall_clock, sleep
+        self._clock, self._sleep = clock, sleep
         self._ensured: set[str] = set()
         self._blocks: dict[str, _Block] = {}
-        self._locks: dict[str, threading.Lock] = {}  # per method: one thread takes a block, the rest queue
+        self._locks: dict[str, threading.Lock] = {}  # per method: one thread asks the server, the rest queue
         self._locks_lock = threading.Lock()
+        self._client: SyncPrefectClient | None = None  # one for the pacer's life: opening one costs ~60 ms
+
+    def close(self) -> None:
+        """Close the connection to the Prefect server (a later call opens a new one)."""
+        with self._locks_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.__exit__(None, None, None)
+
+    def _server(self) -> SyncPrefectClient:
+        with self._locks_lock:
+            if self._client is None:
+                self._client = get_client(sync_client=True).__enter__()
+            return self._client
 
     def interval(self, per_minute: int) -> float:
         """Seconds between two calls of one method: the bucket's refill rate."""
         return 60.0 / (per_minute * self._time_scale * HEADROOM)
 
     def acquire(self, method: str, per_minute: int) -> None:
-        """Wait for the next call of ``method``: a local token, or a new block from the server."""
+        """Wait for the next call of ``method``: a local token, topped up from the server by blocks."""
         with self._method_lock(method):
             block = self._blocks.setdefault(method, _Block())
+            size = block_size(per_minute)
+            if self._clock() - block.granted_at > 2 * size * self.interval(per_minute):
+                block.tokens = 0  # left unspent: the server has handed them on by now
             if block.tokens == 0:
                 self._take_block(method, per_minute, block)
+            elif block.tokens <= size and self._room_for_block(block, per_minute):
+                self._top_up(method, per_minute, block)  # while the tokens in hand last: no wait
             now = self._clock()
             slot = max(now, block.next_slot)
             block.next_slot = slot + self.interval(per_minute)
@@ -133,72 +137,72 @@ class PrefectRateLimitPacer:
 
     def defer(self, method: str, seconds: float) -> None:
         """The partner said wait ``seconds`` (real seconds): hold back this process and every other worker
-        of the account for ``method`` until then."""
-        until = self._wall_clock() + seconds
+        of the account for ``method`` until then, by filling the shared bucket past its limit."""
         with self._method_lock(method):
             block = self._blocks.setdefault(method, _Block())
-            block.tokens = 0  # the rest of the block waits too: it is taken again after the hold
+            block.tokens = 0  # the tokens in hand wait too: the next call asks the server again
             block.next_slot = max(block.next_slot, self._clock() + seconds)
-        with get_client(sync_client=True) as client:
-            self._raise_hold(client, hold_variable_name(self._account, method), until)
+            name = limit_name(self._account, method)
+            client = self._server()
+            limit = client.read_global_concurrency_limit_by_name(name)
+            held = limit.limit + math.ceil(seconds * limit.slot_decay_per_second)
+            client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=held))
 
     def _method_lock(self, method: str) -> threading.Lock:
         with self._locks_lock:
             return self._locks.setdefault(method, threading.Lock())
 
-    def _take_block(self, method: str, per_minute: int, block: _Block) -> None:
-        name = limit_name(self._account, method)
-        size = block_size(per_minute)
-        with get_client(sync_client=True) as client:
-            self._ensure(client, name, per_minute, size)
-            self._wait_for_hold(client, hold_variable_name(self._account, method))
-            self._sleep(max(0.0, block.drained_at - self._clock()))  # our last block cannot be back yet
-            while not self._try_increment(client, name, size):
-                self._sleep(self.interval(per_minute) / 2)  # another worker holds the bucket
-        block.tokens = size
-        block.drained_at = self._clock() + size * self.interval(per_minute) + _DRAIN_MARGIN
+    def _room_for_block(self, block: _Block, per_minute: int) -> bool:
+        """Whether our own grants have decayed enough for one more block (asking sooner would be refused,
+        and Prefect restarts a bucket's decay on every refused ask: 3.x updates the row)."""
+        now = self._clock()
+        return now >= block.next_ask and self._occupied(block, per_minute, now) <= block_size(per_minute) - 1
 
-    def _try_increment(self, client: SyncPrefectClient, name: str, size: int) -> bool:
+    def _occupied(self, block: _Block, per_minute: int, now: float) -> float:
+        return max(0.0, block.occupied - (now - block.granted_at) / self.interval(per_minute))
+
+    def _take_block(self, method: str, per_minute: int, block: _Block) -> None:
+        """Wait until the server grants a block (others hold the bucket, or a 429's hold decays)."""
+        backoff = block_size(per_minute) * self.interval(per_minute)
+        while True:
+            occupied = self._occupied(block, per_minute, self._clock()) - (block_size(per_minute) - 1)
+            self._sleep(max(0.0, block.next_ask - self._clock(), occupied * self.interval(per_minute)))
+            if self._top_up(method, per_minute, block):
+                return
+            block.next_ask = self._clock() + backoff
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+
+    def _top_up(self, method: str, per_minute: int, block: _Block) -> bool:
+        name, size = limit_name(self._account, method), block_size(per_minute)
+        client = self._server()
+        self._ensure(client, name, per_minute, size)
         try:
             client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
         except httpx.HTTPStatusError as error:
-            if error.response.status_code == httpx.codes.LOCKED:
-                return False
-            raise
+            if error.response.status_code != httpx.codes.LOCKED:
+                raise
+            # Not again before a block has decayed: other workers hold the bucket.
+            block.next_ask = self._clock() + size * self.interval(per_minute)
+            return False
+        now = self._clock()
+        block.tokens += size
+        # The server floors decay at every update, so a part-decayed slot still counts as occupied.
+        block.occupied = math.ceil(self._occupied(block, per_minute, now)) + size
+        block.granted_at = now
         return True
-
-    def _wait_for_hold(self, client: SyncPrefectClient, variable: str) -> None:
-        held = client.read_variable_by_name(variable)
-        if held is not None and isinstance(held.value, int | float):
-            wait = float(held.value) - self._wall_clock()
-            if wait > 0:
-                self._sleep(wait)
-
-    def _raise_hold(self, client: SyncPrefectClient, variable: str, until: float) -> None:
-        held = client.read_variable_by_name(variable)
-        if held is None:
-            with contextlib.suppress(ObjectAlreadyExists):
-                client.create_variable(VariableCreate(name=variable, value=until))
-                return
-        elif isinstance(held.value, int | float) and held.value >= until:
-            return  # a longer hold is already in force
-        client.update_variable(VariableUpdate(name=variable, value=until))
 
     def _ensure(self, client: SyncPrefectClient, name: str, per_minute: int, size: int) -> None:
         if name in self._ensured:
             return
         spec = GlobalConcurrencyLimitCreate(
-            name=name,
-            limit=size,
-            slot_decay_per_second=1.0 / self.interval(per_minute),
-            active=True,
+            name=name, limit=2 * size, slot_decay_per_second=1.0 / self.interval(per_minute), active=True
         )
         try:
             client.create_global_concurrency_limit(spec)
         except ObjectAlreadyExists:
             # Another worker (or an older release with another burst) created it: make it this shape.
-            change = GlobalConcurrencyLimitUpdate(
-                limit=size, slot_decay_per_second=spec.slot_decay_per_second
+            shape = GlobalConcurrencyLimitUpdate(
+                limit=spec.limit, slot_decay_per_second=spec.slot_decay_per_second
             )
-            client.update_global_concurrency_limit(name, change)
+            client.update_global_concurrency_limit(name, shape)
         self._ensured.add(name)
