@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
@@ -165,8 +166,11 @@ class PrefectRateLimitPacer:
         """Wait until the server grants a block (others hold the bucket, or a 429's hold decays)."""
         backoff = block_size(per_minute) * self.interval(per_minute)
         while True:
-            occupied = self._occupied(block, per_minute, self._clock()) - (block_size(per_minute) - 1)
-            self._sleep(max(0.0, block.next_ask - self._clock(), occupied * self.interval(per_minute)))
+            now = self._clock()
+            excess = self._occupied(block, per_minute, now) - (block_size(per_minute) - 1)
+            wait = max(block.next_ask - now, excess * self.interval(per_minute))
+            if wait > 0:
+                self._sleep(wait)
             if self._top_up(method, per_minute, block):
                 return
             block.next_ask = self._clock() + backoff
@@ -176,6 +180,9 @@ class PrefectRateLimitPacer:
         name, size = limit_name(self._account, method), block_size(per_minute)
         client = self._server()
         self._ensure(client, name, per_minute, size)
+        if not self._bucket_has_room(client, name, size):
+            block.next_ask = self._clock() + self.interval(per_minute)
+            return False
         try:
             client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
         except httpx.HTTPStatusError as error:
@@ -190,6 +197,14 @@ class PrefectRateLimitPacer:
         block.occupied = math.ceil(self._occupied(block, per_minute, now)) + size
         block.granted_at = now
         return True
+
+    def _bucket_has_room(self, client: SyncPrefectClient, name: str, size: int) -> bool:
+        """Read (which changes nothing) before asking: a refused ask restarts the bucket's decay for every
+        worker of the account (Prefect 3.x updates the row), so asks that would be refused are not sent."""
+        limit = client.read_global_concurrency_limit_by_name(name)
+        elapsed = (datetime.now(UTC) - limit.updated).total_seconds() if limit.updated else 0.0
+        active = max(0, limit.active_slots - math.floor(limit.slot_decay_per_second * max(0.0, elapsed)))
+        return active + size <= limit.limit
 
     def _ensure(self, client: SyncPrefectClient, name: str, per_minute: int, size: int) -> None:
         if name in self._ensured:
