@@ -127,14 +127,14 @@ class PrefectRateLimitPacer:
                 block.tokens = 0  # left unspent: the server has handed them on by now
             if block.tokens == 0:
                 self._take_block(method, per_minute, block)
-            elif block.tokens <= size and self._room_for_block(block, per_minute):
-                self._top_up(method, per_minute, block)  # while the tokens in hand last: no wait
-            now = self._clock()
-            slot = max(now, block.next_slot)
+            slot = max(self._clock(), block.next_slot)
             block.next_slot = slot + self.interval(per_minute)
             block.tokens -= 1
-        if slot > now:
-            self._sleep(slot - now)
+            if block.tokens <= size and self._room_for_block(block, per_minute):
+                self._top_up(method, per_minute, block)  # the round trip overlaps the wait for ``slot``
+        wait = slot - self._clock()
+        if wait > 0:
+            self._sleep(wait)
 
     def defer(self, method: str, seconds: float) -> None:
         """The partner said wait ``seconds`` (real seconds): hold back this process and every other worker
