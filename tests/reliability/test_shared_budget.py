@@ -2,7 +2,8 @@
 
 Several workers of one account are several ``PrefectRateLimitPacer`` instances (one per process in
 production); the server's bucket is what they share. Waits are recorded, not slept (but in the
-round-trip count), and no test times anything: what is asserted is who the server let through, and how many round trips the tokens cost.
+round-trip count), and no test times anything: what is asserted is who the server let through, and how
+many round trips the tokens cost.
 """
 
 from __future__ import annotations
