@@ -1,27 +1,47 @@
 """One Linnworks budget per account, shared by every flow and worker: Prefect global concurrency limits.
 
 Each Linnworks method has its own per-minute limit, so each gets a limit named
-``linnworks-<account>-<controller>-<method>`` with ``slot_decay_per_second = per_minute / 60`` (a token
-bucket the Prefect server enforces across processes and hosts). The burst (``limit``) is kept small because
-Linnworks counts a rolling minute. Without a Prefect server (the demo, the benchmarks) the client's own
-in-process pacer is used instead; see :func:`make_pacer`.
+``linnworks-<account>-<controller>-<method>`` with ``slot_decay_per_second`` a little under
+``per_minute / 60`` (a token bucket the Prefect server enforces across processes and hosts).
+
+Tokens are taken in small blocks, not one server round trip per call: a worker takes ``block_size`` tokens
+at once and spends them locally, spaced at the bucket's rate, asking for the next block while the current
+one lasts, so one worker alone reaches ~95 % of the limit and several workers still share one bucket. The
+burst (two blocks) is kept within 5 % of the per-minute limit so that burst + a minute of refill never
+exceeds the limit over any rolling minute (what Linnworks counts).
+
+A 429's ``Retry-After`` reaches every worker of the account through the limit itself: :meth:`defer` sets
+the bucket's active slots above its limit by ``seconds`` worth of decay, so the server refuses every
+worker's next block until the hold has decayed away. Another worker sends at most the tokens it already
+holds (at most two blocks, inside the budget) before it holds back too. No clock is shared: the server's
+own decay times the hold. A shorter hold written at the same moment as a longer one may replace it (the
+next 429 restores it).
+
+Without a Prefect server (the demo, the benchmarks) the client's own in-process pacer is used instead; see
+``tasks.context.shared_pacer``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 import re
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import rate_limit
+import httpx
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_API_URL
 
-__all__ = ["PrefectRateLimitPacer", "limit_name", "prefect_server_configured"]
+__all__ = ["HEADROOM", "PrefectRateLimitPacer", "block_size", "limit_name", "prefect_server_configured"]
 
-_BURST = 3
+HEADROOM = 0.94  # share of the limit the bucket refills at; the bursts fit in the rest
+_MAX_BLOCK = 6  # tokens per round trip at most: more would let one worker hold the budget longer
+_MAX_BACKOFF = 2.0  # real seconds between two asks while the bucket is held (a 429's hold, other workers)
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
@@ -30,45 +50,174 @@ def limit_name(account: str, method: str) -> str:
     return _UNSAFE.sub("-", f"linnworks-{account}-{method}".lower()).strip("-")
 
 
+def block_size(per_minute: int) -> int:
+    """Tokens taken per round trip. The bucket's burst is two blocks (one spent while the next is asked
+    for) and a token is spent within two blocks' time of its grant, so any rolling minute holds at most
+    four blocks more than a minute's refill: four blocks fit in ``(1 - HEADROOM)`` of the limit."""
+    return max(1, min(_MAX_BLOCK, math.floor(per_minute * (1 - HEADROOM) / 4)))
+
+
 def prefect_server_configured() -> bool:
     """True when a Prefect server is configured (PREFECT_API_URL), i.e. limits can be shared."""
     return bool(PREFECT_API_URL.value())
 
 
+@dataclass
+class _Block:
+    """The tokens of one method this process holds, and when the next one may be spent."""
+
+    tokens: int = 0
+    next_slot: float = 0.0  # monotonic
+    next_ask: float = 0.0  # monotonic: no top-up asked before (the server refused the last one)
+    granted_at: float = 0.0  # monotonic: the last grant; older tokens have decayed for the others to take
+    occupied: float = 0.0  # what our grants still occupy in the server's bucket at ``granted_at``
+
+
 class PrefectRateLimitPacer:
-    """The client's ``Pacer``: one token from the method's server-side bucket per call.
+    """The client's ``Pacer``: tokens from the method's server-side bucket, a block per round trip.
 
     Limits are created on first use (idempotently), so a new account or method needs no setup step.
+
+    Args:
+        account: the account whose budget is shared.
+        time_scale: sandboxes only: their minute lasts ``60 / time_scale`` seconds.
+        clock, sleep: monotonic seconds and how to wait (tests pass fakes).
     """
 
-    def __init__(self, account: str = "default", time_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        account: str = "default",
+        time_scale: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._account = account
-        self._time_scale = time_scale  # sandboxes only: their minute lasts 60 / time_scale seconds
+        self._time_scale = time_scale
+        self._clock, self._sleep = clock, sleep
         self._ensured: set[str] = set()
-        self._lock = threading.Lock()
+        self._blocks: dict[str, _Block] = {}
+        self._locks: dict[str, threading.Lock] = {}  # per method: one thread asks the server, the rest queue
+        self._locks_lock = threading.Lock()
+        self._client: SyncPrefectClient | None = None  # one for the pacer's life: opening one costs ~60 ms
+
+    def close(self) -> None:
+        """Close the connection to the Prefect server (a later call opens a new one)."""
+        with self._locks_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.__exit__(None, None, None)
+
+    def _server(self) -> SyncPrefectClient:
+        with self._locks_lock:
+            if self._client is None:
+                self._client = get_client(sync_client=True).__enter__()
+            return self._client
+
+    def interval(self, per_minute: int) -> float:
+        """Seconds between two calls of one method: the bucket's refill rate."""
+        return 60.0 / (per_minute * self._time_scale * HEADROOM)
 
     def acquire(self, method: str, per_minute: int) -> None:
-        name = limit_name(self._account, method)
-        self._ensure(name, per_minute)
-        rate_limit(name, occupy=1, strict=True)
+        """Wait for the next call of ``method``: a local token, topped up from the server by blocks."""
+        with self._method_lock(method):
+            block = self._blocks.setdefault(method, _Block())
+            size = block_size(per_minute)
+            if self._clock() - block.granted_at > 2 * size * self.interval(per_minute):
+                block.tokens = 0  # left unspent: the server has handed them on by now
+            if block.tokens == 0:
+                self._take_block(method, per_minute, block)
+            slot = max(self._clock(), block.next_slot)
+            block.next_slot = slot + self.interval(per_minute)
+            block.tokens -= 1
+            if block.tokens <= size and self._room_for_block(block, per_minute):
+                self._top_up(method, per_minute, block)  # the round trip overlaps the wait for ``slot``
+        wait = slot - self._clock()
+        if wait > 0:
+            self._sleep(wait)
 
     def defer(self, method: str, seconds: float) -> None:
-        """Minimal ``Pacer.defer`` (added in w9b for mypy); the owner of tasks/pacing.py implements it.
+        """The partner said wait ``seconds`` (real seconds): hold back this process and every other worker
+        of the account for ``method`` until then, by filling the shared bucket past its limit."""
+        with self._method_lock(method):
+            block = self._blocks.setdefault(method, _Block())
+            block.tokens = 0  # the tokens in hand wait too: the next call asks the server again
+            block.next_slot = max(block.next_slot, self._clock() + seconds)
+            name = limit_name(self._account, method)
+            client = self._server()
+            limit = client.read_global_concurrency_limit_by_name(name)
+            held = limit.limit + math.ceil(seconds * limit.slot_decay_per_second)
+            client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=held))
 
-        Until then only the calling thread waits (the client's retry loop sleeps the delay itself).
-        """
+    def _method_lock(self, method: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(method, threading.Lock())
 
-    def _ensure(self, name: str, per_minute: int) -> None:
-        with self._lock:
-            if name in self._ensured:
+    def _room_for_block(self, block: _Block, per_minute: int) -> bool:
+        """Whether our own grants have decayed enough for one more block (asking sooner would be refused,
+        and Prefect restarts a bucket's decay on every refused ask: 3.x updates the row)."""
+        now = self._clock()
+        return now >= block.next_ask and self._occupied(block, per_minute, now) <= block_size(per_minute) - 1
+
+    def _occupied(self, block: _Block, per_minute: int, now: float) -> float:
+        return max(0.0, block.occupied - (now - block.granted_at) / self.interval(per_minute))
+
+    def _take_block(self, method: str, per_minute: int, block: _Block) -> None:
+        """Wait until the server grants a block (others hold the bucket, or a 429's hold decays)."""
+        backoff = block_size(per_minute) * self.interval(per_minute)
+        while True:
+            now = self._clock()
+            excess = self._occupied(block, per_minute, now) - (block_size(per_minute) - 1)
+            wait = max(block.next_ask - now, excess * self.interval(per_minute))
+            if wait > 0:
+                self._sleep(wait)
+            if self._top_up(method, per_minute, block):
                 return
-            spec = GlobalConcurrencyLimitCreate(
-                name=name,
-                limit=_BURST,
-                slot_decay_per_second=per_minute * self._time_scale / 60.0,
-                active=True,
+            block.next_ask = self._clock() + backoff
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+
+    def _top_up(self, method: str, per_minute: int, block: _Block) -> bool:
+        name, size = limit_name(self._account, method), block_size(per_minute)
+        client = self._server()
+        self._ensure(client, name, per_minute, size)
+        if not self._bucket_has_room(client, name, size):
+            block.next_ask = self._clock() + self.interval(per_minute)
+            return False
+        try:
+            client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != httpx.codes.LOCKED:
+                raise
+            # Not again before a block has decayed: other workers hold the bucket.
+            block.next_ask = self._clock() + size * self.interval(per_minute)
+            return False
+        now = self._clock()
+        block.tokens += size
+        # The server floors decay at every update, so a part-decayed slot still counts as occupied.
+        block.occupied = math.ceil(self._occupied(block, per_minute, now)) + size
+        block.granted_at = now
+        return True
+
+    def _bucket_has_room(self, client: SyncPrefectClient, name: str, size: int) -> bool:
+        """Read (which changes nothing) before asking: a refused ask restarts the bucket's decay for every
+        worker of the account (Prefect 3.x updates the row), so asks that would be refused are not sent."""
+        limit = client.read_global_concurrency_limit_by_name(name)
+        elapsed = (datetime.now(UTC) - limit.updated).total_seconds() if limit.updated else 0.0
+        active = max(0, limit.active_slots - math.floor(limit.slot_decay_per_second * max(0.0, elapsed)))
+        return active + size <= limit.limit
+
+    def _ensure(self, client: SyncPrefectClient, name: str, per_minute: int, size: int) -> None:
+        if name in self._ensured:
+            return
+        spec = GlobalConcurrencyLimitCreate(
+            name=name, limit=2 * size, slot_decay_per_second=1.0 / self.interval(per_minute), active=True
+        )
+        try:
+            client.create_global_concurrency_limit(spec)
+        except ObjectAlreadyExists:
+            # Another worker (or an older release with another burst) created it: make it this shape.
+            shape = GlobalConcurrencyLimitUpdate(
+                limit=spec.limit, slot_decay_per_second=spec.slot_decay_per_second
             )
-            # Another worker may have created it first: that is fine.
-            with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
-                client.create_global_concurrency_limit(spec)
-            self._ensured.add(name)
+            client.update_global_concurrency_limit(name, shape)
+        self._ensured.add(name)
