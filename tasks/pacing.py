@@ -27,6 +27,7 @@ import math
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +61,11 @@ def block_size(per_minute: int) -> int:
 def prefect_server_configured() -> bool:
     """True when a Prefect server is configured (PREFECT_API_URL), i.e. limits can be shared."""
     return bool(PREFECT_API_URL.value())
+
+
+def _close_all(clients: list[SyncPrefectClient]) -> None:
+    while clients:
+        clients.pop().__exit__(None, None, None)
 
 
 @dataclass
@@ -99,20 +105,20 @@ class PrefectRateLimitPacer:
         self._blocks: dict[str, _Block] = {}
         self._locks: dict[str, threading.Lock] = {}  # per method: one thread asks the server, the rest queue
         self._locks_lock = threading.Lock()
-        self._client: SyncPrefectClient | None = None  # one for the pacer's life: opening one costs ~60 ms
+        # One client for the pacer's life (opening one costs ~60 ms); closed with the pacer or at exit.
+        self._clients: list[SyncPrefectClient] = []
+        weakref.finalize(self, _close_all, self._clients)
 
     def close(self) -> None:
         """Close the connection to the Prefect server (a later call opens a new one)."""
         with self._locks_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.__exit__(None, None, None)
+            _close_all(self._clients)
 
     def _server(self) -> SyncPrefectClient:
         with self._locks_lock:
-            if self._client is None:
-                self._client = get_client(sync_client=True).__enter__()
-            return self._client
+            if not self._clients:
+                self._clients.append(get_client(sync_client=True).__enter__())
+            return self._clients[0]
 
     def interval(self, per_minute: int) -> float:
         """Seconds between two calls of one method: the bucket's refill rate."""
