@@ -16,18 +16,22 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clients.errors import StopError
-from clients.linnworks import LinnworksClient, Pacer
+from clients.linnworks import LinnworksClient
 from clients.sftp import SftpAdapter, SftpConfig
 from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import ThreePLAdapter
 from ledger import Changes, Ledger, Move, OrderRecord, State
 from lw3pl.core.blocks import settings_from_block
 from lw3pl.core.settings import Settings
+
+if TYPE_CHECKING:  # Prefect's client is imported only where a shared budget is used
+    from tasks.pacing import PrefectRateLimitPacer
 
 __all__ = [
     "Account",
@@ -56,11 +60,15 @@ class Runtime:
     linnworks: LinnworksClient
     threepl: ThreePLAdapter
     ledger: Ledger
+    pacer: PrefectRateLimitPacer | None = None
+    """The shared-budget pacer the Linnworks client uses, if any: it holds a Prefect API connection."""
 
     def close(self) -> None:
         self.linnworks.close()
         self.threepl.close()
         self.ledger.close()
+        if self.pacer is not None:
+            self.pacer.close()
 
 
 def make_adapter(settings: Settings) -> ThreePLAdapter:
@@ -94,7 +102,7 @@ def make_adapter(settings: Settings) -> ThreePLAdapter:
     return SftpAdapter(sftp)
 
 
-def build_runtime(settings: Settings, *, pacer: Pacer | None = None) -> Runtime:
+def build_runtime(settings: Settings, *, pacer: PrefectRateLimitPacer | None = None) -> Runtime:
     """Clients and ledger for ``settings``; the ledger schema is migrated on first use."""
     if not settings.linnworks_application_id:
         raise StopError(
@@ -115,7 +123,8 @@ def build_runtime(settings: Settings, *, pacer: Pacer | None = None) -> Runtime:
         threepl=settings.threepl_adapter,
         migrate=True,
     )
-    return Runtime(settings=settings, linnworks=linnworks, threepl=make_adapter(settings), ledger=ledger)
+    threepl = make_adapter(settings)
+    return Runtime(settings=settings, linnworks=linnworks, threepl=threepl, ledger=ledger, pacer=pacer)
 
 
 class Account(BaseModel):
@@ -181,7 +190,7 @@ def close_runtimes() -> None:
         runtime.close()
 
 
-def shared_pacer(settings: Settings) -> Pacer | None:
+def shared_pacer(settings: Settings) -> PrefectRateLimitPacer | None:
     """How the Linnworks budget is shared (LINNWORKS_PACER); None means the client's in-process pacer.
 
     ``auto``: Prefect's global limits when a Prefect server is configured (one budget for every worker of the
