@@ -65,10 +65,13 @@ class Console:
         self.page.goto(f"{self.stack.ui_url}/deployments")
         self.page.get_by_role("link", name=name, exact=True).first.click()
         self.page.wait_for_url("**/deployments/deployment/**")
+        # The Run menu works only once the page has loaded the deployment: on a cold server a Quick run
+        # clicked earlier created no run (seen once in a fresh-clone CI run).
+        self.page.wait_for_load_state("networkidle")
 
     def open_run_menu(self, entry: str) -> None:
         self.page.get_by_role("button", name="Run", exact=True).click()
-        self.page.get_by_text(entry, exact=True).click()
+        self.page.get_by_text(entry, exact=True).first.click()
 
     def runs_of(self, deployment: str) -> list[dict[str, Any]]:
         deployment_id = self.stack.deployment(f"{deployment}/{deployment}")["id"]
@@ -144,7 +147,7 @@ def test_quick_run_of_setup_completes_and_its_artifacts_show_the_summary(console
     page.goto(f"{console.stack.ui_url}/runs/flow-run/{flow_run_id}")
     page.get_by_text("Completed", exact=True).first.wait_for()
     page.get_by_text("Artifacts", exact=True).first.click()
-    page.get_by_text("e2e-setup-fulfilment-centre-summary").click()
+    page.get_by_text("e2e-setup-fulfilment-centre-summary").first.click()
     page.get_by_text("configuration check: ready").first.wait_for()
     page.get_by_text("location: created").first.wait_for()
     console.shot("setup-summary")
@@ -216,6 +219,6 @@ def _show_artifact(console: Console, flow_run_id: str, key: str, header: str) ->
     """Open the run's artifact in the UI and check the table shows the named column."""
     console.page.goto(f"{console.stack.ui_url}/runs/flow-run/{flow_run_id}")
     console.page.get_by_text("Artifacts", exact=True).first.click()
-    console.page.get_by_text(key, exact=True).click()
+    console.page.get_by_text(key, exact=True).first.click()
     console.page.get_by_text(header, exact=True).first.wait_for()
     console.shot(key)
