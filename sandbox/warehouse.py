@@ -21,6 +21,9 @@ Public API (all methods are thread-safe; returned records are copies, safe to ke
     wh.ship(reference, *, packages=1, partial=False, now=None) -> ShipmentRecord   # force a shipment
     wh.cancel(reference, now=None) -> CancelOutcome    # cancelled | too_late | not_found
     wh.events_since(position=0) -> tuple[list[WarehouseEvent], int]   # new events and the next position
+    wh.hold(reference, reason) / wh.release(reference)   # a person at the warehouse holds / releases
+    wh.short_ship(reference, {sku: units}) -> ShipmentRecord   # ship these units, cancel the rest (final)
+    wh.pick(reference)                                 # picked: changes are refused from now on
     wh.inventory_snapshot(now=None) -> InventoryView   # as_of + StockLevel per SKU
 
 Stock: ``on_hand`` is physical usable stock; ``committed`` is allocated to accepted, unshipped orders;
@@ -145,10 +148,11 @@ class OrderLineRecord:
     quantity: int
     line_ref: str = ""
     shipped: int = 0
+    cancelled: int = 0  # units the warehouse will not send (a short shipment)
 
     @property
     def remaining(self) -> int:
-        return self.quantity - self.shipped
+        return self.quantity - self.shipped - self.cancelled
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ class WarehouseOrder:
     allocated: bool = False
     plan: _Plan = field(default_factory=_Plan)
     picked: bool = False  # picked or packed: ShipBob and the CSV warehouse refuse changes from here on
+    hold_reason: str = ""  # why the warehouse holds it (ShipBob's status detail name), while on hold
 
     @property
     def is_open(self) -> bool:
@@ -437,6 +442,47 @@ class Warehouse:
         with self._lock:
             self._orders[self._by_reference[reference]].picked = True
 
+    def hold(self, reference: str, reason: str = "AddressValidationFailed") -> None:
+        """Hold an open, unshipped order until :meth:`release` (tests, the demo): event ``on_hold``."""
+        with self._lock:
+            order = self._orders[self._by_reference[reference]]
+            if not order.is_open or order.shipments:
+                raise ValueError(f"order {reference!r} is {order.status}: it cannot be held")
+            self._release(order)  # a held order keeps no stock committed (ShipBob: released inventory)
+            order.hold_reason = reason
+            order.due_at = None
+            self._set_status(order, OrderStatus.ON_HOLD, self.clock(), "on_hold", reason)
+
+    def release(self, reference: str) -> None:
+        """Release a held order: event ``released``; it ships ``ship_delay`` later (or waits for stock)."""
+        with self._lock:
+            order = self._orders[self._by_reference[reference]]
+            if order.status is not OrderStatus.ON_HOLD:
+                raise ValueError(f"order {reference!r} is {order.status}, not on hold")
+            now = self.clock()
+            order.hold_reason = ""
+            order.plan.hold = False
+            self._set_status(order, OrderStatus.ACCEPTED, now, "released")
+            order.due_at = now + self.config.ship_delay
+            if not self._try_commit(order):
+                self._set_status(order, OrderStatus.BACKORDERED, now, "backordered", "out of stock")
+                order.due_at = None
+
+    def short_ship(self, reference: str, shipped: Mapping[str, int]) -> ShipmentRecord:
+        """Ship ``shipped`` units per SKU now and cancel the rest: one final shipment with fewer units than
+        ordered (the rest out of stock). A SKU left out ships nothing."""
+        with self._lock:
+            order = self._orders[self._by_reference[reference]]
+            if not order.is_open or order.shipments:
+                raise ValueError(f"order {reference!r} is {order.status}: it cannot be short-shipped")
+            if not order.allocated:
+                self._commit(order)
+            now = self.clock()
+            picked = [(line, min(line.remaining, shipped.get(line.sku, 0))) for line in order.lines]
+            if not any(units for _, units in picked):
+                raise ValueError("a short shipment ships at least one unit (else cancel the order)")
+            return self._ship_units(order, now, [(line, n) for line, n in picked if n], close=True)
+
     def change_address(self, order_id: int, address: Mapping[str, Any], recipient: Mapping[str, Any]) -> None:
         """Replace an open, unpicked order's address (and the recipient the views show)."""
         with self._lock:
@@ -605,11 +651,25 @@ class Warehouse:
         return sum(line.remaining for line in order.lines)
 
     def _ship(self, order: WarehouseOrder, at: datetime, packages: int, partial: bool) -> ShipmentRecord:
-        picked = self._pick(order, partial)
+        return self._ship_units(order, at, self._pick(order, partial), packages)
+
+    def _ship_units(
+        self,
+        order: WarehouseOrder,
+        at: datetime,
+        picked: list[tuple[OrderLineRecord, int]],
+        packages: int = 1,
+        close: bool = False,
+    ) -> ShipmentRecord:
+        """Ship ``picked``; ``close``: the units left are cancelled, so this shipment is the final one."""
         for line, quantity in picked:
             line.shipped += quantity
             self._on_hand[line.sku] = max(0, self._on_hand[line.sku] - quantity)
             self._committed[line.sku] -= quantity
+        if close:
+            for line in order.lines:
+                self._committed[line.sku] -= line.remaining
+                line.cancelled += line.remaining
         is_final = all(line.remaining == 0 for line in order.lines)
         shipment = ShipmentRecord(
             shipment_id=self._take_id("shipment"),

@@ -309,7 +309,7 @@ def parse_event_file(name: str, data: bytes) -> ParsedEvents:
 
 _ACK_KINDS = {
     "accepted": EventKind.ACCEPTED,
-    "released": EventKind.ACCEPTED,
+    "released": EventKind.RELEASED,
     "rejected": EventKind.ERROR,
     "on_hold": EventKind.ON_HOLD,
     "backordered": EventKind.BACKORDERED,
@@ -342,8 +342,8 @@ def _label(row: RawRow) -> str:
 
 
 def _ack_event(record: str, ack: AckRow) -> Event:
-    # released shares ACCEPTED and rejected shares ERROR: the detail starts with the status to tell them apart
-    prefixed = ack.status in ("rejected", "released")
+    # rejected shares ERROR: the detail starts with the status to tell them apart
+    prefixed = ack.status == "rejected"
     detail = f"{ack.status}: {ack.reason}" if prefixed else ack.reason
     return Event(
         event_id=record,

@@ -7,6 +7,11 @@ group of a ``Fulfilled`` order is the final shipment. Keys:
 * ``shipbob:<order id>:accepted``
 * ``shipbob:<order id>:shipment:<parcel ids joined by +>``
 * ``shipbob:<order id>:on_hold:<shipment id>:<last update>`` and the same for ``backordered``
+* ``shipbob:<order id>:released:<shipment id>:<last update>``: the open shipment is ``Processing`` again
+  and changed since it was created. ShipBob has no release topic or status; a shipment back in
+  Processing after OnHold/Exception is how a release shows. Other updates of a Processing shipment (an
+  address change, the rest of a partial order) give the same event, which the core ignores for an order
+  it does not know as held.
 * ``shipbob:<order id>:cancelled``
 
 A record that breaks the rules we rely on (no tracking number on a completed parcel, no parcel time,
@@ -137,4 +142,11 @@ def _pending_kind(order: OrderIn, shipment: ShipmentIn) -> EventKind | None:
     names = {(d.name or "").lower() for d in shipment.status_details}
     if shipment.status == "Exception" and (names & _OUT_OF_STOCK or order.status == "Exception"):
         return EventKind.BACKORDERED
+    if shipment.status == "Processing" and _changed_since_created(order, shipment):
+        return EventKind.RELEASED
     return None
+
+
+def _changed_since_created(order: OrderIn, shipment: ShipmentIn) -> bool:
+    created, updated = shipment.created_date or order.created_date, shipment.last_update_at
+    return created is not None and updated is not None and updated > created

@@ -180,6 +180,7 @@ class EventKind(StrEnum):
     BACKORDERED = "backordered"
     ERROR = "error"
     CANCEL_REJECTED = "cancel_rejected"  # a cancel request the 3PL refused (already shipped); detail says why
+    RELEASED = "released"  # a hold or backorder is over: the order is back in the warehouse's queue
 
 
 class Event(BaseModel):

@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         default="hold",
         description="what a cancellation by the 3PL does in Linnworks: note and hold, or cancel",
     )
+    hold_marker: int = Field(
+        default=3,
+        ge=0,
+        le=6,
+        description="the Linnworks order marker (tag 1..6; 0: none) set while the 3PL holds an order",
+    )
+    short_shipment_policy: Literal["hold", "adjust"] = Field(
+        default="hold",
+        description="an order the 3PL closed with fewer units: hold for a person, or adjust its lines and "
+        "process it",
+    )
     process_method: Literal["batch", "fulfilment_centre"] = Field(
         default="batch", description="ProcessOrdersInBatch (fewer calls) or ProcessFulfilmentCentreOrder"
     )

@@ -178,7 +178,7 @@ def _status_details(order: WarehouseOrder) -> list[dict[str, Any]]:
     if order.status is OrderStatus.BACKORDERED:
         return [{"id": 1, "name": "OutOfStock"}]
     if order.status is OrderStatus.ON_HOLD:
-        return [{"id": 2, "name": "AddressValidationFailed"}]
+        return [{"id": 2, "name": order.hold_reason or "AddressValidationFailed"}]
     return []
 
 
