@@ -15,6 +15,7 @@ from clients.errors import RecordError
 from clients.threepl import Event, EventKind, Shipment
 from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
 from tasks.context import Account, runtime_for
+from tasks.holds import on_hold, on_released
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
@@ -90,8 +91,9 @@ def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
     handlers = {
         EventKind.SHIPMENT: _on_shipment,
         EventKind.CANCELLED: _on_cancelled,
-        EventKind.ON_HOLD: _on_hold,
-        EventKind.BACKORDERED: _on_hold,
+        EventKind.ON_HOLD: on_hold,
+        EventKind.BACKORDERED: on_hold,
+        EventKind.RELEASED: on_released,
         EventKind.ERROR: _on_error,
         EventKind.CANCEL_REJECTED: _on_cancel_rejected,
     }
@@ -121,6 +123,7 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         return
     seen = shipment_seen(shipment)
     ledger = work.runtime.ledger
+    on_released(work, record)  # a held order that ships was released: its marker goes
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
         # already complete: keep the parcel, change nothing
         ledger.update(record.reference, expected_from=[record.state], owner=NO_LEASE, shipment=seen)
@@ -197,14 +200,6 @@ def _location_of(work: Outcomes, order_id: UUID) -> UUID:
     if location is None:
         raise RecordError(f"Linnworks has no order {order_id} to cancel")
     return location
-
-
-def _on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
-    reason = f"3PL reports {event.kind.value}: {event.detail or 'no detail'}"
-    work.runtime.ledger.update(
-        record.reference, expected_from=[record.state], owner=NO_LEASE, last_error=reason[:500]
-    )
-    work.note(f"order {record.num_order_id}: {reason}")
 
 
 def _on_error(work: Outcomes, record: OrderRecord, event: Event) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "has_identifier",
     "mapped_service",
     "not_exportable_reason",
+    "ordered_units",
     "payload_hash",
     "to_fulfilment_order",
 ]
@@ -124,6 +125,14 @@ def _address(order: OrderDetails, settings: Settings) -> Address:
         email=source.email_address or "",
         phone=source.phone_number or "",
     )
+
+
+def ordered_units(order: OrderDetails, settings: Settings) -> dict[str, int]:
+    """Units per SKU the 3PL is asked to ship for ``order`` (its lines as exported, summed per SKU)."""
+    units: dict[str, int] = {}
+    for line in _lines(order.items, settings.composite_items):
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+    return units
 
 
 def _lines(items: Iterable[OrderItem], composite_mode: str) -> list[OrderLine]:

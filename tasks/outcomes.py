@@ -65,6 +65,12 @@ class Outcomes:
         )
         self.report.deferred += 1
 
+    def changed(self, record: OrderRecord, detail: str) -> None:
+        """A row of the run's ``changes`` table: a change after export, a 3PL hold, a short shipment."""
+        self.report.changes.append(
+            ReportRow(reference=record.reference, label=record.num_order_id, detail=detail)
+        )
+
     def note(self, text: str) -> None:
         """A line for the run summary (no customer data: ids and reasons only)."""
         self.report.notes.append(text)

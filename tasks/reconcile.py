@@ -2,7 +2,8 @@
 
 Order of effects for one shipment (invariant 3): the shipment is recorded in the ledger (``shipped``, see
 tasks.events) -> SetOrderShippingInfo -> the order is read back and the tracking number compared
-(``tracking_written``) -> Processed is re-read -> ProcessOrdersInBatch / ProcessFulfilmentCentreOrder
+(``tracking_written``) -> Processed is re-read and the lines compared with what shipped
+(tasks.short_shipments) -> ProcessOrdersInBatch / ProcessFulfilmentCentreOrder
 (``processed``). A mismatch quarantines the order; a lost reply is resolved by re-reading, never by
 processing blindly.
 """
@@ -27,6 +28,7 @@ from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
+from tasks.short_shipments import lines_as_shipped
 
 logger = logging.getLogger("lw3pl.reconcile")
 
@@ -205,7 +207,7 @@ def _not_yet_processed(
         else:
             ready.append(record)
     _mark_processed(work, already, "Linnworks shows it processed")
-    return ready
+    return lines_as_shipped(work, ready, orders)  # never process lines that differ from what shipped
 
 
 def _process(

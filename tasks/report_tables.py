@@ -128,6 +128,10 @@ QUARANTINE_QUEUE = Table(
 """The account's ``quarantine`` artifact: every order waiting for a person now."""
 
 _FIXES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("short shipment",),
+        "settle what was not shipped with the customer and make the order's lines equal what shipped",
+    ),
     (("shipping service", "service_map"), "map the service in SHIPPING_SERVICE_MAP (or the block's map)"),
     (("country",), "add the country to COUNTRY_CODE_MAP or fix the address in Linnworks"),
     (("address", "postcode", "zip"), "fix the address in Linnworks"),

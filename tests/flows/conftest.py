@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from flows.setup import setup_fulfilment_centre
 from lw3pl.core.settings import Settings
 from sandbox.linnworks import LinnworksSandbox
+from sandbox.sftp import SftpSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 from tasks.context import Account, Runtime, build_runtime, registered_runtime
@@ -153,3 +154,46 @@ def flow_env(ledger_url: str, warehouse_config: WarehouseConfig) -> Iterator[Flo
     """Sandboxes + runtime + a fulfilment centre set up by the setup flow."""
     with running_flow_env(ledger_url, warehouse_config, seed=7) as env:
         yield env
+
+
+@contextmanager
+def running_sftp_env(
+    tmp_path: Path, **settings_overrides: Any
+) -> Iterator[tuple[LinnworksSandbox, SftpSandbox, Runtime, str]]:
+    """The SFTP warehouse's flow environment (SQLite ledger, deterministic warehouse on a manual clock):
+    the Linnworks sandbox, the SFTP sandbox, the registered runtime and the fulfilment centre's id."""
+    warehouse = Warehouse(seed=5, clock=ManualClock(), config=WarehouseConfig.deterministic())
+    with (
+        LinnworksSandbox(seed=5, rate_limits=False) as linnworks,
+        SftpSandbox(warehouse=warehouse, root=tmp_path / "sftp") as sftp,
+    ):
+        for item in linnworks.stock_items():
+            warehouse.upsert_product(item["SKU"], title=item["SKU"])
+            warehouse.set_on_hand(item["SKU"], 500)
+        values: dict[str, Any] = {
+            "linnworks_auth_url": linnworks.auth_url,
+            "linnworks_application_id": linnworks.application_id,
+            "linnworks_application_secret": SecretStr(linnworks.application_secret),
+            "linnworks_installation_token": SecretStr(linnworks.installation_token),
+            "threepl_adapter": "sftp",
+            "sftp_host": sftp.host,
+            "sftp_port": sftp.port,
+            "sftp_username": sftp.username,
+            "sftp_password": SecretStr(sftp.password),
+            "sftp_host_key": sftp.host_public_key,
+            "ledger_url": f"sqlite:///{tmp_path / 'ledger.db'}",
+            "shipping_service_map": {"*": "Standard"},
+        }
+        settings = Settings(**{**values, **settings_overrides})
+        runtime = build_runtime(settings)
+        try:
+            with registered_runtime(runtime):
+                setup_fulfilment_centre()
+                location = next(
+                    loc["StockLocationId"]
+                    for loc in linnworks.account.locations.values()
+                    if loc["LocationName"] == settings.fulfilment_centre_name
+                )
+                yield linnworks, sftp, runtime, location
+        finally:
+            runtime.close()

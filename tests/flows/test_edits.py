@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from pydantic import SecretStr
 
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
-from flows.setup import setup_fulfilment_centre
 from ledger import State
-from lw3pl.core.settings import Settings
-from sandbox.linnworks import LinnworksSandbox
-from sandbox.sftp import SftpSandbox
 from sandbox.shipbob import VERSION
-from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig, WarehouseOrder
-from tasks.context import Runtime, build_runtime, registered_runtime
-from tests.flows.conftest import FlowEnv
+from sandbox.warehouse import WarehouseOrder
+from tests.flows.conftest import FlowEnv, running_sftp_env
 from tests.reliability.helpers import order_state
 
 LINES = [{"sku": "MUG-LOGO", "quantity": 2}, {"sku": "CANDLE-VAN", "quantity": 2}]
@@ -112,47 +103,9 @@ def test_unedited_orders_cost_no_change_calls(flow_env: FlowEnv) -> None:
 # --- the SFTP warehouse: no change file in format v1, so every change is unsupported ---------------------
 
 
-@contextmanager
-def _sftp_env(tmp_path: Path) -> Iterator[tuple[LinnworksSandbox, SftpSandbox, Runtime, str]]:
-    warehouse = Warehouse(seed=5, clock=ManualClock(), config=WarehouseConfig.deterministic())
-    with (
-        LinnworksSandbox(seed=5, rate_limits=False) as linnworks,
-        SftpSandbox(warehouse=warehouse, root=tmp_path / "sftp") as sftp,
-    ):
-        for item in linnworks.stock_items():
-            warehouse.upsert_product(item["SKU"], title=item["SKU"])
-            warehouse.set_on_hand(item["SKU"], 500)
-        settings = Settings(
-            linnworks_auth_url=linnworks.auth_url,
-            linnworks_application_id=linnworks.application_id,
-            linnworks_application_secret=SecretStr(linnworks.application_secret),
-            linnworks_installation_token=SecretStr(linnworks.installation_token),
-            threepl_adapter="sftp",
-            sftp_host=sftp.host,
-            sftp_port=sftp.port,
-            sftp_username=sftp.username,
-            sftp_password=SecretStr(sftp.password),
-            sftp_host_key=sftp.host_public_key,
-            ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
-            shipping_service_map={"*": "Standard"},
-        )
-        runtime = build_runtime(settings)
-        try:
-            with registered_runtime(runtime):
-                setup_fulfilment_centre()
-                location = next(
-                    loc["StockLocationId"]
-                    for loc in linnworks.account.locations.values()
-                    if loc["LocationName"] == settings.fulfilment_centre_name
-                )
-                yield linnworks, sftp, runtime, location
-        finally:
-            runtime.close()
-
-
 def test_sftp_address_edit_is_unsupported_quarantined_and_noted_once(tmp_path: Path) -> None:
     """The CSV warehouse takes no changes: quarantined, the order's note says so; a rerun adds nothing."""
-    with _sftp_env(tmp_path) as (linnworks, sftp, runtime, location):
+    with running_sftp_env(tmp_path) as (linnworks, sftp, runtime, location):
         [reference] = linnworks.create_orders(1, location, lines=LINES)
         assert export_orders()["exported"] == 1
         sftp.process_once()  # the clerk takes the order file
