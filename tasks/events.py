@@ -7,6 +7,7 @@ Linnworks; tasks.reconcile then writes its tracking, reads it back and processes
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from uuid import UUID
 
 from prefect import task
@@ -121,7 +122,7 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
     if shipment is None:
         work.note(f"3PL shipment event {event.event_id} has no shipment")
         return
-    seen = shipment_seen(shipment)
+    seen = shipment_seen(shipment, counted=record.tracking_numbers)
     ledger = work.runtime.ledger
     on_released(work, record)  # a held order that ships was released: its marker goes
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
@@ -143,10 +144,16 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         add_order_note(work.runtime.linnworks, UUID(record.reference), text)
 
 
-def shipment_seen(shipment: Shipment) -> ShipmentSeen:
-    """What the ledger keeps of a 3PL shipment: its id, every parcel's tracking number, units per SKU."""
+def shipment_seen(shipment: Shipment, counted: Collection[str] = ()) -> ShipmentSeen:
+    """What the ledger keeps of a 3PL shipment: its id, every parcel's tracking number, units per SKU.
+
+    A parcel whose tracking number is in ``counted`` (the ledger has it from an earlier shipment) adds no
+    units: a 3PL that groups parcels by time (ShipBob) may report an earlier parcel again, in a bigger group.
+    """
     lines: dict[str, int] = {}
     for package in shipment.packages:
+        if package.tracking_number in counted:
+            continue
         for line in package.lines:
             lines[line.sku] = lines.get(line.sku, 0) + line.quantity
     return ShipmentSeen(
