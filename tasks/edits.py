@@ -14,6 +14,7 @@ A change is sent once: after it, the hash matches; a quarantined order is no lon
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from uuid import UUID
 
 from prefect import task
@@ -27,7 +28,7 @@ from tasks.context import Account, leased, runtime_for
 from tasks.mapping import MappingError, payload_hash, to_fulfilment_order
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
-from tasks.reporting import ReportRow, RunReport
+from tasks.reporting import RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
 __all__ = ["CHANGEABLE", "carry_linnworks_edits"]
@@ -95,12 +96,15 @@ def _record_sent(work: Outcomes, record: OrderRecord, fingerprint: str, result: 
     if result.outcome is ChangeOutcome.UNCHANGED:
         return  # nothing the 3PL needs (e.g. an edited customer note, or sent by a run that then crashed)
     what = " and ".join(result.changed)
+    # The audit row: which change reached the 3PL, when (the ledger's events, next to the 3PL's own).
+    work.runtime.ledger.record_event(
+        f"lw3pl:change:{record.reference}:{fingerprint}", record.reference, "change_sent",
+        datetime.now(UTC), {"changed": list(result.changed), "payload_hash": fingerprint},
+    )  # fmt: skip
     add_order_note(
         work.runtime.linnworks, UUID(record.reference), f"lw3pl: {what} change sent to the warehouse"
     )
-    work.report.changes.append(
-        ReportRow(reference=record.reference, label=record.num_order_id, detail=f"{what}: sent")
-    )
+    work.changed(record, f"{what}: sent")
     logger.info("order %s: %s change sent to the 3PL", record.reference, what)
 
 
@@ -109,6 +113,4 @@ def _refuse(work: Outcomes, record: OrderRecord, verdict: str, why: str) -> None
     reason = f"changed in Linnworks after it was sent, change not applied ({verdict}): {why}"
     add_order_note(work.runtime.linnworks, UUID(record.reference), f"lw3pl: {reason}")
     work.quarantine(record, f"{reason}; make the change at the 3PL, then release the order", claimed=False)
-    work.report.changes.append(
-        ReportRow(reference=record.reference, label=record.num_order_id, detail=verdict)
-    )
+    work.changed(record, verdict)

@@ -26,6 +26,12 @@ def _notes(env: FlowEnv, reference: str) -> list[str]:
     return [str(note["Note"]) for note in env.linnworks.order(reference)["Notes"]]
 
 
+def _hash(env: FlowEnv, reference: str) -> str:
+    record = env.runtime.ledger.get(reference)
+    assert record is not None
+    return record.payload_hash
+
+
 def _calls(env: FlowEnv, operation: str) -> int:
     return sum(
         1
@@ -51,6 +57,7 @@ def test_address_edited_before_picking_reaches_shipbob_once(flow_env: FlowEnv) -
     assert (recipient["address"]["address1"], recipient["address"]["city"]) == ("1 New Street", "Leeds")
     assert _notes(flow_env, reference).count("lw3pl: address change sent to the warehouse") == 1
     assert order_state(flow_env, reference) is State.EXPORTED
+    assert flow_env.runtime.ledger.events_seen([f"lw3pl:change:{reference}:{_hash(flow_env, reference)}"])
     notes_before = _notes(flow_env, reference)
     reconcile_shipments()
     assert _calls(flow_env, ":updateAddress") == 1
