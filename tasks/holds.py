@@ -18,6 +18,7 @@ from uuid import UUID
 
 from clients.threepl import Event
 from ledger import OrderRecord
+from tasks.corrections import carry_corrected_address
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 
@@ -66,6 +67,8 @@ def on_released(work: Outcomes, record: OrderRecord, event: Event | None = None)
         record.reference, expected_from=[record.state], owner=_NO_LEASE, last_error=None
     )
     work.changed(record, "released by the 3PL")
+    if event is not None:
+        carry_corrected_address(work, record)  # an address hold is often released by fixing the address
     logger.info("order %s released by the 3PL%s", record.reference, "" if event else " (shipped)")
 
 

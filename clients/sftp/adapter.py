@@ -30,6 +30,7 @@ from clients.errors import CallContext, MalformedResponseError, RetryableError
 from clients.sftp import _format as fmt
 from clients.sftp._session import SftpConfig, SftpSession
 from clients.threepl.models import (
+    Address,
     CancelOutcome,
     CancelResult,
     Capabilities,
@@ -158,6 +159,10 @@ class SftpAdapter:
             outcome=ChangeOutcome.UNSUPPORTED,
             detail="the SFTP (CSV v1) warehouse takes no changes to an order it has received",
         )
+
+    def corrected_address(self, order: FulfilmentOrder) -> Address | None:
+        """None: the v1 format reports no addresses back, so a correction at the warehouse is not seen."""
+        return None
 
     def cancel_order(self, reference: str, reason: str) -> CancelResult:
         """Drop ``can_<reference>.csv``: REQUESTED; the warehouse answers later with an ack row."""

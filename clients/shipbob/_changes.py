@@ -23,7 +23,7 @@ from ._orders import first_error, issues_text
 from ._transport import Reply, Safety, Transport
 from ._wire import NullableList, ShipmentIn, _In, _Out
 
-__all__ = ["change_order"]
+__all__ = ["change_order", "corrected_address"]
 
 OPEN_SHIPMENT = ("Processing", "OnHold", "Exception", "", None)
 
@@ -107,13 +107,17 @@ def change_order(http: Transport, order: FulfilmentOrder) -> ChangeResult:
     found = _order(http, order.reference)
     if found is None:
         return ChangeResult(outcome=ChangeOutcome.NOT_FOUND)
-    shipment = next((s for s in found.shipments if s.status in OPEN_SHIPMENT), None)
+    shipment = _open_shipment(found)
     if shipment is None:
         return ChangeResult(outcome=ChangeOutcome.TOO_LATE, detail="ShipBob has no open shipment left")
     unsupported = _unsupported(shipment, order)
     if unsupported:
         return ChangeResult(outcome=ChangeOutcome.UNSUPPORTED, detail=unsupported)
     return _send(http, shipment, order)
+
+
+def _open_shipment(order: _OrderIn) -> _OpenShipmentIn | None:
+    return next((s for s in order.shipments if s.status in OPEN_SHIPMENT), None)
 
 
 def _send(http: Transport, shipment: _OpenShipmentIn, order: FulfilmentOrder) -> ChangeResult:
@@ -182,6 +186,27 @@ def address_body(address: Address) -> _UpdateAddressOut:
         country_code=address.country_code.upper(),
         email=address.email or None,
         phone_number=address.phone[:50] or None,
+    )
+
+
+def corrected_address(http: Transport, order: FulfilmentOrder) -> Address | None:
+    """The open shipment's address when it differs from ``order.ship_to`` as ShipBob would hold it."""
+    found = _order(http, order.reference)
+    shipment = _open_shipment(found) if found is not None else None
+    held = _held_address(shipment) if shipment is not None else None
+    if held is None or held == address_body(order.ship_to):
+        return None
+    return Address(
+        name=held.recipient_name or order.ship_to.name,
+        company=held.company_name or "",
+        line1=held.street_address1,
+        line2=held.street_address2 or "",
+        city=held.city,
+        region=held.state or "",
+        postcode=held.zip_code or "",
+        country_code=held.country_code or order.ship_to.country_code,
+        email=held.email or "",
+        phone=held.phone_number or "",
     )
 
 

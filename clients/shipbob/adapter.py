@@ -30,6 +30,7 @@ from pydantic import SecretStr, ValidationError
 from clients._pacing import NoPacer, Pacer, SpacingPacer
 from clients.errors import MalformedResponseError, OutcomeUnknownError
 from clients.threepl.models import (
+    Address,
     CancelOutcome,
     CancelResult,
     Capabilities,
@@ -48,7 +49,7 @@ from clients.threepl.models import (
 )
 
 from ._catalogue import Catalogue
-from ._changes import change_order
+from ._changes import change_order, corrected_address
 from ._feed import ORDERS, Feed
 from ._orders import cancel_result, issues, local_issues, mentions_duplicate, order_body, summary
 from ._transport import VERSIONING_PAGE, Reply, RetryPolicy, Safety, Transport
@@ -236,6 +237,10 @@ class ShipBobAdapter:
     def change_order(self, order: FulfilmentOrder) -> ChangeResult:
         """Send a changed address or quantities to the open shipment, before picking (see ``_changes``)."""
         return change_order(self._http, order)
+
+    def corrected_address(self, order: FulfilmentOrder) -> Address | None:
+        """The open shipment's recipient when it differs from ``order.ship_to`` (see ``_changes``)."""
+        return corrected_address(self._http, order)
 
     def poll_events(self, checkpoint: str | None) -> EventPage:
         """Events of the tracking queue and of orders updated since the checkpoint (see ``_feed``)."""

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from clients.threepl.models import (
+    Address,
     CancelResult,
     Capabilities,
     CatalogueItem,
@@ -56,6 +57,11 @@ class ThreePLAdapter(Protocol):
         """Bring the 3PL's open order ``order.reference`` to ``order`` (address, lines, service), where
         ``capabilities()`` allows: applied | unchanged | too late (picked) | unsupported | not found.
         Sending the same order twice changes nothing the second time."""
+        ...
+
+    def corrected_address(self, order: FulfilmentOrder) -> Address | None:
+        """The delivery address the 3PL holds for the open order ``order.reference`` when it differs from
+        ``order.ship_to`` (the 3PL corrected it), else None; None too where the 3PL cannot tell."""
         ...
 
     def poll_events(self, checkpoint: str | None) -> EventPage:

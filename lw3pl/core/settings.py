@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         le=6,
         description="the Linnworks order marker (tag 1..6; 0: none) set while the 3PL holds an order",
     )
+    write_back_corrected_address: bool = Field(
+        default=False,
+        description="write an address the 3PL corrected (seen when it releases a hold) back to Linnworks; "
+        "off: a note only",
+    )
     short_shipment_policy: Literal["hold", "adjust"] = Field(
         default="hold",
         description="an order the 3PL closed with fewer units: hold for a person, or adjust its lines and "

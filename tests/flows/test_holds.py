@@ -169,3 +169,36 @@ def test_sftp_short_shipment_under_adjust_is_processed_with_the_shipped_lines(tm
         assert reconcile_shipments()["processed"] == 1
         assert _quantities(linnworks, reference) == SHORT
         assert _state(runtime, reference) is State.PROCESSED
+
+
+@pytest.mark.parametrize(
+    ("shipbob_env", "written_back"),
+    [({"write_back_corrected_address": True}, True), ({}, False)],
+    indirect=["shipbob_env"],
+)
+def test_shipbob_address_corrected_during_a_hold_is_written_back_only_when_allowed(
+    shipbob_env: FlowEnv, written_back: bool
+) -> None:
+    """ShipBob fixes the postcode of an order held for its address and releases it: written back with
+    SetOrderCustomerInfo when WRITE_BACK_CORRECTED_ADDRESS is on, else a note; neither is sent back."""
+    env = shipbob_env
+    reference = _exported(env)
+    env.warehouse.hold(reference, "AddressValidationFailed")
+    reconcile_shipments()
+    held = env.warehouse.find_by_reference(reference)
+    assert held is not None
+    recipient = held.metadata["recipient"]
+    fixed = {**recipient, "address": {**recipient["address"], "zip_code": "LS1 1AA"}}
+    env.clock.advance(timedelta(minutes=20))
+    env.warehouse.change_address(held.order_id, {**held.address, "zip_code": "LS1 1AA"}, fixed)
+    env.warehouse.release(reference)
+
+    reconcile_shipments()
+    reconcile_shipments()
+
+    postcode = env.linnworks.order(reference)["CustomerInfo"]["Address"]["PostCode"]
+    assert (postcode == "LS1 1AA") is written_back
+    [note] = [n for n in _notes(env.linnworks, reference) if "corrected" in n]
+    assert ("written back" in note and "not written back" not in note) is written_back
+    assert env.linnworks.call_counts().get("Orders/SetOrderCustomerInfo", 0) == int(written_back)
+    assert not [r for r in env.shipbob.requests if r.path.endswith(":updateAddress")]
