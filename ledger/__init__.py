@@ -57,7 +57,7 @@ What each state means for the next run:
 - ``processed``: processed in Linnworks (terminal).
 - ``cancel_requested``: cancelled in Linnworks after export; the 3PL cancel is pending or requested.
 - ``cancelled``: terminal.
-- ``on_hold``: the 3PL cancelled or held it; waiting for a person.
+- ``on_hold``: the 3PL cancelled it; waiting for a person. (A 3PL *hold* keeps the state: tasks.holds.)
 - ``quarantined``: waiting for a person, with ``quarantine_reason`` and ``quarantined_from``.
 
 Workers lease rows with ``Ledger.claim`` and pass ``owner=`` to ``transition`` so a lost lease raises
