@@ -166,3 +166,29 @@ def test_confirm_tracking_marks_only_the_parcels_linnworks_shows() -> None:
     assert lookup.url.params["IDs"] == "501"
     assert mark.url.path == "/2026-01/shipment:batchUpdateTrackingUpload"
     assert json.loads(mark.content) == {"shipment_ids": [9001], "is_tracking_uploaded": True}
+
+
+def test_a_shipment_back_in_processing_after_creation_is_a_release() -> None:
+    """ShipBob has no release status: the open shipment in Processing again, updated after it was created,
+    is a ``released`` event keyed by its update; a Processing shipment never updated gives none."""
+    created = "2026-03-02T09:00:00Z"
+    released = order_json(
+        501,
+        "LW-1",
+        shipments=[
+            {
+                "id": 1,
+                "status": "Processing",
+                "created_date": created,
+                "last_update_at": "2026-03-02T10:00:00Z",
+            }
+        ],
+    )
+    fresh = order_json(
+        502,
+        "LW-2",
+        shipments=[{"id": 2, "status": "Processing", "created_date": created, "last_update_at": created}],
+    )
+    page = script(_page(released, fresh)).adapter().poll_events(None)
+    releases = [(e.reference, e.event_id) for e in page.events if e.kind is EventKind.RELEASED]
+    assert releases == [("LW-1", "shipbob:501:released:1:2026-03-02T10:00:00+00:00")]

@@ -147,3 +147,29 @@ def test_events_since_position() -> None:
     assert [e.kind for e in newer] == ["shipped"] and next_position == position + 1
     everything, _ = wh.events_since(0)
     assert len({e.event_id for e in everything}) == len(everything)
+
+
+def test_hold_release_and_short_shipment_on_demand() -> None:
+    """A held order keeps no stock and does not ship until released; a short shipment ships what it is told,
+    is final, and frees the units it cancelled."""
+    wh, clock = _warehouse()
+    wh.create_order("R1", [("SKU-0001", 3, "L1")])
+    wh.hold("R1", "AddressValidationFailed")
+    assert wh.stock("SKU-0001").committed == 0
+    clock.now = T0 + timedelta(hours=5)
+    assert wh.advance() == []
+    wh.release("R1")
+    assert wh.stock("SKU-0001").committed == 3
+    wh.create_order("R2", [("SKU-0002", 2, "L1"), ("SKU-0003", 2, "L2")])
+    shipment = wh.short_ship("R2", {"SKU-0002": 1})
+    assert shipment.is_final
+    assert [(sku, qty) for p in shipment.packages for sku, qty, _ in p.lines] == [("SKU-0002", 1)]
+    assert (wh.stock("SKU-0002").committed, wh.stock("SKU-0003").committed) == (0, 0)
+    assert wh.find_by_reference("R2").status is OrderStatus.SHIPPED  # type: ignore[union-attr]
+    assert [e.kind for e in wh.events_since(0)[0]] == [
+        "accepted",
+        "on_hold",
+        "released",
+        "accepted",
+        "shipped",
+    ]
