@@ -151,6 +151,7 @@ def start_shipbob(options: StackOptions) -> RunningSandbox:
             f"  token               {box.token}",
             f"  channel id          {box.channel_id}",
             "  catalogue           SKU-0001 .. SKU-0020",
+            f"  warehouse admin     POST {box.url}/_admin/warehouse/hold|release|short_ship|pick",
         ]
     )
     return RunningSandbox("shipbob", env, description, box.stop, box)

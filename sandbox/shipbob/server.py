@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 from sandbox._http import DropConnection, HttpRequest, HttpResponse, LoopbackServer, json_response
 from sandbox.shipbob import changes
+from sandbox.shipbob.admin import ADMIN_PREFIX, warehouse_admin
 from sandbox.shipbob.schema import Operation, SpecValidator, load_spec
 from sandbox.shipbob.views import (
     inventory_level_view,
@@ -311,6 +312,8 @@ class ShipBobSandbox:
     # --- request pipeline ------------------------------------------------------------------------
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(ADMIN_PREFIX):
+            return warehouse_admin(self.warehouse, request)  # the warehouse's staff, not the API
         if ShipBobSandbox.journal is not None:
             ShipBobSandbox.journal.append(request)
         fault = self._take_fault(request)

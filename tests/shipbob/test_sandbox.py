@@ -202,3 +202,31 @@ def test_replies_match_the_spec_response_schemas(client: httpx.Client, sandbox: 
     assert queue == [], "acknowledged parcels leave the tracking queue"
     assert client.post(f"/order/{order_id}:cancel").status_code == 422  # cancelled before
     assert client.post("/order/999999:cancel").status_code == 404
+
+
+def test_warehouse_admin_holds_releases_and_short_ships_over_http(
+    sandbox: ShipBobSandbox, client: httpx.Client
+) -> None:
+    """The admin calls a test or a person uses: the API then shows OnHold, Processing, and a short
+    Fulfilled order; a call the order cannot take is 409, an unknown order 404."""
+    assert client.post("/order", json=order_body("R-1")).status_code in (200, 201)
+    admin = f"{sandbox.url}/_admin/warehouse"
+
+    def pending_status() -> str:
+        [order] = client.get("/order", params={"ReferenceIds": "R-1"}).json()
+        return str(order["shipments"][-1]["status"])
+
+    assert (
+        httpx.post(f"{admin}/hold", json={"reference": "R-1", "reason": "Fraud"}).json()["status"]
+        == "on_hold"
+    )
+    assert pending_status() == "OnHold"
+    assert httpx.post(f"{admin}/release", json={"reference": "R-1"}).status_code == 200
+    assert pending_status() == "Processing"
+    assert httpx.post(f"{admin}/release", json={"reference": "R-1"}).status_code == 409
+    short = httpx.post(f"{admin}/short_ship", json={"reference": "R-1", "shipped": {"SKU-0001": 1}})
+    assert short.json()["status"] == "shipped"
+    [order] = client.get("/order", params={"ReferenceIds": "R-1"}).json()
+    assert order["status"] == "Fulfilled"
+    assert sum(p["inventory_items"][0]["quantity"] for s in order["shipments"] for p in s["products"]) == 1
+    assert httpx.post(f"{admin}/hold", json={"reference": "R-9"}).status_code == 404
