@@ -17,7 +17,7 @@ import logging
 from uuid import UUID
 
 from clients.threepl import Event
-from ledger import OrderRecord
+from ledger import OrderRecord, State
 from tasks.corrections import carry_corrected_address
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
@@ -30,6 +30,7 @@ HOLD_PREFIX = "3PL hold: "
 # 3PL events apply whichever run holds the order's lease (see tasks.events)
 _NO_LEASE = None
 _PARKED = 7  # Linnworks' marker for a parked order: never overwritten
+AT_THE_3PL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED)
 
 
 def is_held(record: OrderRecord) -> bool:
@@ -39,8 +40,8 @@ def is_held(record: OrderRecord) -> bool:
 
 def on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
     """Show the 3PL's hold on the Linnworks order, once per hold."""
-    if is_held(record):
-        return
+    if is_held(record) or record.state not in AT_THE_3PL:
+        return  # shown already; or shipped, cancelled, quarantined since: nothing to show
     reason = f"{event.kind.value.replace('_', ' ')}: {event.detail or 'no reason given'}"
     order_id = UUID(record.reference)
     add_order_note(work.runtime.linnworks, order_id, f"lw3pl: the 3PL holds this order ({reason})")
