@@ -124,16 +124,16 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         return
     seen = shipment_seen(shipment, counted=record.tracking_numbers)
     ledger = work.runtime.ledger
-    on_released(work, record)  # a held order that ships was released: its marker goes
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
         # already complete: keep the parcel, change nothing
         ledger.update(record.reference, expected_from=[record.state], owner=NO_LEASE, shipment=seen)
         return
     to = State.SHIPPED if shipment.is_final else State.PARTIALLY_SHIPPED
-    ledger.transition(
+    moved = ledger.transition(
         record.reference, to, expected_from=SHIPPABLE, owner=NO_LEASE, shipment=seen, carrier=seen.carrier,
         detail=f"3PL shipment {shipment.shipment_id}",
     )  # fmt: skip
+    on_released(work, moved)  # a held order that ships was released: its marker goes (after the ledger)
     row = ReportRow(
         reference=record.reference, label=record.num_order_id, detail=", ".join(seen.tracking_numbers)
     )

@@ -88,6 +88,24 @@ def test_shipbob_hold_is_a_note_and_marker_once_and_clears_on_release(shipbob_en
     assert reconcile_shipments()["processed"] == 1
 
 
+def test_shipbob_held_order_that_ships_before_the_release_is_seen_loses_its_marker(
+    shipbob_env: FlowEnv,
+) -> None:
+    """Released and shipped between two polls (no release event): the shipment clears the hold."""
+    env = shipbob_env
+    reference = _exported(env)
+    env.warehouse.hold(reference, "AddressValidationFailed")
+    reconcile_shipments()
+    assert _marker(env.linnworks, reference) == MARKER
+    env.clock.advance(timedelta(minutes=20))
+    env.warehouse.release(reference)
+    env.advance(2)
+
+    assert reconcile_shipments()["processed"] == 1
+    assert _marker(env.linnworks, reference) == 0
+    assert any("released its hold" in n for n in _notes(env.linnworks, reference))
+
+
 @pytest.mark.parametrize("shipbob_env", [{"short_shipment_policy": "hold"}], indirect=True)
 def test_shipbob_short_shipment_under_hold_is_quarantined_noted_and_not_processed(
     shipbob_env: FlowEnv,
