@@ -131,7 +131,10 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         detail=f"3PL shipment {shipment.shipment_id}",
     )  # fmt: skip
     row = ReportRow(
-        reference=record.reference, label=record.num_order_id, detail=", ".join(seen.tracking_numbers)
+        reference=record.reference,
+        label=record.num_order_id,
+        detail=", ".join(seen.tracking_numbers),
+        shipped_at=shipment.shipped_at,
     )
     work.report.shipped.append(row)
     if not shipment.is_final:
