@@ -73,6 +73,22 @@ class Events:
         with self._store.read() as session:
             return self._seen(session, list(event_ids))
 
+    def latest_at(self, references: Iterable[str], kind: str) -> dict[str, datetime]:
+        """When the latest recorded event of ``kind`` happened, by reference (references without one are
+        absent): e.g. a shipment event's time is when the 3PL says the parcels left."""
+        latest = sa.func.max(EventRow.occurred_at)
+        query = (
+            sa.select(EventRow.reference, latest)
+            .where(*self._store.scope(EventRow), EventRow.kind == kind)
+            .group_by(EventRow.reference)
+        )
+        found: dict[str, datetime] = {}
+        with self._store.read() as session:
+            for chunk in chunks(sorted(set(references))):
+                rows = session.execute(query.where(EventRow.reference.in_(chunk)))
+                found.update({reference: at for reference, at in rows})
+        return found
+
     def get_cursor(self, name: str) -> str | None:
         """The saved value of checkpoint ``name`` (e.g. the 3PL event poll position), or None."""
         query = sa.select(CursorRow.value).where(*self._store.scope(CursorRow), CursorRow.name == name)

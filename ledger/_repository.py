@@ -264,6 +264,10 @@ class Ledger:
         """Which of ``event_ids`` were recorded already."""
         return self.events.events_seen(event_ids)
 
+    def latest_event_at(self, references: Iterable[str], kind: str) -> dict[str, datetime]:
+        """See ``Events.latest_at``: when each order's latest recorded event of ``kind`` happened."""
+        return self.events.latest_at(references, kind)
+
     def get_cursor(self, name: str) -> str | None:
         """The saved value of checkpoint ``name`` (e.g. the 3PL event poll position), or None."""
         return self.events.get_cursor(name)

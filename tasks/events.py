@@ -135,7 +135,10 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
     )  # fmt: skip
     on_released(work, moved)  # a held order that ships was released: its marker goes (after the ledger)
     row = ReportRow(
-        reference=record.reference, label=record.num_order_id, detail=", ".join(seen.tracking_numbers)
+        reference=record.reference,
+        label=record.num_order_id,
+        detail=", ".join(seen.tracking_numbers),
+        shipped_at=shipment.shipped_at,
     )
     work.report.shipped.append(row)
     if not shipment.is_final:

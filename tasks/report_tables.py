@@ -8,6 +8,7 @@ reading a new ``ReportRow`` field), and the section to ``FLOW_OUTCOMES`` for the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
@@ -19,8 +20,8 @@ __all__ = ["QUARANTINE_QUEUE", "TABLES", "Column", "Links", "ReportRow", "Table"
 class ReportRow(BaseModel):
     """One line of an artifact table: which order or SKU, what happened, and why.
 
-    Producers fill what they know; ``publish_report`` fills the order's 3PL id, carrier, tracking and parcels
-    from the ledger; each :class:`Table` shows its own named columns of these fields.
+    Producers fill what they know; ``publish_report`` fills the order's 3PL id, carrier, tracking, parcels and
+    ship time from the ledger; each :class:`Table` shows its own named columns of these fields.
     """
 
     reference: str = Field(description="Linnworks OrderId, or the SKU for stock and catalogue rows")
@@ -30,7 +31,7 @@ class ReportRow(BaseModel):
     carrier: str = ""
     tracking: str = Field(default="", description="every parcel's tracking number, comma separated")
     parcels: int | None = None
-    shipped_at: str = ""
+    shipped_at: datetime | None = Field(default=None, description="when the 3PL says the parcels left")
     since: str = Field(default="", description="quarantine queue: when the order last changed")
 
 
@@ -61,6 +62,10 @@ def _link(template: str, text: str, target: str) -> str:
     return f"[{text}]({url})"
 
 
+def _utc_minute(at: datetime | None) -> str:
+    return "" if at is None else f"{at.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
 class Column(NamedTuple):
     """A named column: its header and how a row's cell reads (with the link templates)."""
 
@@ -85,7 +90,7 @@ THREEPL_ID = Column(
 CARRIER = Column("carrier", lambda r, _: r.carrier)
 TRACKING = Column("tracking", lambda r, _: r.tracking)
 PARCELS = Column("parcels", lambda r, _: "" if r.parcels is None else str(r.parcels))
-SHIPPED_AT = Column("shipped at", lambda r, _: r.shipped_at)
+SHIPPED_AT = Column("shipped at (UTC)", lambda r, _: _utc_minute(r.shipped_at))
 REASON = Column("reason", lambda r, _: r.detail)
 WHAT_TO_DO = Column("what to do", lambda r, _: what_to_do(r.detail, r.reference))
 SKU = Column("SKU", lambda r, _: r.reference)
@@ -95,7 +100,7 @@ _SHIPPED = (ORDER_NUMBER, ORDER_ID, THREEPL_ID, CARRIER, TRACKING, PARCELS, SHIP
 TABLES: dict[str, Table] = {
     "exported": Table((ORDER_NUMBER, ORDER_ID, THREEPL_ID)),
     "shipped": Table(_SHIPPED),
-    "processed": Table(_SHIPPED[:-1]),
+    "processed": Table(_SHIPPED),
     "cancelled": Table((ORDER_NUMBER, ORDER_ID, THREEPL_ID, Column("note", lambda r, _: r.detail))),
     "quarantined": Table(
         (

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -24,6 +24,7 @@ from prefect.context import FlowRunContext
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
+from clients.threepl import EventKind
 from ledger import Ledger, OrderRecord, State
 from tasks.report_tables import QUARANTINE_QUEUE, TABLES, Links, ReportRow
 
@@ -207,9 +208,9 @@ def publish_report(
         _emit_changed(report, flow_slug, account)
     ledger = runtime.ledger if runtime is not None else None
     links = Links.of(runtime.settings) if runtime is not None else Links()
-    known = _known_orders(report, ledger)
+    known = _LedgerFacts.of(report, ledger)
     for name in _SECTIONS:
-        rows = [_with_ledger_facts(row, known.get(row.reference)) for row in getattr(report, name)]
+        rows = [known.fill(row) for row in getattr(report, name)]
         if rows:
             create_table_artifact(
                 table=TABLES[name].render(rows, links),
@@ -260,14 +261,27 @@ def publish_cycle_summary(steps: Mapping[str, Mapping[str, int]], account: str) 
     )
 
 
-def _known_orders(report: RunReport, ledger: Ledger | None) -> dict[str, OrderRecord]:
-    if ledger is None:
-        return {}
-    references = {row.reference for name in _ORDER_SECTIONS for row in getattr(report, name)}
-    return ledger.get_many(references) if references else {}
+class _LedgerFacts(NamedTuple):
+    """What the ledger knows of a report's orders: their rows, and when the 3PL last shipped each."""
+
+    records: dict[str, OrderRecord]
+    shipped_at: dict[str, datetime]
+
+    @classmethod
+    def of(cls, report: RunReport, ledger: Ledger | None) -> _LedgerFacts:
+        references = {row.reference for name in _ORDER_SECTIONS for row in getattr(report, name)}
+        if ledger is None or not references:
+            return cls({}, {})
+        # A shipment event happened when the parcels left (ShipBob's fulfilment date, the SFTP file's
+        # shipped_at); the ledger keeps every event it applied, so a later run's tables still know it.
+        shipped_at = ledger.latest_event_at(references, kind=EventKind.SHIPMENT.value)
+        return cls(ledger.get_many(references), shipped_at)
+
+    def fill(self, row: ReportRow) -> ReportRow:
+        return _with_ledger_facts(row, self.records.get(row.reference), self.shipped_at.get(row.reference))
 
 
-def _with_ledger_facts(row: ReportRow, record: OrderRecord | None) -> ReportRow:
+def _with_ledger_facts(row: ReportRow, record: OrderRecord | None, shipped_at: datetime | None) -> ReportRow:
     """The row with what the ledger knows of its order (what the producer left empty)."""
     if record is None:
         return row
@@ -276,6 +290,7 @@ def _with_ledger_facts(row: ReportRow, record: OrderRecord | None) -> ReportRow:
         "carrier": row.carrier or record.carrier or "",
         "tracking": row.tracking or ", ".join(record.tracking_numbers),
         "parcels": row.parcels if row.parcels is not None else len(record.tracking_numbers) or None,
+        "shipped_at": row.shipped_at or shipped_at,
         "label": row.label or record.num_order_id,
     }
     return row.model_copy(update=facts)
@@ -284,7 +299,7 @@ def _with_ledger_facts(row: ReportRow, record: OrderRecord | None) -> ReportRow:
 def _quarantine_row(record: OrderRecord) -> ReportRow:
     reason = record.quarantine_reason or "no reason recorded"
     row = ReportRow(reference=record.reference, detail=reason, since=f"{record.updated_at:%Y-%m-%d %H:%M}")
-    return _with_ledger_facts(row, record)
+    return _with_ledger_facts(row, record, None)
 
 
 def artifact_key(account: str, flow_slug: str, section: str) -> str:

@@ -2,8 +2,9 @@
 
 ``prefect_stack(home, worker_env)`` starts ``prefect server start`` on a free loopback port, creates the
 process work pool, registers the block types, runs ``prefect deploy`` for every deployment of prefect.yaml
-whose entrypoint file exists in this checkout, and starts ``prefect worker start`` with ``worker_env``. The
-returned :class:`PrefectStack` triggers deployments as the UI's Run button does and reads the REST API.
+whose entrypoint file exists in this checkout, and starts ``prefect worker start`` with ``worker_env`` (and
+no lw3pl setting of the test's own environment). The returned :class:`PrefectStack` triggers deployments as
+the UI's Run button does and reads the REST API.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from typing import Any
 import httpx
 import yaml
 
+from lw3pl.core.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "lw3pl-process"
 RETRIES = 6
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+LW3PL_SETTINGS = frozenset(name.upper() for name in Settings.model_fields)
+"""Never inherited from the test's shell: a worker has only the lw3pl settings its test gives it."""
 
 
 def _free_port() -> int:
@@ -105,6 +110,12 @@ class PrefectStack:
     def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         return self._request("POST", path, dict(body or {}))
 
+    def set_parameters(self, name: str, parameters: Mapping[str, Any]) -> None:
+        """Give deployment ``name`` default ``parameters`` (what ``parameters:`` in prefect.yaml sets): its
+        schedules and Quick run use them, and the Custom run form starts from them."""
+        deployment_id = self.deployment(name)["id"]
+        self._request("PATCH", f"/deployments/{deployment_id}", {"parameters": dict(parameters)})
+
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         """One API call; a 503 (the server's SQLite was busy: nothing was written) is retried, as
         Prefect's own client does."""
@@ -114,7 +125,7 @@ class PrefectStack:
                 break
             time.sleep(min(0.5 * 2**attempt, 4.0))
         response.raise_for_status()
-        return response.json()
+        return response.json() if response.content else None
 
     def run_deployment(self, name: str, timeout: float = 240) -> FinishedRun:
         """Trigger ``flow/deployment`` as the UI's Run button does; wait for the run's final state."""
@@ -191,7 +202,8 @@ class PrefectStack:
         return path.read_text(errors="replace")[-6000:] if path.exists() else "(no worker log)"
 
 
-def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
+    # A cold server takes minutes to answer when the 2 cores run several test suites (seen: >120 s).
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -223,7 +235,7 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str], *, ui: bool = False
     ``ui``: the server also serves the Prefect UI (at the API URL without ``/api``), for the browser test.
     """
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k not in LW3PL_SETTINGS}
     env.update(
         PREFECT_HOME=str(home),
         PREFECT_API_URL=f"http://127.0.0.1:{port}/api",

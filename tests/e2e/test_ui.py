@@ -1,11 +1,14 @@
 """The Prefect UI as the operator's console, driven in headless Chromium like a person drives it.
 
 A real Prefect server (UI on), work pool, the project's deployments and a process worker; Debian's
-``chromium`` driven by Playwright (``executable_path``, no browser download). The person opens Deployments,
-Quick-runs ``setup-fulfilment-centre``, sees it Completed and its summary artifact; opens a Custom run of
-``export-orders``, is refused ``batch_size=-1`` by the form before any run exists, then picks a credentials
-block in the form and the run exports the orders under that block's account, with named columns in its
-tables. Screenshots are saved in the test's tmp dir (``screenshots/``).
+``chromium`` driven by Playwright (``executable_path``, no browser download). The worker's environment holds
+no Linnworks or 3PL setting: the seller's whole connection is one credentials block, which every deployment
+names in its parameters (``parameters: {credentials_block: ...}`` in prefect.yaml), so a schedule runs with
+it. The person opens Deployments, Quick-runs ``setup-fulfilment-centre``, sees it Completed and its summary
+artifact; opens a Custom run of ``export-orders``, is refused ``batch_size=-1`` by the form before any run
+exists, then picks the credentials block in the form and the run exports the orders. Every other deployment
+then runs as its schedule runs it (a run with the deployment's own parameters) and does its work.
+Screenshots are saved in the test's tmp dir (``screenshots/``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +25,19 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from pydantic import SecretStr
 
+from ledger import Ledger, State
 from lw3pl.core.blocks import Lw3plCredentials
 from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
-from sandbox.warehouse import Warehouse, WarehouseConfig
-from tests.e2e.conftest import FULFILMENT_CENTRE, worker_env
-from tests.e2e.prefect_stack import PrefectStack, prefect_stack
+from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
+from tests.e2e.conftest import FULFILMENT_CENTRE
+from tests.e2e.prefect_stack import LW3PL_SETTINGS, REPO, PrefectStack, prefect_stack
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = pytest.mark.e2e
+# The module's stack (server, deploy, worker) takes minutes to start on a loaded 2-core machine.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -44,9 +50,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 BLOCK = "ui-seller"
-BLOCK_ACCOUNT = "picked"
+BLOCK_ACCOUNT = "ui"
 ORDERS = 4
+SCHEDULED_ORDERS = 3
+CYCLE_ORDERS = 2
+ON_HAND = 100
 UI_WAIT_MS = 60_000
+PARTNER_PREFIXES = ("LINNWORKS_", "SHIPBOB_", "SFTP_", "THREEPL_", "SHIPPING_SERVICE_MAP")
 
 
 @dataclass
@@ -55,6 +65,9 @@ class Console:
 
     stack: PrefectStack
     linnworks: LinnworksSandbox
+    warehouse: Warehouse
+    clock: ManualClock
+    ledger_url: str
     page: Page
     shots: Path
 
@@ -66,18 +79,49 @@ class Console:
         self.page.get_by_role("link", name=name, exact=True).first.click()
         self.page.wait_for_url("**/deployments/deployment/**")
         # The Run menu works only once the page has loaded the deployment: on a cold server a Quick run
-        # clicked earlier created no run (seen once in a fresh-clone CI run).
+        # clicked earlier created no run (seen once in a fresh-clone CI run). The deployment's name in the
+        # page's heading is rendered from the loaded deployment, so it is there only then.
         self.page.wait_for_load_state("networkidle")
 
     def open_run_menu(self, entry: str) -> None:
         self.page.get_by_role("button", name="Run", exact=True).click()
         self.page.get_by_text(entry, exact=True).first.click()
 
+    def created_run(self, deployment: str) -> dict[str, Any]:
+        """The one run the UI just created for ``deployment``: its toast ("<run> scheduled to start now",
+        "View run") shows only once the server has created it. No toast: the click created no run (the
+        screenshot shows why)."""
+        try:
+            self.page.get_by_role("button", name="View run").first.wait_for()  # the toast is in the DOM twice
+        except Exception:
+            self.shot("no-run-created")
+            raise
+        [run] = self.runs_of(deployment)
+        return run
+
     def runs_of(self, deployment: str) -> list[dict[str, Any]]:
         deployment_id = self.stack.deployment(f"{deployment}/{deployment}")["id"]
         body = {"deployments": {"id": {"any_": [deployment_id]}}}
         runs: list[dict[str, Any]] = self.stack.post("/flow_runs/filter", body)
         return runs
+
+    def scheduled_run(self, deployment: str) -> str:
+        """Run ``deployment`` with its own parameters, as its schedule does; the completed run's id."""
+        flow_run_id = self.stack.create_flow_run(f"{deployment}/{deployment}")
+        finished = self.stack.wait(flow_run_id, deployment)
+        assert finished.state_type == "COMPLETED", f"{deployment}\n{self.stack.logs(flow_run_id)}"
+        return flow_run_id
+
+    def location_id(self) -> str:
+        locations = self.linnworks.account.locations.values()
+        return next(
+            str(loc["StockLocationId"]) for loc in locations if loc["LocationName"] == FULFILMENT_CENTRE
+        )
+
+    def ship_everything(self) -> None:
+        """The warehouse ships every order it holds (its clock moves past the ship delay)."""
+        self.clock.now += timedelta(hours=2)
+        self.warehouse.advance()
 
 
 def _chromium_or_skip() -> Any:
@@ -86,22 +130,34 @@ def _chromium_or_skip() -> Any:
     return pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras: make lock")
 
 
-def _save_block(stack: PrefectStack, env: dict[str, str]) -> None:
-    """The seller's whole connection in one block, under its own account name."""
+def _worker_env(ledger_url: str) -> dict[str, str]:
+    """Nothing of the seller's: where the ledger is, and the sandboxes' speed-up (not a partner setting)."""
+    return {"LEDGER_URL": ledger_url, "PARTNER_TIME_SCALE": "1000"}
+
+
+def _save_block(stack: PrefectStack, linnworks: LinnworksSandbox, shipbob: ShipBobSandbox) -> None:
+    """The seller's whole connection in one block: URLs, credentials, 3PL kind, channel, map, account."""
     block = Lw3plCredentials(
         lw3pl_account=BLOCK_ACCOUNT,
-        linnworks_auth_url=env["LINNWORKS_AUTH_URL"],
-        linnworks_application_id=env["LINNWORKS_APPLICATION_ID"],
-        linnworks_application_secret=SecretStr(env["LINNWORKS_APPLICATION_SECRET"]),
-        linnworks_installation_token=SecretStr(env["LINNWORKS_INSTALLATION_TOKEN"]),
+        linnworks_auth_url=linnworks.auth_url,
+        linnworks_application_id=linnworks.application_id,
+        linnworks_application_secret=SecretStr(linnworks.application_secret),
+        linnworks_installation_token=SecretStr(linnworks.installation_token),
+        fulfilment_centre_name=FULFILMENT_CENTRE,
         threepl_adapter="shipbob",
-        shipbob_api_url=env["SHIPBOB_API_URL"],
-        shipbob_api_token=SecretStr(env["SHIPBOB_API_TOKEN"]),
-        shipbob_channel_id=int(env["SHIPBOB_CHANNEL_ID"]),
+        shipbob_api_url=shipbob.url,
+        shipbob_api_token=SecretStr(shipbob.token),
+        shipbob_channel_id=shipbob.channel_id,
         shipping_service_map={"*": "Standard"},
     )
     with temporary_settings({PREFECT_API_URL: stack.api_url}):
         block.save(BLOCK, overwrite=True)
+
+
+def _name_the_block_in_every_deployment(stack: PrefectStack) -> None:
+    """What a seller writes in prefect.yaml (``parameters: {credentials_block: ...}``) for each deployment."""
+    for name in stack.deployed:
+        stack.set_parameters(f"{name}/{name}", {"credentials_block": BLOCK})
 
 
 @pytest.fixture(scope="module")
@@ -109,31 +165,36 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     sync_api = _chromium_or_skip()
     home = tmp_path_factory.mktemp("prefect-ui-home")
     shots = tmp_path_factory.mktemp("screenshots")
-    warehouse = Warehouse(seed=5, config=WarehouseConfig().scaled(1000))
+    clock = ManualClock()
+    warehouse = Warehouse(seed=5, clock=clock, config=WarehouseConfig.deterministic(timedelta(hours=1)))
+    ledger_url = f"sqlite:///{home / 'ledger.db'}"
     with (
         LinnworksSandbox(seed=5, rate_limits=False) as linnworks,
-        ShipBobSandbox(warehouse=warehouse, rate_limits=False) as shipbob,
+        ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
+        prefect_stack(home, _worker_env(ledger_url), ui=True) as stack,
     ):
-        for item in linnworks.stock_items():  # every Linnworks SKU is a product at the warehouse, in stock
-            warehouse.upsert_product(item["SKU"], title=item["SKU"])
-            warehouse.set_on_hand(item["SKU"], 100)
-        env = worker_env(linnworks, shipbob, f"sqlite:///{home / 'ledger.db'}")
-        with prefect_stack(home, env, ui=True) as stack:
-            _save_block(stack, env)  # before Playwright: its event loop would make save() a coroutine
-            with sync_api.sync_playwright() as playwright:
-                yield from _browse(stack, linnworks, playwright, shots)
+        _save_block(
+            stack, linnworks, shipbob
+        )  # before Playwright: its event loop would make save() a coroutine
+        _name_the_block_in_every_deployment(stack)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1000})  # wide: every column shows
+            page.set_default_timeout(UI_WAIT_MS)
+            try:
+                yield Console(stack, linnworks, warehouse, clock, ledger_url, page, shots)
+            finally:
+                browser.close()
 
 
-def _browse(
-    stack: PrefectStack, linnworks: LinnworksSandbox, playwright: Any, shots: Path
-) -> Iterator[Console]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(UI_WAIT_MS)
-    try:
-        yield Console(stack, linnworks, page, shots)
-    finally:
-        browser.close()
+def test_the_worker_has_no_linnworks_or_3pl_setting(console: Console) -> None:
+    """The runs below can only have their connection from the block the deployments name."""
+    partner = [key for key in console.stack.env if key.startswith(PARTNER_PREFIXES)]
+    assert partner == [], "the worker's environment must hold no partner setting"
+    assert not (REPO / ".env").exists(), (
+        "a .env in the checkout would give the worker settings (Settings reads it)"
+    )
+    assert {"LINNWORKS_AUTH_URL", "SHIPBOB_API_URL", "SHIPPING_SERVICE_MAP"} <= LW3PL_SETTINGS
 
 
 def test_quick_run_of_setup_completes_and_its_artifacts_show_the_summary(console: Console) -> None:
@@ -141,13 +202,14 @@ def test_quick_run_of_setup_completes_and_its_artifacts_show_the_summary(console
     page = console.page
     console.open_deployment("setup-fulfilment-centre")
     console.open_run_menu("Quick run")
-    flow_run_id = _single_run(console, "setup-fulfilment-centre")["id"]
+    flow_run_id = console.created_run("setup-fulfilment-centre")["id"]
     finished = console.stack.wait(flow_run_id, "setup-fulfilment-centre")
     assert finished.state_type == "COMPLETED", console.stack.logs(flow_run_id)
+    assert console.location_id(), "setup created no fulfilment-centre location in Linnworks"
     page.goto(f"{console.stack.ui_url}/runs/flow-run/{flow_run_id}")
     page.get_by_text("Completed", exact=True).first.wait_for()
     page.get_by_text("Artifacts", exact=True).first.click()
-    page.get_by_text("e2e-setup-fulfilment-centre-summary").first.click()
+    page.get_by_text(f"{BLOCK_ACCOUNT}-setup-fulfilment-centre-summary").first.click()
     page.get_by_text("configuration check: ready").first.wait_for()
     page.get_by_text("location: created").first.wait_for()
     console.shot("setup-summary")
@@ -168,14 +230,8 @@ def test_the_run_form_refuses_batch_size_minus_one_before_a_run_starts(console: 
 def test_custom_run_with_a_picked_block_exports_under_the_blocks_account(console: Console) -> None:
     """The block is picked in the form; the run exports every order, filed under the block's account."""
     page = console.page
-    if not console.runs_of("setup-fulfilment-centre"):
-        console.stack.run_deployment("setup-fulfilment-centre/setup-fulfilment-centre")
-    location = next(
-        loc
-        for loc in console.linnworks.account.locations.values()
-        if loc["LocationName"] == FULFILMENT_CENTRE
-    )
-    order_ids = console.linnworks.create_orders(ORDERS, str(location["StockLocationId"]))
+    _set_up_and_stock(console)
+    order_ids = console.linnworks.create_orders(ORDERS, console.location_id())
     console.open_deployment("export-orders")
     console.open_run_menu("Custom run")
     page.get_by_role("button", name="int", exact=True).click()
@@ -186,27 +242,83 @@ def test_custom_run_with_a_picked_block_exports_under_the_blocks_account(console
     page.get_by_role("option", name=BLOCK).click()
     console.shot("custom-run-form")
     page.get_by_role("button", name="Submit").click()
-    run = _single_run(console, "export-orders")
+    run = console.created_run("export-orders")
     finished = console.stack.wait(run["id"], "export-orders")
     assert finished.state_type == "COMPLETED", console.stack.logs(run["id"])
     assert run["parameters"]["batch_size"] == 2
+    assert run["parameters"]["credentials"]["$ref"]["block_document_id"] == _block_document_id(console)
     artifacts = {a["key"]: a for a in console.stack.artifacts(run["id"])}
     assert f"| exported | {ORDERS} |" in artifacts[f"{BLOCK_ACCOUNT}-export-orders-summary"]["data"]
     rows = _table(artifacts[f"{BLOCK_ACCOUNT}-export-orders-exported"])
     assert {row["Linnworks order id"] for row in rows} == set(order_ids)
     assert all(row["3PL order id"] and row["Linnworks order number"] for row in rows)
+    assert set(order_ids) <= {order.reference for order in console.warehouse.list_orders()}
     _show_artifact(console, run["id"], f"{BLOCK_ACCOUNT}-export-orders-exported", "3PL order id")
 
 
-def _single_run(console: Console, deployment: str) -> dict[str, Any]:
-    """The one run the UI just created for ``deployment`` (what its toast's "View run" opens)."""
-    for _ in range(UI_WAIT_MS // 500):
-        runs = console.runs_of(deployment)
-        if runs:
-            [run] = runs
-            return run
-        console.page.wait_for_timeout(500)
-    raise AssertionError("the form created no run")
+def test_every_deployment_runs_from_its_schedule_with_only_the_block(console: Console) -> None:
+    """check-configuration, export-orders, reconcile-shipments, sync-stock and fulfilment-cycle, each run
+    with its deployment's parameters (the block's name) as a schedule runs it, complete and do their work."""
+    _set_up_and_stock(console)
+    console.scheduled_run("check-configuration")  # it fails unless ready for an export
+    exported = console.linnworks.create_orders(SCHEDULED_ORDERS, console.location_id())
+    console.scheduled_run("export-orders")
+    assert set(exported) <= {order.reference for order in console.warehouse.list_orders()}
+    console.ship_everything()
+    reconcile = console.scheduled_run("reconcile-shipments")
+    _assert_processed_with_shipping_facts(console, reconcile)
+    console.scheduled_run("sync-stock")
+    for item in _simple_items(console):
+        sku = str(item["SKU"])
+        assert (
+            console.linnworks.stock_level(sku, console.location_id()) == console.warehouse.stock(sku).on_hand
+        )
+    cycled = console.linnworks.create_orders(CYCLE_ORDERS, console.location_id())
+    cycle = console.scheduled_run("fulfilment-cycle")
+    assert set(cycled) <= {order.reference for order in console.warehouse.list_orders()}
+    summary = {a["key"]: a["data"] for a in console.stack.artifacts(cycle)}
+    assert "| export-orders | exported 2" in summary[f"{BLOCK_ACCOUNT}-fulfilment-cycle-summary"]
+
+
+def _set_up_and_stock(console: Console) -> None:
+    """setup (the Quick run above, or here when run alone) and sync-catalogue as scheduled; the warehouse
+    then stocks every product the catalogue created."""
+    if not console.runs_of("setup-fulfilment-centre"):
+        console.scheduled_run("setup-fulfilment-centre")
+    if not console.runs_of("sync-catalogue"):
+        console.scheduled_run("sync-catalogue")
+        products = {product.sku for product in console.warehouse.products()}
+        assert products == {str(item["SKU"]) for item in _simple_items(console)}
+        for sku in products:
+            console.warehouse.set_on_hand(sku, ON_HAND)
+
+
+def _simple_items(console: Console) -> list[dict[str, Any]]:
+    return [item for item in console.linnworks.stock_items() if not item["IsCompositeParent"]]
+
+
+def _assert_processed_with_shipping_facts(console: Console, reconcile_run_id: str) -> None:
+    """Every exported order is processed in Linnworks, and the processed table says how it shipped."""
+    with Ledger(console.ledger_url, account=BLOCK_ACCOUNT) as ledger:
+        counts = ledger.counts_by_state()
+    assert counts[State.PROCESSED] == ORDERS + SCHEDULED_ORDERS, counts
+    artifacts = {a["key"]: a for a in console.stack.artifacts(reconcile_run_id)}
+    rows = _table(artifacts[f"{BLOCK_ACCOUNT}-reconcile-shipments-processed"])
+    assert len(rows) == ORDERS + SCHEDULED_ORDERS
+    for row in rows:
+        order = console.linnworks.order(row["Linnworks order id"])
+        assert order["Processed"] is True
+        assert order["ShippingInfo"]["TrackingNumber"] in row["tracking"].split(", ")
+        assert row["carrier"] and int(row["parcels"]) >= 1 and row["shipped at (UTC)"], row
+    _show_artifact(
+        console, reconcile_run_id, f"{BLOCK_ACCOUNT}-reconcile-shipments-processed", "shipped at (UTC)"
+    )
+
+
+def _block_document_id(console: Console) -> str:
+    document = console.stack.get(f"/block_types/slug/lw3pl-credentials/block_documents/name/{BLOCK}")
+    block_id: str = document["id"]
+    return block_id
 
 
 def _table(artifact: dict[str, Any]) -> list[dict[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ledger import Ledger, NewEvent
 
@@ -76,6 +76,19 @@ def test_events_are_scoped_by_account_and_threepl(migrated_url: str, account: st
     finally:
         for book in ledgers:
             book.close()
+
+
+def test_latest_event_at_is_the_last_event_of_that_kind_per_order(book: Ledger) -> None:
+    """A second shipment of an order moves its time on; other kinds and unknown orders do not count."""
+    later = AT + timedelta(hours=3)
+    book.record_events([
+        event("ship-1", "order-1"),
+        NewEvent(event_id="ship-2", reference="order-1", kind="shipment", occurred_at=later, payload={}),
+        NewEvent(event_id="gone", reference="order-2", kind="cancelled", occurred_at=later, payload={}),
+        event("ship-3", "order-3"),
+    ])  # fmt: skip
+    found = book.latest_event_at(["order-1", "order-2", "order-3", "order-4"], kind="shipment")
+    assert found == {"order-1": later, "order-3": AT}
 
 
 def test_cursor_round_trip_and_overwrite(book: Ledger) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -16,7 +17,8 @@ from tasks.reporting import FLOW_OUTCOMES, RunReport
 def test_shipped_rows_read_as_named_columns_with_links_to_both_web_apps() -> None:
     order_id = str(uuid4())
     row = ReportRow(reference=order_id, label="100042", threepl_order_id="9001", carrier="UPS",
-                    tracking="1Z1, 1Z2", parcels=2, shipped_at="2026-12-01 03:00")  # fmt: skip
+                    tracking="1Z1, 1Z2", parcels=2,
+                    shipped_at=datetime(2026, 12, 1, 4, 0, tzinfo=timezone(timedelta(hours=1))))  # fmt: skip
     links = Links("https://lw.example/orders/{id}", "https://3pl.example/app/orders")
     [cells] = TABLES["shipped"].render([row], links)
     assert cells == {
@@ -26,8 +28,9 @@ def test_shipped_rows_read_as_named_columns_with_links_to_both_web_apps() -> Non
         "carrier": "UPS",
         "tracking": "1Z1, 1Z2",
         "parcels": "2",
-        "shipped at": "2026-12-01 03:00",
+        "shipped at (UTC)": "2026-12-01 03:00",
     }
+    assert TABLES["processed"].render([row], links) == [cells]  # processed orders show how they shipped
 
 
 def test_quarantine_rows_say_what_to_do_and_how_to_release_an_order() -> None:
