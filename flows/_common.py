@@ -39,7 +39,11 @@ def account_for(credentials: Lw3plCredentials | None, credentials_block: str | N
     if not name:
         raise StopError("the credentials block has no name: save it (Lw3plCredentials(...).save(name)) first")
     if credentials_block and credentials_block != name:
-        raise StopError(f"credentials picks block {name!r} but credentials_block names {credentials_block!r}")
+        # The UI's Custom run form starts with the deployment's block name filled in; picking another block
+        # is the more deliberate choice, so it wins, and the log says which name was set aside.
+        get_run_logger().warning(
+            "using the picked block %r; credentials_block %r is ignored", name, credentials_block
+        )
     return resolve_account(name)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from flows.registry import FLOWS, load_flow
 from ledger import Ledger, State
+from lw3pl.core.blocks import Lw3plCredentials
 from tasks.context import close_runtimes
 from tests.flows.sellers import Seller, block_only_environment, run_artifacts_with_subflows, running_seller
 
@@ -65,3 +66,14 @@ def test_every_deployment_runs_from_its_credentials_block_and_files_artifacts_un
             environment.close()
     finally:
         ledger.close()
+
+
+def test_a_picked_block_wins_over_the_block_name_the_form_starts_with(seller: Seller) -> None:
+    """The UI's Custom run form keeps the deployment's block name; the block picked there is the one used."""
+    picked = Lw3plCredentials.load(seller.block)
+    state = load_flow("sync-catalogue")(
+        credentials=picked, credentials_block="a-block-the-form-started-with", return_state=True
+    )
+    assert state.is_completed(), state.message
+    artifacts = run_artifacts_with_subflows(state.state_details.flow_run_id)
+    assert f"{ACCOUNT}-sync-catalogue-summary" in artifacts, sorted(artifacts)
