@@ -1,0 +1,54 @@
+"""Scenario 13: two-minute seeded soaks (``bench/soak.py``) with SIGKILLed ``lw3pl run`` workers.
+
+The soak runs as the command a person runs, in its own process with its own sandboxes and Prefect server;
+the ledger is this test's (a SQLite file, or a fresh PostgreSQL database). Select with ``-m soak``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.reliability.conftest import REPO
+
+SOAK_MINUTES = 2
+MIN_KILLS = 3
+TIMEOUT = 900  # the fault phase, the drain and a loaded machine's slow worker starts
+
+
+def run_soak(seed: int, ledger_url: str) -> tuple[int, dict[str, Any], str]:
+    """Run the soak command; (exit code, its summary, everything it printed)."""
+    command = [
+        sys.executable,
+        str(REPO / "bench" / "soak.py"),
+        f"--minutes={SOAK_MINUTES}",
+        f"--seed={seed}",
+        f"--ledger-url={ledger_url}",
+        f"--min-kills={MIN_KILLS}",
+    ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    output = done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("soak: {")]
+    summary = json.loads(lines[-1].removeprefix("soak: ")) if lines else {}
+    return done.returncode, summary, output
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(TIMEOUT + 60)
+@pytest.mark.parametrize(
+    ("ledger_url", "seed"),
+    [("sqlite", 13), pytest.param("postgres", 31, marks=pytest.mark.postgres)],
+    indirect=["ledger_url"],
+)
+def test_soak_with_sigkilled_workers_loses_and_duplicates_nothing(ledger_url: str, seed: int) -> None:
+    """Faults on both partners and SIGKILLed workers: lost 0, duplicated 0, unexpected 0, no violation."""
+    returncode, summary, output = run_soak(seed, ledger_url)
+    assert summary, output[-4000:]
+    assert (summary["lost"], summary["duplicated"], summary["unexpected"]) == (0, 0, 0), output[-4000:]
+    assert summary["violations"] == 0, output[-4000:]
+    assert summary["kills"] >= MIN_KILLS, summary
+    assert returncode == 0, output[-4000:]
