@@ -61,6 +61,7 @@ from tests.reliability.conftest import settings_env  # noqa: E402
 LW3PL = str(Path(sys.executable).with_name("lw3pl"))
 TICK_SECONDS = 1.0
 POLL_SECONDS = 0.1
+QUEUE = 4  # launches waiting for a free worker slot, at most
 FLOWS = (("export-orders", 5), ("reconcile-shipments", 4), ("sync-stock", 1))
 DECOYS = ("unpaid", "parked", "locked", "other_location")
 LINNWORKS_METHODS = (
@@ -165,7 +166,7 @@ def _linnworks_fault(rng: random.Random) -> dict[str, Any]:
 
 def _shipbob_fault(rng: random.Random) -> dict[str, Any]:
     kind = rng.choice(SHIPBOB_FAULTS)
-    fault: dict[str, Any] = {"kind": kind, "times": rng.randint(1, 3)}
+    fault: dict[str, Any] = {"kind": kind, "times": rng.randint(1, 2)}
     if rng.random() < 0.6:  # most on the order endpoints, the rest on any request
         fault.update(path=ORDERS_PATH)
     if kind == "slow":
@@ -178,7 +179,7 @@ def _shipbob_fault(rng: random.Random) -> dict[str, Any]:
 def _launch(rng: random.Random, kill_chance: float) -> Launch:
     flow = rng.choices([name for name, _ in FLOWS], weights=[weight for _, weight in FLOWS])[0]
     kill = rng.random() < kill_chance
-    return Launch(flow, round(rng.uniform(0.0, 6.0), 2) if kill else None)
+    return Launch(flow, round(rng.uniform(0.0, 5.0), 2) if kill else None)
 
 
 def fingerprint(plan: list[Tick]) -> str:
@@ -276,6 +277,7 @@ def worker_env(env: FlowEnv, api_url: str, home: Path) -> dict[str, str]:
         PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(home / "results"),
         PREFECT_LOGGING_LEVEL="INFO",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_CLIENT_MAX_RETRIES="12",  # a busy SQLite-backed server answers 503 for a while
         PYTHONPATH=str(REPO),
     )
     return base
@@ -320,7 +322,7 @@ class World:
         flags = {"unpaid": {"paid": False}, "parked": {"parked": True}, "locked": {"locked": True}}[kind]
         return self.env.create_orders(1, **flags)
 
-    def _shippable(self) -> list[str]:
+    def shippable(self) -> list[str]:
         excluded = self.linnworks_cancelled | self.warehouse_cancelled
         return [
             o.reference
@@ -329,7 +331,7 @@ class World:
         ]
 
     def _ship(self, pick: float, parcels: int, partial: bool) -> None:
-        candidates = self._shippable()
+        candidates = self.shippable()
         if candidates:
             self.warehouse.ship(candidates[int(pick * len(candidates))], packages=parcels, partial=partial)
 
@@ -358,12 +360,10 @@ class World:
                 self.env.linnworks.account.cancel(reference, self.env.location_id, "soak: customer cancelled")
             self.linnworks_cancelled.add(reference)
 
-    def ship_everything(self) -> int:
+    def ship_everything(self) -> None:
         """Drain: the warehouse ships what it still has (whole, one parcel)."""
-        candidates = self._shippable()
-        for reference in candidates:
+        for reference in self.shippable():
             self.warehouse.ship(reference)
-        return len(candidates)
 
     def quiet(self) -> None:
         self.env.linnworks.clear_faults()
@@ -389,20 +389,22 @@ class Soak:
     workers: Workers
     ledger: Ledger
     kills: list[Kill] = field(default_factory=list)
-    skipped_launches: int = 0
+    queued: list[Launch] = field(default_factory=list)
+    dropped: int = 0
 
     def chaos(self, plan: list[Tick]) -> None:
         for tick in plan:
             tick_end = time.monotonic() + TICK_SECONDS
             self.world.apply(tick)
-            for launch in tick.launches:
-                if len(self.workers.running) < self.options.workers:
-                    self.workers.start(launch.flow, launch.kill_after)
-                else:
-                    self.skipped_launches += 1
+            self.queued += tick.launches
+            self.dropped += max(0, len(self.queued) - QUEUE)
+            self.queued = self.queued[-QUEUE:]  # a backlog: the oldest launches are dropped, not run late
             while time.monotonic() < tick_end:
                 for worker in self.workers.watch():
                     self.kills.append(Kill(worker, self._claims_of(worker)))
+                while self.queued and len(self.workers.running) < self.options.workers:
+                    launch = self.queued.pop(0)
+                    self.workers.start(launch.flow, launch.kill_after)
                 time.sleep(POLL_SECONDS)
             self._note_releases()
         self.workers.wait_all()
@@ -426,26 +428,24 @@ class Soak:
                 kill.released_after = (datetime.now(UTC) - kill.worker.killed_at).total_seconds()
 
     def drain(self) -> int:
-        """Run the flows without faults or kills until a pass changes nothing; the passes it took."""
+        """Full cycles (export, reconcile, stock) without faults or kills, the warehouse shipping everything
+        before each, until every order is settled; the passes it took."""
         self.world.quiet()
         passes = 0
         while passes < self.options.drain_passes:
             passes += 1
-            before = self._progress()
-            shipped = self.world.ship_everything()
-            for flow in ("export-orders", "reconcile-shipments"):
-                self.workers.run(flow)
+            self.world.ship_everything()
+            self.workers.run("fulfilment-cycle")
             self._note_releases()
-            if not shipped and self._progress() == before and not self._unsettled():
+            if not self.world.shippable() and not self._unsettled() and not self._unknown():
                 break
-        self.workers.run("sync-stock")
         return passes
 
-    def _progress(self) -> tuple[Any, ...]:
-        counts = self.ledger.counts_by_state()
-        return tuple(sorted((state.value, n) for state, n in counts.items())), len(
-            self.world.warehouse.list_orders()
-        )
+    def _unknown(self) -> list[str]:
+        """Orders to send that the ledger does not know yet."""
+        wanted = [r for r in self.world.eligible if r not in self.world.linnworks_cancelled]
+        known = self.ledger.get_many(wanted)
+        return [r for r in wanted if r not in known]
 
     def _unsettled(self) -> list[str]:
         return [record.reference for record in self.ledger.in_states(list(UNSETTLED))]
@@ -618,26 +618,35 @@ def soak_world(ledger_url: str, seed: int) -> AbstractContextManager[FlowEnv]:
 def run(options: argparse.Namespace) -> int:
     ticks = int(options.minutes * 60 / TICK_SECONDS)
     plan = schedule(options.seed, ticks, options.orders_per_minute, options.kill_chance)
-    print(f"soak: seed {options.seed}, {options.minutes:g} min, schedule {fingerprint(plan)}", flush=True)
+    say(f"seed {options.seed}, {options.minutes:g} min, schedule {fingerprint(plan)}")
     started = time.monotonic()
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lw3pl-soak-")))
+        logs = Path(options.logs) if options.logs else workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         api_url = options.prefect_api_url or stack.enter_context(prefect_server(workdir))[0]
+        say(f"Prefect server up after {time.monotonic() - started:.0f} s")
         stack.enter_context(prefect_settings(api_url, workdir))
         ledger_url = stack.enter_context(ledger_database(options.ledger, options.ledger_url, workdir))
         env = stack.enter_context(soak_world(ledger_url, options.seed))
         for product in env.warehouse.products():
             env.warehouse.set_on_hand(product.sku, 10**6)
         other = env.linnworks.add_location("Shop floor")["StockLocationId"]
-        (workdir / "logs").mkdir()
-        workers = Workers(worker_env(env, api_url, workdir), workdir / "logs")
+        workers = Workers(worker_env(env, api_url, workdir), logs)
         soak = Soak(options, World(env, other_location=str(other)), workers, env.runtime.ledger)
+        say(f"sandboxes and ledger ready after {time.monotonic() - started:.0f} s; faults and kills start")
         soak.chaos(plan)
         chaos_seconds = time.monotonic() - started
+        say(f"fault phase over after {chaos_seconds:.0f} s ({len(soak.kills)} kills); draining")
         passes = soak.drain()
+        say(f"drained after {time.monotonic() - started:.0f} s; checking")
         figures = verify(soak)
         report(soak, figures, passes, chaos_seconds, time.monotonic() - started)
         return 1 if figures["problems"] or len(soak.kills) < options.min_kills else 0
+
+
+def say(line: str) -> None:
+    print(f"soak: {datetime.now(UTC):%H:%M:%S} {line}", flush=True)
 
 
 def report(soak: Soak, figures: dict[str, Any], passes: int, chaos: float, total: float) -> None:
@@ -651,7 +660,7 @@ def report(soak: Soak, figures: dict[str, Any], passes: int, chaos: float, total
         "runs": len(runs),
         "runs_by_flow": dict(Counter(w.flow for w in runs)),
         "failed_runs": len(failed),
-        "skipped_launches": soak.skipped_launches,
+        "launches_dropped": soak.dropped + len(soak.queued),
         "orders": len(soak.world.eligible),
         "decoys": len(soak.world.decoys),
         "linnworks_cancellations": len(soak.world.linnworks_cancelled),
@@ -685,8 +694,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ledger-url", default=None, help="an empty ledger database (overrides --ledger)")
     parser.add_argument("--orders-per-minute", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=2, help="workers running at once, at most (default 2)")
-    parser.add_argument("--kill-chance", type=float, default=0.35, help="share of workers SIGKILLed")
+    parser.add_argument("--kill-chance", type=float, default=0.6, help="share of workers SIGKILLed")
     parser.add_argument("--min-kills", type=int, default=1, help="fail unless at least this many kills")
+    parser.add_argument("--logs", default=None, help="keep the workers' output in this folder")
     parser.add_argument("--drain-passes", type=int, default=6)
     parser.add_argument(
         "--prefect-api-url", default=None, help="use this Prefect server instead of starting one"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +18,12 @@ from tests.reliability.conftest import REPO
 
 SOAK_MINUTES = 2
 MIN_KILLS = 3
+KILL_CHANCE = 0.8  # two minutes hold few runs on a loaded 2-core machine: kill most of them
 TIMEOUT = 900  # the fault phase, the drain and a loaded machine's slow worker starts
 
 
-def run_soak(seed: int, ledger_url: str) -> tuple[int, dict[str, Any], str]:
-    """Run the soak command; (exit code, its summary, everything it printed)."""
+def run_soak(seed: int, ledger_url: str, prefect_api_url: str) -> tuple[int, dict[str, Any], str]:
+    """Run the soak command on the session's Prefect server; (exit code, its summary, all it printed)."""
     command = [
         sys.executable,
         str(REPO / "bench" / "soak.py"),
@@ -29,6 +31,8 @@ def run_soak(seed: int, ledger_url: str) -> tuple[int, dict[str, Any], str]:
         f"--seed={seed}",
         f"--ledger-url={ledger_url}",
         f"--min-kills={MIN_KILLS}",
+        f"--kill-chance={KILL_CHANCE}",
+        f"--prefect-api-url={prefect_api_url}",
     ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     output = done.stdout + done.stderr
@@ -44,9 +48,11 @@ def run_soak(seed: int, ledger_url: str) -> tuple[int, dict[str, Any], str]:
     [("sqlite", 13), pytest.param("postgres", 31, marks=pytest.mark.postgres)],
     indirect=["ledger_url"],
 )
-def test_soak_with_sigkilled_workers_loses_and_duplicates_nothing(ledger_url: str, seed: int) -> None:
+def test_soak_with_sigkilled_workers_loses_and_duplicates_nothing(
+    ledger_url: str, seed: int, prefect_api: tuple[str, Path]
+) -> None:
     """Faults on both partners and SIGKILLed workers: lost 0, duplicated 0, unexpected 0, no violation."""
-    returncode, summary, output = run_soak(seed, ledger_url)
+    returncode, summary, output = run_soak(seed, ledger_url, prefect_api[0])
     assert summary, output[-4000:]
     assert (summary["lost"], summary["duplicated"], summary["unexpected"]) == (0, 0, 0), output[-4000:]
     assert summary["violations"] == 0, output[-4000:]
