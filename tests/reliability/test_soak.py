@@ -32,6 +32,7 @@ def run_soak(seed: int, ledger_url: str, prefect_api_url: str) -> tuple[int, dic
         f"--ledger-url={ledger_url}",
         f"--min-kills={MIN_KILLS}",
         f"--kill-chance={KILL_CHANCE}",
+        "--orders-per-minute=60",
         f"--prefect-api-url={prefect_api_url}",
     ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT, check=False)
@@ -58,3 +59,16 @@ def test_soak_with_sigkilled_workers_loses_and_duplicates_nothing(
     assert summary["violations"] == 0, output[-4000:]
     assert summary["kills"] >= MIN_KILLS, summary
     assert returncode == 0, output[-4000:]
+
+
+def test_the_schedule_comes_from_the_seed() -> None:
+    """Same seed, same plan (orders, faults, shipments, cancellations, launches, kill delays)."""
+    from bench.soak import fingerprint, schedule
+
+    first, again, other = (schedule(seed, 120, 120.0, 0.6) for seed in (5, 5, 6))
+    assert first == again and fingerprint(first) == fingerprint(again)
+    assert fingerprint(first) != fingerprint(other)
+    launches = [launch for tick in first for launch in tick.launches]
+    assert any(launch.kill_after is not None for launch in launches)
+    kinds = {fault["kind"] for tick in first for fault in tick.linnworks_faults}
+    assert kinds >= {"rate_limit", "drop_after"}
