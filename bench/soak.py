@@ -103,11 +103,23 @@ UNSETTLED = frozenset(State) - {State.PROCESSED, State.CANCELLED, State.ON_HOLD}
 
 
 @dataclass(frozen=True)
+class Kill:
+    """When to SIGKILL a worker: ``delay`` s after its flow run has logged ``task_lines`` task-run lines.
+
+    Counting the run's own task lines puts the kill inside its work (between or inside batches, during a
+    partner call or a ledger write) however slow the machine is; the delay moves it off the log line.
+    """
+
+    task_lines: int
+    delay: float
+
+
+@dataclass(frozen=True)
 class Launch:
-    """Start a ``flow`` worker; SIGKILL its process group ``kill_after`` s into its flow run (None: never)."""
+    """Start a ``flow`` worker and SIGKILL its process group at ``kill`` (None: let it finish)."""
 
     flow: str
-    kill_after: float | None
+    kill: Kill | None
 
 
 @dataclass(frozen=True)
@@ -178,8 +190,9 @@ def _shipbob_fault(rng: random.Random) -> dict[str, Any]:
 
 def _launch(rng: random.Random, kill_chance: float) -> Launch:
     flow = rng.choices([name for name, _ in FLOWS], weights=[weight for _, weight in FLOWS])[0]
-    kill = rng.random() < kill_chance
-    return Launch(flow, round(rng.uniform(0.0, 5.0), 2) if kill else None)
+    if rng.random() >= kill_chance:
+        return Launch(flow, None)
+    return Launch(flow, Kill(task_lines=rng.randint(0, 6), delay=round(rng.uniform(0.0, 2.0), 2)))
 
 
 def fingerprint(plan: list[Tick]) -> str:
@@ -197,9 +210,9 @@ class Worker:
     flow: str
     process: subprocess.Popen[bytes]
     log: Path
-    kill_after: float | None
+    kill: Kill | None
     launched: float = field(default_factory=time.monotonic)
-    flow_started: float | None = None
+    kill_due: float | None = None
     killed_at: datetime | None = None
     returncode: int | None = None
 
@@ -219,7 +232,7 @@ class Workers:
     def running(self) -> list[Worker]:
         return [w for w in self.all if w.returncode is None]
 
-    def start(self, flow: str, kill_after: float | None = None) -> Worker:
+    def start(self, flow: str, kill: Kill | None = None) -> Worker:
         log = self._logs / f"{len(self.all):04d}-{flow}.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
@@ -230,7 +243,7 @@ class Workers:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: the kill takes every child with it
             )
-        worker = Worker(flow, process, log, kill_after)
+        worker = Worker(flow, process, log, kill)
         self.all.append(worker)
         return worker
 
@@ -241,10 +254,9 @@ class Workers:
             worker.returncode = worker.process.poll()
             if worker.returncode is not None:
                 continue
-            if worker.flow_started is None and "Beginning flow run" in worker.output():
-                worker.flow_started = time.monotonic()
-            due = worker.kill_after is not None and worker.flow_started is not None
-            if due and time.monotonic() - worker.flow_started >= worker.kill_after:  # type: ignore[operator]
+            if worker.kill is not None and worker.kill_due is None and _reached(worker.output(), worker.kill):
+                worker.kill_due = time.monotonic() + worker.kill.delay
+            if worker.kill_due is not None and time.monotonic() >= worker.kill_due:
                 os.killpg(worker.process.pid, signal.SIGKILL)
                 worker.killed_at = datetime.now(UTC)
                 worker.returncode = worker.process.wait()  # reaped: its pid is gone, as after a real crash
@@ -265,6 +277,11 @@ class Workers:
         worker = self.start(flow)
         self.wait_all()
         return worker
+
+
+def _reached(output: str, kill: Kill) -> bool:
+    """The flow run began and has logged ``kill.task_lines`` task-run lines."""
+    return "Beginning flow run" in output and output.count("| Task run '") >= kill.task_lines
 
 
 def worker_env(env: FlowEnv, api_url: str, home: Path) -> dict[str, str]:
@@ -374,7 +391,7 @@ class World:
 
 
 @dataclass
-class Kill:
+class Killed:
     """A killed worker: the claims it held, and when they were released."""
 
     worker: Worker
@@ -388,7 +405,7 @@ class Soak:
     world: World
     workers: Workers
     ledger: Ledger
-    kills: list[Kill] = field(default_factory=list)
+    kills: list[Killed] = field(default_factory=list)
     queued: list[Launch] = field(default_factory=list)
     dropped: int = 0
 
@@ -401,10 +418,10 @@ class Soak:
             self.queued = self.queued[-QUEUE:]  # a backlog: the oldest launches are dropped, not run late
             while time.monotonic() < tick_end:
                 for worker in self.workers.watch():
-                    self.kills.append(Kill(worker, self._claims_of(worker)))
+                    self.kills.append(Killed(worker, self._claims_of(worker)))
                 while self.queued and len(self.workers.running) < self.options.workers:
                     launch = self.queued.pop(0)
-                    self.workers.start(launch.flow, launch.kill_after)
+                    self.workers.start(launch.flow, launch.kill)
                 time.sleep(POLL_SECONDS)
             self._note_releases()
         self.workers.wait_all()
@@ -705,7 +722,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (and SIGINT, which a shell's background job ignores) stop the soak through its cleanup: the
+    # Prefect server, the sandboxes and a PostgreSQL database it created go with it.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stop)
     return run(parse(argv))
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,6 @@ def test_the_schedule_comes_from_the_seed() -> None:
     assert first == again and fingerprint(first) == fingerprint(again)
     assert fingerprint(first) != fingerprint(other)
     launches = [launch for tick in first for launch in tick.launches]
-    assert any(launch.kill_after is not None for launch in launches)
+    assert any(launch.kill is not None for launch in launches)
     kinds = {fault["kind"] for tick in first for fault in tick.linnworks_faults}
     assert kinds >= {"rate_limit", "drop_after"}
