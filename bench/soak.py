@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -61,6 +62,7 @@ from tests.reliability.conftest import settings_env  # noqa: E402
 LW3PL = str(Path(sys.executable).with_name("lw3pl"))
 TICK_SECONDS = 1.0
 POLL_SECONDS = 0.1
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 QUEUE = 4  # launches waiting for a free worker slot, at most
 FLOWS = (("export-orders", 5), ("reconcile-shipments", 4), ("sync-stock", 1))
 DECOYS = ("unpaid", "parked", "locked", "other_location")
@@ -514,30 +516,37 @@ def _cancellations(world: World) -> list[str]:
 
 def _shipped(world: World) -> list[str]:
     """Every shipped order processed with its first parcel's tracking, written and read back first."""
-    log = world.env.linnworks.requests()
+    calls = _calls_by_order(world.env.linnworks.requests())
     problems = []
     for order in world.warehouse.list_orders(status=OrderStatus.SHIPPED):
         tracking = order.shipments[0].packages[0].tracking_number
         linnworks = world.env.linnworks.order(order.reference)
+        written = linnworks["ShippingInfo"]["TrackingNumber"]
         if not linnworks["Processed"]:
             problems.append(f"shipped order {order.reference} not processed in Linnworks")
-        elif linnworks["ShippingInfo"]["TrackingNumber"] != tracking:
-            problems.append(
-                f"{order.reference} processed with tracking {linnworks['ShippingInfo']['TrackingNumber']}"
-            )
-        elif not _written_and_read_before_processing(log, order.reference, tracking):
+        elif written != tracking:
+            problems.append(f"{order.reference} processed with tracking {written}, shipped with {tracking}")
+        elif not _written_and_read_before_processing(calls.get(order.reference.lower(), []), tracking):
             problems.append(f"{order.reference} processed before its tracking was written and read back")
     return problems
 
 
-def _written_and_read_before_processing(log: list[dict[str, Any]], reference: str, tracking: str) -> bool:
-    """In the request log: a 200 SetOrderShippingInfo with ``tracking``, then a 200 read, then the process."""
-    written = read_back = False
+def _calls_by_order(log: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """(method, parameters as text) of each successful call, in order, under every order id it names."""
+    by_order: dict[str, list[tuple[str, str]]] = {}
     for call in log:
-        method = (call["method"] or "").lower()
-        text = json.dumps(call["params"])
-        if call["status"] != 200 or reference not in text:
+        if call["status"] != 200:
             continue
+        text = json.dumps(call["params"])
+        for reference in set(GUID.findall(text.lower())):
+            by_order.setdefault(reference, []).append(((call["method"] or "").lower(), text))
+    return by_order
+
+
+def _written_and_read_before_processing(calls: list[tuple[str, str]], tracking: str) -> bool:
+    """A SetOrderShippingInfo with ``tracking``, then a read of the order, then the first process call."""
+    written = read_back = False
+    for method, text in calls:
         if method == "orders/setordershippinginfo" and tracking in text:
             written, read_back = True, False
         elif method in READ_METHODS and written:
