@@ -270,7 +270,11 @@ class Workers:
         while self.running and time.monotonic() < deadline:
             self.watch()
             time.sleep(POLL_SECONDS)
-        for worker in self.running:  # stuck: report it as a failure, do not hang the soak
+        self.kill_all()  # stuck: report it as a failure, do not hang the soak
+
+    def kill_all(self) -> None:
+        """Stop every running worker (the soak is ending early)."""
+        for worker in self.running:
             os.killpg(worker.process.pid, signal.SIGKILL)
             worker.returncode = worker.process.wait()
 
@@ -659,6 +663,7 @@ def run(options: argparse.Namespace) -> int:
             env.warehouse.set_on_hand(product.sku, 10**6)
         other = env.linnworks.add_location("Shop floor")["StockLocationId"]
         workers = Workers(worker_env(env, api_url, workdir), logs)
+        stack.callback(workers.kill_all)
         soak = Soak(options, World(env, other_location=str(other)), workers, env.runtime.ledger)
         say(f"sandboxes and ledger ready after {time.monotonic() - started:.0f} s; faults and kills start")
         soak.chaos(plan)
