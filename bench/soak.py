@@ -63,6 +63,7 @@ LW3PL = str(Path(sys.executable).with_name("lw3pl"))
 TICK_SECONDS = 1.0
 POLL_SECONDS = 0.1
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DRAIN_RUN_SECONDS = 3600
 QUEUE = 4  # launches waiting for a free worker slot, at most
 FLOWS = (("export-orders", 5), ("reconcile-shipments", 4), ("sync-stock", 1))
 DECOYS = ("unpaid", "parked", "locked", "other_location")
@@ -279,9 +280,10 @@ class Workers:
             worker.returncode = worker.process.wait()
 
     def run(self, flow: str) -> Worker:
-        """Run one worker to its end (drain: no kill)."""
+        """Run one worker to its end (drain: no kill; a cycle over a thousand shipped orders on a loaded
+        machine took over 300 s)."""
         worker = self.start(flow)
-        self.wait_all()
+        self.wait_all(timeout=DRAIN_RUN_SECONDS)
         return worker
 
 
