@@ -54,6 +54,7 @@ def test_soak_with_sigkilled_workers_loses_and_duplicates_nothing(
 ) -> None:
     """Faults on both partners and SIGKILLed workers: lost 0, duplicated 0, unexpected 0, no violation."""
     returncode, summary, output = run_soak(seed, ledger_url, prefect_api[0])
+    print(json.dumps(summary))  # the figures, for -rA / -s
     assert summary, output[-4000:]
     assert (summary["lost"], summary["duplicated"], summary["unexpected"]) == (0, 0, 0), output[-4000:]
     assert summary["violations"] == 0, output[-4000:]
