@@ -9,8 +9,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any, cast
 
+from pytest_mock import MockerFixture
+
+import tasks.context
 from ledger import Ledger, State
+from lw3pl.core.settings import Settings
+from tasks.context import Account, Runtime, runtime_for
 
 from .conftest import new_order
 
@@ -30,22 +36,28 @@ CLAIM_AND_DIE = textwrap.dedent(
 )
 
 
+def _claim_three_and_die(book: Ledger, url: str, account: str) -> str:
+    """Three pending orders, claimed by a worker process that is then SIGKILLed; its owner name."""
+    book.register([new_order(f"order-{i}") for i in range(3)])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", CLAIM_AND_DIE, url, account],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+    dead_owner, count = result.stdout.decode().split()
+    assert count == "3"
+    assert book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600) == []
+    return dead_owner
+
+
 def test_orders_of_a_killed_worker_are_claimable_at_once(migrated_url: str, account: str) -> None:
     """A worker SIGKILLed mid-batch holds its orders for 600 s; after the check, the next claim gets them."""
     with Ledger(migrated_url, account=account) as book:
-        book.register([new_order(f"order-{i}") for i in range(3)])
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        result = subprocess.run(
-            [sys.executable, "-c", CLAIM_AND_DIE, migrated_url, account],
-            env=env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == -signal.SIGKILL, result.stderr.decode()
-        dead_owner, count = result.stdout.decode().split()
-        assert count == "3"
-        assert book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600) == []
+        dead_owner = _claim_three_and_die(book, migrated_url, account)
         assert sorted(book.release_dead_local_owners()) == ["order-0", "order-1", "order-2"]
         claimed = book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600)
         assert len(claimed) == 3
@@ -76,3 +88,24 @@ def test_release_claims_of_frees_only_the_named_owners(book: Ledger) -> None:
         (State.PENDING, None),
         (State.PENDING, "live-run"),
     ]
+
+
+def test_a_process_starting_work_for_the_account_frees_a_killed_workers_claims(
+    migrated_url: str, account: str, mocker: MockerFixture
+) -> None:
+    """Freed when the runtime is built, before any claim: a run that fails before claiming frees them too."""
+    with Ledger(migrated_url, account=account) as book:
+        _claim_three_and_die(book, migrated_url, account)
+        unused = cast(Any, None)
+        runtime = Runtime(
+            settings=Settings(lw3pl_account=account), linnworks=unused, threepl=unused, ledger=book
+        )
+        mocker.patch("tasks.context._settings", return_value=runtime.settings)
+        mocker.patch("tasks.context.shared_pacer", return_value=None)
+        mocker.patch("tasks.context.build_runtime", return_value=runtime)
+        block = f"{account}-dead-claims"
+        try:
+            assert runtime_for(Account(name=account, block=block)) is runtime
+        finally:
+            tasks.context._runtimes.pop(block, None)  # its clients are stand-ins: forget, do not close
+        assert len(book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600)) == 3
