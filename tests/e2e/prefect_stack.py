@@ -112,7 +112,7 @@ class PrefectStack:
         return self._request("POST", path, dict(body or {}))
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        """One API call; a 503 (the server's SQLite was busy: nothing was written) is retried, as
+        """One API call; a 503 (the server was busy: nothing was written) is retried, as
         Prefect's own client does."""
         for attempt in range(RETRIES):
             response = self._http.request(method, path, json=body)
