@@ -130,7 +130,6 @@ def _refusals(calls: list[dict[str, Any]]) -> list[tuple[Storm, float]]:
             "partner_time_scale": TIME_SCALE,
             "write_remote_id_property": True,
             "linnworks_pacer": "prefect",
-            "lease_seconds": 600,  # the default; a batch held through the holds outlives the tests' 60 s
         }
     ],
 )
@@ -147,7 +146,9 @@ def test_three_workers_share_one_budget_through_a_429_storm(
     storms = threading.Thread(target=_storm_while_running, args=(linnworks, done))
     storms.start()
     started = time.monotonic()
-    workers = [start_lw3pl_run(rel_env.settings, orchestrator, "export-orders") for _ in range(WORKERS)]
+    # The default lease (600 s): a batch held back through the holds outlives the tests' 60 s.
+    settings = rel_env.settings.model_copy(update={"lease_seconds": 600})
+    workers = [start_lw3pl_run(settings, orchestrator, "export-orders") for _ in range(WORKERS)]
     finished = [finish(worker) for worker in workers]
     elapsed = time.monotonic() - started
     done.set()
