@@ -213,7 +213,9 @@ def shared_pacer(settings: Settings) -> PrefectRateLimitPacer | None:
 
     wanted = settings.linnworks_pacer
     if wanted == "prefect" or (wanted == "auto" and prefect_server_configured()):
-        return PrefectRateLimitPacer(settings.lw3pl_account, settings.partner_time_scale)
+        return PrefectRateLimitPacer(
+            settings.lw3pl_account, settings.partner_time_scale, patience=settings.prefect_outage_seconds
+        )
     return None
 
 

@@ -17,12 +17,17 @@ holds (at most two blocks, inside the budget) before it holds back too. No clock
 own decay times the hold. A shorter hold written at the same moment as a longer one may replace it (the
 next 429 restores it).
 
+The budget lives on the Prefect server, so a call waits while the server is unreachable (a restart, an
+upgrade): up to ``patience`` seconds (PREFECT_OUTAGE_SECONDS), with one warning, then the run stops with
+one message (:class:`PrefectUnreachableError`); the orders stay where they are for the next run.
+
 Without a Prefect server (the demo, the benchmarks) the client's own in-process pacer is used instead; see
 ``tasks.context.shared_pacer``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -31,6 +36,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
@@ -38,12 +44,29 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalC
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_API_URL
 
-__all__ = ["HEADROOM", "PrefectRateLimitPacer", "block_size", "limit_name", "prefect_server_configured"]
+from clients.errors import StopError
+
+__all__ = [
+    "HEADROOM",
+    "PrefectRateLimitPacer",
+    "PrefectUnreachableError",
+    "block_size",
+    "limit_name",
+    "prefect_server_configured",
+]
+
+T = TypeVar("T")
+logger = logging.getLogger("lw3pl.pacing")
 
 HEADROOM = 0.94  # share of the limit the bucket refills at; the bursts fit in the rest
 _MAX_BLOCK = 6  # tokens per round trip at most: more would let one worker hold the budget longer
 _MAX_BACKOFF = 2.0  # real seconds between two asks while the bucket is held (a 429's hold, other workers)
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
+_MAX_RECONNECT_WAIT = 5.0  # real seconds between two tries to reach an unreachable server
+
+
+class PrefectUnreachableError(StopError):
+    """The Prefect server, which holds the account's shared Linnworks budget, stayed unreachable."""
 
 
 def limit_name(account: str, method: str) -> str:
@@ -87,6 +110,7 @@ class PrefectRateLimitPacer:
     Args:
         account: the account whose budget is shared.
         time_scale: sandboxes only: their minute lasts ``60 / time_scale`` seconds.
+        patience: real seconds a call waits for an unreachable Prefect server before the run stops.
         clock, sleep: monotonic seconds and how to wait (tests pass fakes).
     """
 
@@ -95,11 +119,13 @@ class PrefectRateLimitPacer:
         account: str = "default",
         time_scale: float = 1.0,
         *,
+        patience: float = 180.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._account = account
         self._time_scale = time_scale
+        self._patience = patience
         self._clock, self._sleep = clock, sleep
         self._ensured: set[str] = set()
         self._blocks: dict[str, _Block] = {}
@@ -150,10 +176,42 @@ class PrefectRateLimitPacer:
             block.tokens = 0  # the tokens in hand wait too: the next call asks the server again
             block.next_slot = max(block.next_slot, self._clock() + seconds)
             name = limit_name(self._account, method)
-            client = self._server()
-            limit = client.read_global_concurrency_limit_by_name(name)
-            held = limit.limit + math.ceil(seconds * limit.slot_decay_per_second)
-            client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=held))
+            limit = self._api(lambda client: client.read_global_concurrency_limit_by_name(name))
+            held = GlobalConcurrencyLimitUpdate(
+                active_slots=limit.limit + math.ceil(seconds * limit.slot_decay_per_second)
+            )
+            self._api(lambda client: client.update_global_concurrency_limit(name, held))
+
+    def _api(self, call: Callable[[SyncPrefectClient], T]) -> T:
+        """``call`` with the server's client; while the server cannot be reached, wait for it (a restart)
+        up to ``patience`` seconds, then stop the run. Prefect's client retries a busy server itself but
+        gives up at once on a refused connection."""
+        give_up_at: float | None = None
+        wait = 0.5
+        while True:
+            try:
+                return call(self._server())
+            except httpx.TransportError as error:
+                now = self._clock()
+                if give_up_at is None:
+                    give_up_at = now + self._patience
+                    logger.warning(
+                        "the Prefect server at %s is unreachable (%s): the shared Linnworks budget waits for "
+                        "it, up to %.0f s",
+                        PREFECT_API_URL.value(),
+                        error,
+                        self._patience,
+                    )
+                if now >= give_up_at:
+                    raise PrefectUnreachableError(
+                        f"the Prefect server at {PREFECT_API_URL.value()} was unreachable for "
+                        f"{self._patience:.0f} s ({error}); it holds the account's shared Linnworks budget, "
+                        "so the run stops and its orders wait for the next run. Check the server and "
+                        "PREFECT_API_URL (LINNWORKS_PACER=local runs without it, one worker per account; "
+                        "PREFECT_OUTAGE_SECONDS sets the wait)"
+                    ) from error
+                self._sleep(min(wait, give_up_at - now))
+                wait = min(wait * 2, _MAX_RECONNECT_WAIT)
 
     def _method_lock(self, method: str) -> threading.Lock:
         with self._locks_lock:
@@ -184,13 +242,14 @@ class PrefectRateLimitPacer:
 
     def _top_up(self, method: str, per_minute: int, block: _Block) -> bool:
         name, size = limit_name(self._account, method), block_size(per_minute)
-        client = self._server()
-        self._ensure(client, name, per_minute, size)
-        if not self._bucket_has_room(client, name, size):
+        self._api(lambda client: self._ensure(client, name, per_minute, size))
+        if not self._api(lambda client: self._bucket_has_room(client, name, size)):
             block.next_ask = self._clock() + self.interval(per_minute)
             return False
         try:
-            client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
+            self._api(
+                lambda client: client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
+            )
         except httpx.HTTPStatusError as error:
             if error.response.status_code != httpx.codes.LOCKED:
                 raise

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default="auto",
         description="share the Linnworks budget through Prefect global limits (auto: when a server is set)",
     )
+    prefect_outage_seconds: float = Field(
+        default=180.0,
+        ge=0,
+        description="seconds a run waits for an unreachable Prefect server (shared budget) before it stops",
+    )
     fulfilment_centre_name: str = "3PL Warehouse"
     export_identifier_tag: str = "SENT_TO_3PL"
 

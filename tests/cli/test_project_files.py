@@ -8,22 +8,29 @@ from pathlib import Path
 import yaml
 from prefect.events.schemas.automations import AutomationCore, EventTrigger
 
+from flows.registry import FLOWS
 from tasks.reporting import QUARANTINE_EVENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_automations_validate_and_watch_quarantines() -> None:
-    """Both automations parse as Prefect automations; one reacts to failed runs, one to quarantined orders."""
+    """The automations parse as Prefect automations; one reacts to failed runs, one marks runs that stopped
+    sending heartbeats Crashed, one reacts to quarantined orders; the run ones watch every lw3pl flow."""
     spec = yaml.safe_load((ROOT / "automations.yaml").read_text())
     triggers: list[set[str]] = []
     for automation in spec["automations"]:
         for action in automation["actions"]:
-            action["block_document_id"] = str(uuid.uuid4())
+            if "block_document_id" in action:
+                action["block_document_id"] = str(uuid.uuid4())
         model = AutomationCore.model_validate(automation)
         assert isinstance(model.trigger, EventTrigger)
         triggers.append(set(model.trigger.expect))
+        related = automation["trigger"].get("match_related", {})
+        if related.get("prefect.resource.role") == "flow":
+            assert sorted(related["prefect.resource.name"]) == sorted(FLOWS), automation["name"]
     assert {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"} in triggers
+    assert {"prefect.flow-run.heartbeat", "prefect.flow-run.Completed"} < set().union(*triggers)
     assert {QUARANTINE_EVENT} in triggers
 
 

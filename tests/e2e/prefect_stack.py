@@ -1,10 +1,13 @@
 """A real Prefect server, work pool, deployments and worker, each in its own process, for end-to-end tests.
 
-``prefect_stack(home, worker_env)`` starts ``prefect server start`` on a free loopback port, creates the
-process work pool, registers the block types, runs ``prefect deploy`` for every deployment of prefect.yaml
-whose entrypoint file exists in this checkout, and starts ``prefect worker start`` with ``worker_env`` (and
-no lw3pl setting of the test's own environment). The returned :class:`PrefectStack` triggers deployments as
-the UI's Run button does and reads the REST API.
+``prefect_server(home, env)`` starts ``prefect server start`` on a free loopback port with its own fresh
+PostgreSQL database (the SQLite-backed server showed "database is locked" flakes under load); the returned
+:class:`PrefectServer` can be stopped and started again on the same port and database (the orchestrator
+going away). ``prefect_stack(home, worker_env)`` starts one, creates the process work pool, registers the
+block types, runs ``prefect deploy`` for every deployment of prefect.yaml whose entrypoint file exists in
+this checkout, and starts ``prefect worker start`` with ``worker_env`` (and no lw3pl setting of the test's
+own environment). The returned :class:`PrefectStack` triggers deployments as the UI's Run button does and
+reads the REST API.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import httpx
 import yaml
 
 from lw3pl.core.settings import Settings
+from tests.conftest import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -79,8 +83,9 @@ class FinishedRun:
 class PrefectStack:
     """Handles to the running server and worker, and helpers to drive deployments and read the API."""
 
-    def __init__(self, home: Path, env: dict[str, str], deployed: list[str]) -> None:
+    def __init__(self, home: Path, env: dict[str, str], deployed: list[str], server: PrefectServer) -> None:
         self.home = home
+        self.server = server
         self.env = env
         self.api_url = env["PREFECT_API_URL"]
         self.ui_url = self.api_url.removesuffix("/api")
@@ -117,7 +122,7 @@ class PrefectStack:
         self._request("PATCH", f"/deployments/{deployment_id}", {"parameters": dict(parameters)})
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        """One API call; a 503 (the server's SQLite was busy: nothing was written) is retried, as
+        """One API call; a 503 (the server was busy: nothing was written) is retried, as
         Prefect's own client does."""
         for attempt in range(RETRIES):
             response = self._http.request(method, path, json=body)
@@ -228,11 +233,55 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait(timeout=10)
 
 
-@contextmanager
-def prefect_stack(home: Path, worker_env: Mapping[str, str], *, ui: bool = False) -> Iterator[PrefectStack]:
-    """Start server -> create the pool -> deploy prefect.yaml -> start a worker; stop all on exit.
+def prefect_database_url(url: str) -> str:
+    """The URL of a test PostgreSQL database as Prefect's server opens it (asyncpg)."""
+    return url.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1)
 
-    ``ui``: the server also serves the Prefect UI (at the API URL without ``/api``), for the browser test.
+
+class PrefectServer:
+    """``prefect server start`` on one port and one database; :meth:`stop` and :meth:`start` keep both."""
+
+    def __init__(self, home: Path, env: dict[str, str], port: int, database_url: str) -> None:
+        self.home = home
+        self.env = env  # what a client needs; the database URL is only in the server's environment
+        self.port = port
+        self._server_env = env | {"PREFECT_API_DATABASE_CONNECTION_URL": prefect_database_url(database_url)}
+        self.api_url = env["PREFECT_API_URL"]
+        self.log = home / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server (again) and wait until it answers; its log is appended to."""
+        with open(self.log, "ab") as out:
+            self._process = subprocess.Popen(
+                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self._server_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_healthy(self.api_url, self._process, self.log)
+
+    def stop(self) -> None:
+        """Stop the server process (SIGTERM, then SIGKILL); the database stays."""
+        _stop(self._process)
+
+    @contextmanager
+    def away(self) -> Iterator[None]:
+        """The orchestrator is gone for the block, then back on the same port and database."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+@contextmanager
+def prefect_server(
+    home: Path, extra_env: Mapping[str, str] | None = None, *, ui: bool = False
+) -> Iterator[PrefectServer]:
+    """A running Prefect server on a free loopback port and a fresh PostgreSQL database; both gone on exit.
+
+    Its ``env`` is what a client of it needs (``PREFECT_API_URL``, ``PREFECT_HOME``) plus ``extra_env``.
     """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k not in LW3PL_SETTINGS}
@@ -242,40 +291,45 @@ def prefect_stack(home: Path, worker_env: Mapping[str, str], *, ui: bool = False
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_UI_ENABLED="true" if ui else "false",
         PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",  # only runs the test triggers
-        PREFECT_WORKER_QUERY_SECONDS="1",
-        PREFECT_WORKER_PREFETCH_SECONDS="1",
         LW3PL_PROJECT_DIR=str(REPO),
     )
-    env.update(worker_env)
-    server_log = home / "server.log"
+    env.update(extra_env or {})
+    with fresh_postgres_database("prefect_server") as database_url:
+        server = PrefectServer(home, env, port, database_url)
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def prefect_stack(home: Path, worker_env: Mapping[str, str], *, ui: bool = False) -> Iterator[PrefectStack]:
+    """Start server -> create the pool -> deploy prefect.yaml -> start a worker; stop all on exit.
+
+    ``ui``: the server also serves the Prefect UI (at the API URL without ``/api``), for the browser test.
+    """
+    worker_settings = {"PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1"}
     worker_log = home / "worker.log"
-    with open(server_log, "wb") as server_out:
-        server = subprocess.Popen(
-            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=server_out,
-            stderr=subprocess.STDOUT,
-        )
-    worker: subprocess.Popen[bytes] | None = None
-    stack: PrefectStack | None = None
-    try:
-        _wait_healthy(env["PREFECT_API_URL"], server, server_log)
-        names = [entry["name"] for entry in deployable()]
-        stack = PrefectStack(home, env, names)
-        stack.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
-        stack.cli("block", "register", "-m", "lw3pl.core.blocks")
-        stack.cli("deploy", *[arg for name in names for arg in ("-n", name)])
-        with open(worker_log, "wb") as worker_out:
-            worker = subprocess.Popen(
-                [PREFECT, "worker", "start", "--pool", POOL],
-                cwd=REPO,
-                env=env,
-                stdout=worker_out,
-                stderr=subprocess.STDOUT,
-            )
-        yield stack
-    finally:
-        if stack is not None:
-            stack.close()
-        _stop(worker)
-        _stop(server)
+    with prefect_server(home, worker_settings | dict(worker_env), ui=ui) as server:
+        worker: subprocess.Popen[bytes] | None = None
+        stack: PrefectStack | None = None
+        try:
+            names = [entry["name"] for entry in deployable()]
+            stack = PrefectStack(home, server.env, names, server)
+            stack.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
+            stack.cli("block", "register", "-m", "lw3pl.core.blocks")
+            stack.cli("deploy", *[arg for name in names for arg in ("-n", name)])
+            with open(worker_log, "wb") as worker_out:
+                worker = subprocess.Popen(
+                    [PREFECT, "worker", "start", "--pool", POOL],
+                    cwd=REPO,
+                    env=server.env,
+                    stdout=worker_out,
+                    stderr=subprocess.STDOUT,
+                )
+            yield stack
+        finally:
+            if stack is not None:
+                stack.close()
+            _stop(worker)
