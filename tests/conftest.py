@@ -45,6 +45,9 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+PREFECT_STARTUP_TIMEOUT = 300
+"""Seconds a Prefect test server may take to start: each xdist worker starts its own, all at once, and on a
+loaded 2-core machine that took over 120 s."""
 E2E_GROUP = "e2e"
 E2E_DIR = Path(__file__).parent / "e2e"
 
