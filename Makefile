@@ -25,8 +25,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests run in parallel (pytest-xdist); most wait on sockets and subprocesses, so 3 workers pay on 2 cores.
+# TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 3
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: $(STAMP)

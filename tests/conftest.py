@@ -1,10 +1,19 @@
-"""Fixtures every test package may use."""
+"""Fixtures every test package may use, and how the suite runs in parallel (``make test``: pytest-xdist).
+
+Under ``-n N --dist loadgroup`` each test goes to whichever worker is free, except tests in one
+``xdist_group``: those run one after another on one worker. The end-to-end tests form one group, so their
+module-scoped Prefect stacks start once and never two at a time; a module whose last test reads what its
+earlier tests recorded marks itself with a group of its own.
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -36,9 +45,47 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+PREFECT_STARTUP_TIMEOUT = 300
+"""Seconds a Prefect test server may take to start: each xdist worker starts its own, all at once, and on a
+loaded 2-core machine that took over 120 s."""
+E2E_GROUP = "e2e"
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """LW3PL_DATA_DIR in a temporary folder: what defaults to ``.lw3pl/`` in the checkout (the demo's
+    ledger) is this worker's own, not shared with another worker or the developer's runs."""
+    before = os.environ.get("LW3PL_DATA_DIR")
+    os.environ["LW3PL_DATA_DIR"] = str(tmp_path_factory.mktemp("lw3pl-data"))
+    yield
+    if before is None:
+        os.environ.pop("LW3PL_DATA_DIR", None)
+    else:
+        os.environ["LW3PL_DATA_DIR"] = before
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns group marks into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.xdist_group(E2E_GROUP))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     shipbob_conformance.start()  # journal every request the ShipBob sandboxes receive
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    shipbob_conformance.finish(session)  # fail the run if the adapter sent a request outside the spec
+    # Fail the run if the adapter sent a request outside the spec. Under xdist each worker journals its
+    # own requests and hands its findings to the controller, which reports them all.
+    workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[shipbob_conformance.WORKER_OUTPUT] = shipbob_conformance.collect()
+    else:
+        shipbob_conformance.finish(session)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the controller receives a worker's findings
+def pytest_testnodedown(node: Any, error: object) -> None:
+    shipbob_conformance.add(getattr(node, "workeroutput", {}).get(shipbob_conformance.WORKER_OUTPUT, {}))

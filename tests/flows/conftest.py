@@ -32,13 +32,14 @@ from sandbox.sftp import SftpSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 from tasks.context import Account, Runtime, build_runtime, registered_runtime
+from tests.conftest import PREFECT_STARTUP_TIMEOUT
 
 
 @pytest.fixture(autouse=True, scope="session")
 def prefect_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One Prefect test server for the session, heartbeats off, results in a temporary folder."""
     with (
-        prefect_test_harness(server_startup_timeout=120),
+        prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_TIMEOUT),
         temporary_settings(
             {
                 PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,

@@ -40,6 +40,9 @@ from .conftest import SENT
 
 TAG = "SENT_TO_3PL"
 
+# The last test reads what the others recorded in SENT: under xdist the module runs on one worker.
+pytestmark = pytest.mark.xdist_group("linnworks-contract")
+
 
 def _fulfilment_centre(linnworks: LinnworksClient, name: str = "3PL Leeds") -> StockLocation:
     linnworks.add_location(

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from lw3pl.core.settings import Settings
 from sandbox.warehouse import WarehouseConfig
+from tests.conftest import PREFECT_STARTUP_TIMEOUT
 from tests.flows.conftest import FlowEnv, running_flow_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     with ExitStack() as stack:
         running = SubprocessASGIServer._instances.get(None)
         if running is None or not running.running:
-            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+            stack.enter_context(prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_TIMEOUT))
         stack.enter_context(
             temporary_settings(
                 {

@@ -59,9 +59,10 @@ def test_a_slow_reply_beyond_the_call_timeout_is_retryable(
     make_adapter: Callable[..., SftpAdapter], sandbox: SftpSandbox
 ) -> None:
     """A request that outlasts call_timeout_seconds raises RetryableError and the connection is replaced."""
-    adapter = make_adapter(call_timeout_seconds=0.2)
+    # 1 s, not less: a call (the first one connects) must fit in it on a loaded 2-core machine.
+    adapter = make_adapter(call_timeout_seconds=1.0)
     adapter.find_order("S-1")
-    sandbox.faults.delay_seconds = 0.5
+    sandbox.faults.delay_seconds = 2.0
     with pytest.raises(RetryableError, match="TimeoutError"):
         adapter.find_order("S-1")
     sandbox.faults.delay_seconds = 0
@@ -142,12 +143,12 @@ def test_the_password_never_reaches_logs_reprs_or_errors(
     caplog.set_level(logging.DEBUG)
     errors: list[str] = []
     with SftpSandbox(warehouse=warehouse, password=canary) as box:
-        config = config_for(box, password=SecretStr(canary), call_timeout_seconds=0.2)
+        config = config_for(box, password=SecretStr(canary), call_timeout_seconds=1.0)
         with SftpAdapter(config) as adapter:
             adapter.submit_order(make_order("L-1"))
             box.process_once()
             adapter.ack(adapter.poll_events(None).events)
-            box.faults.delay_seconds = 0.5
+            box.faults.delay_seconds = 2.0
             try:
                 adapter.find_order("L-1")
             except RetryableError as exc:

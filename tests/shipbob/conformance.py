@@ -7,7 +7,9 @@ API silently ignores a misspelt filter) with a valid value, and the body fits th
 ``start``/``finish`` make that check session-wide: the root conftest installs a journal on
 ``ShipBobSandbox`` before any test, and after the last one every request the adapter sent (those with its
 ``User-Agent``) to any sandbox during the run is checked; a violation fails the run with the list. Requests
-to another version are left to the tests that send them on purpose (the version-stop tests).
+to another version are left to the tests that send them on purpose (the version-stop tests). Under
+pytest-xdist each worker checks its own journal (``collect``) and the controller ``add``s what the workers
+found before its ``finish``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from clients.shipbob.adapter import USER_AGENT
 from sandbox._http import HttpRequest
 from sandbox.shipbob import VERSION, ShipBobSandbox, SpecValidator
 
-__all__ = ["finish", "problems_in", "start", "violations"]
+__all__ = ["WORKER_OUTPUT", "add", "collect", "finish", "problems_in", "start", "violations"]
+
+WORKER_OUTPUT = "shipbob_conformance"
+"""The key of a worker's findings in what an xdist worker hands the controller."""
+
+_FOUND_BY_WORKERS: dict[str, list[str]] = {}
 
 
 def violations(
@@ -65,9 +72,22 @@ def start() -> None:
     ShipBobSandbox.journal = []
 
 
-def finish(session: pytest.Session) -> None:
+def collect() -> dict[str, list[str]]:
+    """What is wrong with the requests journaled in this process; journaling stops."""
     journal, ShipBobSandbox.journal = ShipBobSandbox.journal or [], None
-    problems = problems_in(journal, SpecValidator())
+    return problems_in(journal, SpecValidator())
+
+
+def add(problems: Mapping[str, list[str]]) -> None:
+    """Findings of another process (an xdist worker), reported by this process's ``finish``."""
+    for where, found in problems.items():
+        _FOUND_BY_WORKERS.setdefault(where, []).extend(found)
+
+
+def finish(session: pytest.Session) -> None:
+    problems = dict(_FOUND_BY_WORKERS)
+    for where, found in collect().items():
+        problems[where] = problems.get(where, []) + found
     if not problems:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
