@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -125,13 +125,15 @@ class Events:
 
     def _insert(self, session: Session, events: Sequence[NewEvent], now: datetime) -> set[str]:
         """Insert the events (sorted by id: concurrent batches lock in one order); the ids that were new."""
-        keys = [EventRow.account, EventRow.threepl, EventRow.event_id]
+        table = cast(sa.Table, EventRow.__table__)
+        keys = [table.c.account, table.c.threepl, table.c.event_id]
         unique = {event.event_id: event for event in reversed(events)}
         new: set[str] = set()
+        # A Core executemany with RETURNING (one cached compilation; see ``Orders._insert_new``).
+        insert = self._store.insert(table).on_conflict_do_nothing(index_elements=keys)
         for chunk in chunks(sorted(unique)):
             values = [{**self._store.keys(), **unique[i].model_dump(), "recorded_at": now} for i in chunk]
-            insert = self._store.insert(EventRow).values(values).on_conflict_do_nothing(index_elements=keys)
-            new.update(session.scalars(insert.returning(EventRow.event_id)))
+            new.update(session.execute(insert.returning(EventRow.event_id), values).scalars())
         return new
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Unpack
+from typing import Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -328,13 +328,15 @@ class Orders:
     def _insert_new(self, session: Session, orders: list[NewOrder], now: datetime) -> set[str]:
         """Insert the orders not yet known (multi-row INSERT .. ON CONFLICT DO NOTHING); their references."""
         created: dict[int, str] = {}
-        keys = [OrderRow.account, OrderRow.threepl, OrderRow.reference]
+        table = cast(sa.Table, OrderRow.__table__)
+        keys = [table.c.account, table.c.threepl, table.c.reference]
+        # A Core executemany with RETURNING: SQLAlchemy sends it as multi-row VALUES ("insertmanyvalues")
+        # from one cached compilation, where ``.values(rows)`` compiled a new statement for every batch.
+        insert = self._store.insert(table).on_conflict_do_nothing(index_elements=keys)
         for chunk in chunks(orders):
             values = [self._new_row(order, now) for order in chunk]
-            insert = self._store.insert(OrderRow).values(values).on_conflict_do_nothing(index_elements=keys)
-            created.update(
-                (i, ref) for i, ref in session.execute(insert.returning(OrderRow.id, OrderRow.reference))
-            )
+            returned = session.execute(insert.returning(OrderRow.id, OrderRow.reference), values)
+            created.update((row_id, reference) for row_id, reference in returned)
         audit = [
             {"order_id": i, "from_state": None, "to_state": State.PENDING, "at": now, "detail": ""}
             for i in created
