@@ -211,7 +211,7 @@ def prefect_server(home: Path) -> Iterator[tuple[str, int]]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded 2-core machine can take minutes to start it
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:

@@ -97,9 +97,9 @@ How the flows use it (each bullet is one ledger transaction unless it names an o
 - the same, batched (one transaction per batch and step): export moves the claimed batch to ``submitting``
   with one ``transition_each``, sends the creates concurrently, records all results with one
   ``transition_each`` (each its own ``remote_id``; an unknown outcome stays ``submitting``), tags, then one
-  ``transition_each`` to ``exported``. Shipments: claim the orders a page of events names, then
-  ``apply_events(page, owner=...)`` records the page and applies its moves in one transaction, then
-  ``set_cursor``.
+  ``transition_each`` to ``exported``. Shipments: ``apply_events(page, owner=None)`` records a page of
+  events and applies the complete shipments' moves in one transaction (no lease: ``expected_from`` guards;
+  a move that meets another state writes the event's ``keep`` changes, the parcel), then ``set_cursor``.
 - catalogue: hash each item -> send those whose hash differs from ``catalogue_hashes`` ->
   ``record_catalogue_hashes`` for the ones the 3PL accepted.
 

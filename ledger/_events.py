@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -47,14 +47,16 @@ class Events:
             new = self._insert(session, events, self._store.now())
         return _first_positions(events, new)
 
-    def apply_events(self, page: Sequence[EventEffect], *, owner: str) -> list[EventOutcome]:
+    def apply_events(self, page: Sequence[EventEffect], *, owner: str | None) -> list[EventOutcome]:
         """Record a page of events and apply the order moves they cause, all in ONE transaction.
 
         Events seen before are skipped (their moves too). Each new event's move runs with
         ``transition_each``'s per-order outcome; the event is then recorded, except when its move lost the
         lease: it stays unrecorded, so the next poll delivers it again to whoever holds the order. A move in
-        state conflict is recorded with its event (nothing to redo): act on its outcome (note, quarantine) in
-        the same run. One outcome per entry of ``page``, in order (a repeated id counts at its first place).
+        state conflict writes the event's ``keep`` changes, if any, and is recorded with its event (nothing to
+        redo): act on its outcome (note, quarantine) in the same run. ``owner=None`` says, explicitly, that no
+        lease is held (3PL events apply whichever run holds the order): ``expected_from`` alone guards the
+        moves. One outcome per entry of ``page``, in order (a repeated id counts at its first place).
         """
         with self._store.write() as session:
             now = self._store.now()
@@ -63,6 +65,7 @@ class Events:
                 session, [e.move for e in fresh if e.move is not None], owner, now
             )
             outcomes = _pair(fresh, moved)
+            self._keep(session, fresh, outcomes, now)
             settled = [e for e in fresh if _settles(outcomes.get(e.event.event_id))]
             self._insert(session, [effect.event for effect in settled], now)
         recorded = {effect.event.event_id for effect in settled}
@@ -113,6 +116,21 @@ class Events:
         seen = self._seen(session, list(first))
         return [effect for event_id, effect in reversed(first.items()) if event_id not in seen]
 
+    def _keep(
+        self, session: Session, fresh: Sequence[EventEffect], outcomes: dict[str, MoveOutcome], now: datetime
+    ) -> None:
+        """Write the ``keep`` changes of events whose move met another state; outcomes show the result."""
+        kept = [
+            (effect.event.event_id, effect.keep)
+            for effect in fresh
+            if effect.keep is not None and _conflicts(outcomes.get(effect.event.event_id))
+        ]
+        records = self._orders.change_in(
+            session, [(outcomes[event_id].reference, keep) for event_id, keep in kept], now
+        )
+        for (event_id, _), record in zip(kept, records, strict=True):
+            outcomes[event_id] = outcomes[event_id].model_copy(update={"record": record})
+
     def _seen(self, session: Session, event_ids: list[str]) -> set[str]:
         query = sa.select(EventRow.event_id).where(*self._store.scope(EventRow))
         return {
@@ -123,13 +141,15 @@ class Events:
 
     def _insert(self, session: Session, events: Sequence[NewEvent], now: datetime) -> set[str]:
         """Insert the events (sorted by id: concurrent batches lock in one order); the ids that were new."""
-        keys = [EventRow.account, EventRow.threepl, EventRow.event_id]
+        table = cast(sa.Table, EventRow.__table__)
+        keys = [table.c.account, table.c.threepl, table.c.event_id]
         unique = {event.event_id: event for event in reversed(events)}
         new: set[str] = set()
+        # A Core executemany with RETURNING (one cached compilation; see ``Orders._insert_new``).
+        insert = self._store.insert(table).on_conflict_do_nothing(index_elements=keys)
         for chunk in chunks(sorted(unique)):
             values = [{**self._store.keys(), **unique[i].model_dump(), "recorded_at": now} for i in chunk]
-            insert = self._store.insert(EventRow).values(values).on_conflict_do_nothing(index_elements=keys)
-            new.update(session.scalars(insert.returning(EventRow.event_id)))
+            new.update(session.execute(insert.returning(EventRow.event_id), values).scalars())
         return new
 
 
@@ -146,6 +166,10 @@ def _pair(fresh: Sequence[EventEffect], moved: Sequence[MoveOutcome]) -> dict[st
     """Each fresh event's move outcome by event id (``moved`` follows the fresh events that have a move)."""
     with_move = [effect.event.event_id for effect in fresh if effect.move is not None]
     return dict(zip(with_move, moved, strict=True))
+
+
+def _conflicts(outcome: MoveOutcome | None) -> bool:
+    return outcome is not None and outcome.status is MoveStatus.STATE_CONFLICT
 
 
 def _settles(outcome: MoveOutcome | None) -> bool:

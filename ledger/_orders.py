@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Unpack
+from typing import Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -172,7 +172,7 @@ class Orders:
             return self.apply_moves(session, moves, owner, self._store.now())
 
     def apply_moves(
-        self, session: Session, moves: Sequence[Move], owner: str, now: datetime
+        self, session: Session, moves: Sequence[Move], owner: str | None, now: datetime
     ) -> list[MoveOutcome]:
         """``transition_each`` inside the caller's transaction (``Events.apply_events`` shares it)."""
         rows = self._rows(session, sorted({move.reference for move in moves}), lock=True)
@@ -182,6 +182,23 @@ class Orders:
         write_moved_rows(session, [rows[reference] for reference in sorted(changed)])
         record_audit(session, audit)
         return outcomes
+
+    def change_in(
+        self, session: Session, changes: Sequence[tuple[str, Changes]], now: datetime
+    ) -> list[OrderRecord]:
+        """``update`` of (reference, changes) pairs in the caller's transaction, rows as they are; in order.
+
+        Only for orders the caller has just read in this transaction (``Events.apply_events``): no lease or
+        state check, since the row is locked and its state was what the caller decided on.
+        """
+        rows = self._rows(session, sorted({reference for reference, _ in changes}), lock=True)
+        records: list[OrderRecord] = []
+        for reference, change in changes:
+            apply_changes(rows[reference], change)
+            rows[reference].updated_at = now
+            records.append(order_record(rows[reference]))
+        write_moved_rows(session, [rows[reference] for reference in sorted(rows)])
+        return records
 
     def transition_many(
         self,
@@ -311,13 +328,15 @@ class Orders:
     def _insert_new(self, session: Session, orders: list[NewOrder], now: datetime) -> set[str]:
         """Insert the orders not yet known (multi-row INSERT .. ON CONFLICT DO NOTHING); their references."""
         created: dict[int, str] = {}
-        keys = [OrderRow.account, OrderRow.threepl, OrderRow.reference]
+        table = cast(sa.Table, OrderRow.__table__)
+        keys = [table.c.account, table.c.threepl, table.c.reference]
+        # A Core executemany with RETURNING: SQLAlchemy sends it as multi-row VALUES ("insertmanyvalues")
+        # from one cached compilation, where ``.values(rows)`` compiled a new statement for every batch.
+        insert = self._store.insert(table).on_conflict_do_nothing(index_elements=keys)
         for chunk in chunks(orders):
             values = [self._new_row(order, now) for order in chunk]
-            insert = self._store.insert(OrderRow).values(values).on_conflict_do_nothing(index_elements=keys)
-            created.update(
-                (i, ref) for i, ref in session.execute(insert.returning(OrderRow.id, OrderRow.reference))
-            )
+            returned = session.execute(insert.returning(OrderRow.id, OrderRow.reference), values)
+            created.update((row_id, reference) for row_id, reference in returned)
         audit = [
             {"order_id": i, "from_state": None, "to_state": State.PENDING, "at": now, "detail": ""}
             for i in created
@@ -349,7 +368,7 @@ _TRANSITION_COLUMNS = (
 
 
 def _apply_move(
-    row: OrderRow | None, move: Move, owner: str, now: datetime, audit: list[dict[str, object]]
+    row: OrderRow | None, move: Move, owner: str | None, now: datetime, audit: list[dict[str, object]]
 ) -> MoveOutcome:
     """Check and apply one move to its loaded row; its audit line is appended to ``audit``."""
     if row is None:

@@ -234,10 +234,15 @@ class MoveOutcome(_Record):
 
 
 class EventEffect(_Record):
-    """A 3PL event and the order move it causes (None: the event only needs to be remembered)."""
+    """A 3PL event and the order move it causes (None: the event only needs to be remembered).
+
+    ``keep``: changes written without a state change when the move finds the order in a state it does not
+    expect (e.g. the parcel of an order another run completed is still appended); None writes nothing then.
+    """
 
     event: NewEvent
     move: Move | None = None
+    keep: Changes | None = None
 
 
 class EventOutcome(_Record):

@@ -256,8 +256,11 @@ class Ledger:
         """See ``Events.record_events``: one bool per event, one transaction."""
         return self.events.record_events(events)
 
-    def apply_events(self, page: Sequence[EventEffect], *, owner: str) -> list[EventOutcome]:
-        """See ``Events.apply_events``: record a page of events and apply their moves in one transaction."""
+    def apply_events(self, page: Sequence[EventEffect], *, owner: str | None) -> list[EventOutcome]:
+        """See ``Events.apply_events``: record a page of events and apply their moves in one transaction.
+
+        ``owner=None`` says, explicitly, that no lease is held (3PL events): ``expected_from`` alone guards.
+        """
         return self.events.apply_events(page, owner=owner)
 
     def events_seen(self, event_ids: Iterable[str]) -> set[str]:

@@ -90,7 +90,7 @@ class Store:
         """The scope's column values, for inserts."""
         return {"account": self.account, "threepl": self.threepl}
 
-    def insert(self, table: type[Any]) -> _Insert:
+    def insert(self, table: type[Any] | sa.Table) -> _Insert:
         """The dialect's INSERT (it has ``on_conflict_do_nothing``/``_do_update``)."""
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table)

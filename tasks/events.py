@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from datetime import datetime
 from uuid import UUID
 
 from prefect import task
 
 from clients.errors import RecordError
 from clients.threepl import Event, EventKind, Shipment
-from ledger import NewEvent, OrderRecord, ShipmentSeen, ShippedLine, State, StateConflictError
+from ledger import (
+    EventEffect,
+    Move,
+    NewEvent,
+    OrderRecord,
+    ShipmentSeen,
+    ShippedLine,
+    State,
+    StateConflictError,
+)
 from tasks.context import Account, runtime_for
-from tasks.holds import on_hold, on_released
+from tasks.holds import is_held, on_hold, on_released
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
@@ -53,10 +63,7 @@ def pull_events(account: Account) -> RunReport:
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
-        known = ledger.get_many({event.reference for event in fresh})  # one read per page, not per event
-        for event in fresh:
-            _apply(work, event, known)
-        ledger.record_events([_new_event(event) for event in fresh])
+        _apply_page(work, fresh)
         if page.checkpoint is not None:
             ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
         adapter.ack(page.events)
@@ -64,6 +71,73 @@ def pull_events(account: Account) -> RunReport:
             break
         checkpoint = page.checkpoint
     return work.report
+
+
+def _apply_page(work: Outcomes, fresh: list[Event]) -> None:
+    """Apply a page's new events (oldest first), the common ones in one ledger transaction.
+
+    A complete shipment of an order in a shippable state is a plain move: those are gathered and written
+    with their event records by one ``apply_events``. Every other event runs its handler on its own, as
+    before, and is recorded after its effects (with the next batch). An order already in the batch sends
+    the batch first, so each event sees the order as the events before it left it.
+    """
+    known = work.runtime.ledger.get_many({event.reference for event in fresh})  # one read per page
+    batch: dict[str, tuple[EventEffect, ShipmentSeen, datetime | None]] = {}
+    handled: list[EventEffect] = []
+    for event in fresh:
+        if event.reference in batch:
+            _apply_batch(work, batch, handled, known)
+        effect = _batched_effect(event, known.get(event.reference))
+        if effect is not None:
+            batch[event.reference] = effect
+            continue
+        _apply(work, event, known)
+        handled.append(EventEffect(event=_new_event(event)))
+    _apply_batch(work, batch, handled, known)
+
+
+def _apply_batch(
+    work: Outcomes,
+    batch: dict[str, tuple[EventEffect, ShipmentSeen, datetime | None]],
+    handled: list[EventEffect],
+    known: dict[str, OrderRecord],
+) -> None:
+    """Write the batched moves and the handled events' records in one transaction, then report them."""
+    if not batch and not handled:
+        return
+    effects = [effect for effect, _, _ in batch.values()]
+    outcomes = work.runtime.ledger.apply_events([*effects, *handled], owner=NO_LEASE)
+    for (_, seen, shipped_at), outcome in zip(batch.values(), outcomes[: len(batch)], strict=True):
+        record = outcome.move.record if outcome.move is not None else None
+        if record is not None:
+            known[record.reference] = record
+        if outcome.move is not None and outcome.move.moved and record is not None:
+            _shipped(work, record, seen, shipped_at)
+    batch.clear()
+    handled.clear()
+
+
+def _batched_effect(
+    event: Event, record: OrderRecord | None
+) -> tuple[EventEffect, ShipmentSeen, datetime | None] | None:
+    """The ledger-only effect of a complete shipment of an order in a shippable state, else None.
+
+    Kept in step with ``_on_shipment``: the same move, and (when another run moved the order meanwhile) the
+    same parcel kept without a state change. A partial shipment also writes a Linnworks note after its move,
+    so it takes the handler's path (its event is recorded only once the note is written), and so does a
+    held order's shipment (its hold marker is cleared after the move).
+    """
+    shipment = event.shipment
+    if record is None or record.state not in SHIPPABLE or is_held(record):
+        return None
+    if event.kind is not EventKind.SHIPMENT or shipment is None or not shipment.is_final:
+        return None
+    seen = shipment_seen(shipment, counted=record.tracking_numbers)
+    move = Move(
+        reference=event.reference, to=State.SHIPPED, expected_from=frozenset(SHIPPABLE),
+        detail=f"3PL shipment {shipment.shipment_id}", changes={"shipment": seen, "carrier": seen.carrier},
+    )  # fmt: skip
+    return EventEffect(event=_new_event(event), move=move, keep={"shipment": seen}), seen, shipment.shipped_at
 
 
 def _new_event(event: Event) -> NewEvent:
@@ -134,17 +208,22 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         detail=f"3PL shipment {shipment.shipment_id}",
     )  # fmt: skip
     on_released(work, moved)  # a held order that ships was released: its marker goes (after the ledger)
-    row = ReportRow(
-        reference=record.reference,
-        label=record.num_order_id,
-        detail=", ".join(seen.tracking_numbers),
-        shipped_at=shipment.shipped_at,
-    )
-    work.report.shipped.append(row)
+    _shipped(work, record, seen, shipment.shipped_at)
     if not shipment.is_final:
         numbers = ", ".join(seen.tracking_numbers)
         text = f"lw3pl: partly shipped by the 3PL (tracking {numbers}); waiting for the rest"
         add_order_note(work.runtime.linnworks, UUID(record.reference), text)
+
+
+def _shipped(work: Outcomes, record: OrderRecord, seen: ShipmentSeen, shipped_at: datetime | None) -> None:
+    """Report a shipment the ledger has recorded."""
+    row = ReportRow(
+        reference=record.reference,
+        label=record.num_order_id,
+        detail=", ".join(seen.tracking_numbers),
+        shipped_at=shipped_at,
+    )
+    work.report.shipped.append(row)
 
 
 def shipment_seen(shipment: Shipment, counted: Collection[str] = ()) -> ShipmentSeen:

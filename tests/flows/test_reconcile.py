@@ -230,6 +230,25 @@ def test_repeated_and_out_of_order_events_have_one_effect(flow_env: FlowEnv) -> 
     assert _invariants(flow_env) == []
 
 
+def test_a_page_of_complete_shipments_is_applied_in_one_ledger_commit(flow_env: FlowEnv) -> None:
+    """Four orders shipped whole: their moves and event records take one commit (plus the cursor's), not
+    one per order; each order is shipped once, with its parcel, and reported."""
+    references = _exported(flow_env, 4)
+    for reference in references:
+        flow_env.warehouse.ship(reference)
+    ledger = flow_env.runtime.ledger
+    before = ledger.stats()
+    report = pull_events.fn(flow_env.account)
+    # The page's apply_events, and the cursor saved after each poll (the second finds the feed empty);
+    # one commit per order would make it 4 + 2 more.
+    assert ledger.stats().commits - before.commits == 3
+    assert sorted(row.reference for row in report.shipped) == sorted(references)
+    for reference in references:
+        record = ledger.get(reference)
+        assert record is not None and record.state is State.SHIPPED and len(record.shipment_ids) == 1
+        assert [step.to_state for step in ledger.history(reference)].count(State.SHIPPED) == 1
+
+
 # --- the state machine resumed from every state a crash can leave an order in ---------------------------
 
 CRASH_STATES = [

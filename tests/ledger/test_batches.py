@@ -186,3 +186,26 @@ def test_an_event_whose_move_lost_its_lease_stays_unrecorded(book: Ledger, clock
     assert book.events_seen(["e1", "e2"]) == {"e2"}
     record = book.get("order-1")
     assert record is not None and record.state is State.EXPORTED and record.shipment_ids == ()
+
+
+def test_events_without_a_lease_move_by_state_and_keep_their_parcel_on_a_conflict(book: Ledger) -> None:
+    """``owner=None``: 3PL events move orders whoever holds them; a move that meets another state writes
+    its ``keep`` changes (the parcel) without a state change, and the event is recorded, in one commit."""
+    claimed(book, State.EXPORTED, ["order-1"])  # leased by another worker: events still apply
+    drive_to(book, "order-2", State.PROCESSED)
+    late = ship("e2", "order-2")
+    assert late.move is not None
+    kept = late.model_copy(update={"keep": {"shipment": late.move.changes["shipment"]}})
+    before = book.stats()
+    outcomes = book.apply_events([ship("e1", "order-1"), kept], owner=None)
+    assert book.stats().commits - before.commits == 1
+    assert [(o.recorded, o.move.status if o.move else None) for o in outcomes] == [
+        (True, MoveStatus.MOVED),
+        (True, MoveStatus.STATE_CONFLICT),
+    ]
+    conflict = outcomes[1].move
+    assert conflict is not None and conflict.record is not None
+    assert conflict.record.shipment_ids == ("S-e2",)
+    stored = book.get_many(["order-1", "order-2"])
+    assert (stored["order-1"].state, stored["order-1"].shipment_ids) == (State.SHIPPED, ("S-e1",))
+    assert (stored["order-2"].state, stored["order-2"].tracking_numbers) == (State.PROCESSED, ("T-e2",))
