@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from prefect import task
-from prefect.cache_policies import INPUTS
+from prefect.context import TaskRunContext
+from prefect.utilities.hashing import hash_objects
 from pydantic import BaseModel
 
 from clients.errors import OutcomeUnknownError, StopError
@@ -104,18 +106,26 @@ def find_identifier(identifiers: list[Identifier], tag: str) -> Identifier | Non
     return next((i for i in identifiers if i.tag.lower() == tag.lower()), None)
 
 
+def _location_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """The account, the location name and the Linnworks installation the account now points at: a block
+    changed to another Linnworks account (or a sandbox started again under the same account name) never
+    gets the location id cached for the one before. The token only enters a hash."""
+    account: Account = parameters["account"]
+    settings = runtime_for(account).settings
+    token = settings.linnworks_installation_token.get_secret_value()
+    key = hash_objects(account, parameters["name"], settings.linnworks_auth_url, token)
+    return f"find-fulfilment-centre-{key}"
+
+
 @task(
     name="find-fulfilment-centre",
-    cache_policy=INPUTS,
+    cache_key_fn=_location_cache_key,
     cache_expiration=timedelta(minutes=10),
     **TASK_RETRY_OPTIONS,
 )
 def find_fulfilment_centre(account: Account, name: str) -> UUID:
-    """The id of the fulfilment-centre location: a pure read, cached for ten minutes per account and name.
-
-    ``account`` is a real input, so two accounts never share a cached location id; the setup flow refreshes
-    the entry (a location made again, or a sandbox started again under the same account name).
-    """
+    """The id of the fulfilment-centre location: a pure read, cached for ten minutes per account, name and
+    Linnworks installation; the setup flow refreshes the entry (a location made again)."""
     location = find_location(runtime_for(account).linnworks.get_stock_locations(), name)
     if location is None or not location.is_fulfillment_center:
         raise StopError(
