@@ -127,7 +127,7 @@ from ledger._errors import (
     StateConflictError,
     UnknownOrderError,
 )
-from ledger._leases import local_pid_of
+from ledger._leases import NO_LEASE, local_pid_of
 from ledger._records import (
     EventEffect,
     EventOutcome,
@@ -151,6 +151,7 @@ from ledger._states import ALLOWED, OPEN_STATES, TERMINAL_STATES, State, is_allo
 
 __all__ = [
     "ALLOWED",
+    "NO_LEASE",
     "OPEN_STATES",
     "SHIPPED_UNPROCESSED_STATES",
     "TERMINAL_STATES",

@@ -24,7 +24,11 @@ from ledger._schema import OrderRow
 from ledger._states import State
 from ledger._store import Store, chunks
 
-__all__ = ["Leases", "local_pid_of"]
+__all__ = ["NO_LEASE", "Leases", "local_pid_of"]
+
+NO_LEASE = None
+"""The ``owner`` of a move made without a lease: a 3PL event applies to an order whichever run holds its
+lease (the 3PL reports what happened, whoever asked), so ``expected_from`` alone guards the move."""
 
 
 class Leases:

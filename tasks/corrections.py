@@ -19,7 +19,7 @@ from uuid import UUID
 from clients.errors import RecordError, RetryableError
 from clients.linnworks import OrderCustomerInfo, OrderDetails
 from clients.threepl import Address
-from ledger import OrderRecord
+from ledger import NO_LEASE, OrderRecord
 from tasks.mapping import MappingError, payload_hash, to_fulfilment_order
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
@@ -67,7 +67,7 @@ def _write_back(work: Outcomes, record: OrderRecord, order: OrderDetails, correc
     linnworks.set_order_customer_info(order.order_id, info)
     now = to_fulfilment_order(order.model_copy(update={"customer_info": info}), work.runtime.settings)
     work.runtime.ledger.update(
-        record.reference, expected_from=[record.state], owner=None, payload_hash=payload_hash(now)
+        record.reference, expected_from=[record.state], owner=NO_LEASE, payload_hash=payload_hash(now)
     )
     add_order_note(linnworks, order.order_id, "lw3pl: delivery address corrected by the 3PL, written back")
     work.changed(record, "address corrected by the 3PL: written back")

@@ -16,6 +16,7 @@ from prefect import task
 from clients.errors import RecordError
 from clients.threepl import Event, EventKind, Shipment
 from ledger import (
+    NO_LEASE,
     EventEffect,
     Move,
     NewEvent,
@@ -38,9 +39,6 @@ logger = logging.getLogger("lw3pl.events")
 
 EVENTS_CURSOR = "threepl-events"
 MAX_POLLS = 20
-# 3PL events apply to an order whichever run holds its lease (the 3PL reports what happened, whoever asked):
-# every move they make is a compare-and-set on the state the event was read against, without a lease.
-NO_LEASE = None
 SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
 
 

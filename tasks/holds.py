@@ -17,7 +17,7 @@ import logging
 from uuid import UUID
 
 from clients.threepl import Event
-from ledger import OrderRecord, State
+from ledger import NO_LEASE, OrderRecord, State
 from tasks.corrections import carry_corrected_address
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
@@ -27,8 +27,6 @@ __all__ = ["HOLD_PREFIX", "is_held", "on_hold", "on_released", "set_marker"]
 logger = logging.getLogger("lw3pl.holds")
 
 HOLD_PREFIX = "3PL hold: "
-# 3PL events apply whichever run holds the order's lease (see tasks.events)
-_NO_LEASE = None
 _PARKED = 7  # Linnworks' marker for a parked order: never overwritten
 AT_THE_3PL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED)
 
@@ -49,7 +47,7 @@ def on_hold(work: Outcomes, record: OrderRecord, event: Event) -> None:
     work.runtime.ledger.update(
         record.reference,
         expected_from=[record.state],
-        owner=_NO_LEASE,
+        owner=NO_LEASE,
         last_error=f"{HOLD_PREFIX}{reason}"[:500],
     )
     work.changed(record, f"held by the 3PL ({reason})")
@@ -65,7 +63,7 @@ def on_released(work: Outcomes, record: OrderRecord, event: Event | None = None)
     set_marker(work, order_id, frm=work.runtime.settings.hold_marker, to=0)
     add_order_note(work.runtime.linnworks, order_id, f"lw3pl: the 3PL released its hold ({reason})")
     work.runtime.ledger.update(
-        record.reference, expected_from=[record.state], owner=_NO_LEASE, last_error=None
+        record.reference, expected_from=[record.state], owner=NO_LEASE, last_error=None
     )
     work.changed(record, "released by the 3PL")
     if event is not None:
