@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.cycle import prefect_server
+from bench.rates import most_in_window
 
 
 def _worker(
@@ -34,15 +35,6 @@ def _worker(
     return stamps
 
 
-def _most_in_a_window(stamps: list[float], window: float) -> int:
-    ordered, most, start = sorted(stamps), 0, 0
-    for end, stamp in enumerate(ordered):
-        while stamp - ordered[start] >= window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 def _measure(workers: int, per_minute: int, time_scale: float, minutes: float, account: str) -> None:
     seconds = minutes * 60 / time_scale
     start = time.time() + 30  # a loaded machine needs a while to start the processes and import Prefect
@@ -55,7 +47,7 @@ def _measure(workers: int, per_minute: int, time_scale: float, minutes: float, a
     steady = [s for s in stamps if s >= start + 60 / time_scale / 10]  # the first blocks are a burst
     span_minutes = (steady[-1] - steady[0]) * time_scale / 60
     rate = (len(steady) - 1) / span_minutes
-    most = _most_in_a_window(stamps, 60 / time_scale)
+    most = most_in_window(stamps, 60 / time_scale)
     shares = ", ".join(str(len(result)) for result in results)
     print(
         f"  {workers} worker(s): {rate:6.1f} calls/partner-minute = {rate / per_minute:6.1%} "

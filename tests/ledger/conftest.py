@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +20,7 @@ import ledger
 from ledger import ALLOWED, Ledger, NewOrder, OrderRecord, State
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:
@@ -129,3 +135,17 @@ def drive_to(book: Ledger, reference: str, target: State) -> OrderRecord:
         else:
             record = book.transition(reference, state, expected_from=[record.state], owner=None)
     return record
+
+
+def run_killed_worker(script: str, url: str, account: str) -> str:
+    """Run ``script`` (given the ledger URL and account) as a worker process that SIGKILLs itself; its
+    standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, url, account],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+    return result.stdout.decode()

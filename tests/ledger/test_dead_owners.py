@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any, cast
 
 from pytest_mock import MockerFixture
@@ -18,9 +14,8 @@ from ledger import Ledger, State
 from lw3pl.core.settings import Settings
 from tasks.context import Account, Runtime, runtime_for
 
-from .conftest import new_order
+from .conftest import new_order, run_killed_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = socket.gethostname()
 # Claims with an owner named like tasks.context.run_owner ("host:pid:suffix"), then dies without releasing.
 CLAIM_AND_DIE = textwrap.dedent(
@@ -39,16 +34,7 @@ CLAIM_AND_DIE = textwrap.dedent(
 def _claim_three_and_die(book: Ledger, url: str, account: str) -> str:
     """Three pending orders, claimed by a worker process that is then SIGKILLed; its owner name."""
     book.register([new_order(f"order-{i}") for i in range(3)])
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-c", CLAIM_AND_DIE, url, account],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
-    dead_owner, count = result.stdout.decode().split()
+    dead_owner, count = run_killed_worker(CLAIM_AND_DIE, url, account).split()
     assert count == "3"
     assert book.claim([State.PENDING], "next-run", limit=10, lease_seconds=600) == []
     return dead_owner

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 from ledger import Ledger, State
 
-from .conftest import FakeClock, new_order
+from .conftest import FakeClock, new_order, run_killed_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLED_AFTER_TRANSITION = textwrap.dedent(
     """
     import os, signal, sys
@@ -35,15 +29,7 @@ def test_state_change_survives_kill_9_of_the_worker(
     """A worker killed right after transition() returned leaves the order in submitting for the next run."""
     with Ledger(migrated_url, account=account, clock=clock) as book:
         book.register([new_order("r")])
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        result = subprocess.run(
-            [sys.executable, "-c", KILLED_AFTER_TRANSITION, migrated_url, account],
-            env=env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+        run_killed_worker(KILLED_AFTER_TRANSITION, migrated_url, account)
         record = book.get("r")
         assert record is not None
         assert (record.state, record.attempts, record.lease_owner) == (State.SUBMITTING, 1, "doomed")

@@ -8,20 +8,11 @@ import threading
 
 import pytest
 
+from bench.rates import most_in_window
 from clients.errors import RateLimitedError, RetryableError
 from clients.linnworks import RetryPolicy, SpacingPacer
 
 from .fakes import FakeClock, FakeLinnworks, make_client
-
-
-def _max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @pytest.mark.parametrize("limit", [150, 250])
@@ -33,8 +24,8 @@ def test_no_sixty_second_window_exceeds_the_limit(limit: int) -> None:
     for _ in range(limit * 3):
         pacer.acquire("Orders/GetOrdersById", limit)
         sent.append(clock())
-    assert _max_in_window(sent, 60.0) <= limit
-    assert _max_in_window(sent, 60.0) >= int(limit * 0.95), "pacing should use at least 95 % of the limit"
+    assert most_in_window(sent, 60.0) <= limit
+    assert most_in_window(sent, 60.0) >= int(limit * 0.95), "pacing should use at least 95 % of the limit"
 
 
 def test_methods_are_paced_independently() -> None:

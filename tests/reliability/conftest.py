@@ -103,6 +103,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def worker_env(settings: Settings, api_url: str, results: Path) -> dict[str, str]:
+    """The environment of a worker process: ``settings`` and the Prefect server at ``api_url``, nothing of
+    the test's own PREFECT_*, LW3PL_* or LINNWORKS_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LW3PL_", "LINNWORKS_"))}
+    env.update(settings_env(settings))
+    env.update(
+        {
+            "PREFECT_API_URL": api_url,
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(results),
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    return env
+
+
 @pytest.fixture
 def run_driver(prefect_api: tuple[str, Path]) -> Callable[..., DriverRun]:
     """Run flows (``"export"``, ``"reconcile"``) in a subprocess with ``settings``, optionally crashing;
@@ -113,16 +128,8 @@ def run_driver(prefect_api: tuple[str, Path]) -> Callable[..., DriverRun]:
         return finish_driver(start_driver(settings, *flows, crashpoint=crashpoint))
 
     def start_driver(settings: Settings, *flows: str, crashpoint: str | None = None) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LW3PL_", "LINNWORKS_"))}
-        env.update(settings_env(settings))
-        env.update(
-            {
-                "PREFECT_API_URL": api_url,
-                "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(results),
-                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "86400",
-                "PYTHONPATH": str(REPO),
-            }
-        )
+        env = worker_env(settings, api_url, results)
+        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = "86400"
         if crashpoint:
             env["LW3PL_CRASHPOINT"] = crashpoint
         return subprocess.Popen(

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bench.rates import most_in_window
 from flows.export import export_orders
 from ledger import State
 from sandbox.linnworks import LinnworksSandbox
@@ -85,17 +86,6 @@ def _storm_while_running(linnworks: LinnworksSandbox, done: threading.Event) -> 
         )
 
 
-def _busiest_minute(calls: list[dict[str, Any]]) -> int:
-    """The most calls in any rolling (scaled) minute."""
-    times = sorted(_seconds(call) for call in calls)
-    most, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= MINUTE:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 def _calls_by_method(calls: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     by_method: dict[str, list[dict[str, Any]]] = {}
     for call in calls:
@@ -156,7 +146,10 @@ def test_three_workers_share_one_budget_through_a_429_storm(
     calls = linnworks.requests()
     linnworks.configure(rate_limits=False)
     by_method = _calls_by_method(calls)
-    busiest = {method: _busiest_minute(method_calls) for method, method_calls in by_method.items()}
+    busiest = {
+        method: most_in_window(map(_seconds, method_calls), MINUTE)
+        for method, method_calls in by_method.items()
+    }
     refusals = _refusals(by_method[METHOD])
     inside = _calls_inside_holds(by_method[METHOD], refusals)
     print(f"{WORKERS} workers, {ORDERS} orders, {len(calls)} Linnworks calls in {elapsed:.1f} s (time scale "

@@ -3,7 +3,6 @@ pointed at a test's own Prefect server (tests/e2e/prefect_stack.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from lw3pl.core.settings import Settings
 from tests.e2e.prefect_stack import PrefectServer
-from tests.reliability.conftest import settings_env
+from tests.reliability.conftest import worker_env
 
 REPO = Path(__file__).resolve().parents[2]
 LW3PL = str(Path(sys.executable).with_name("lw3pl"))
@@ -31,16 +30,8 @@ def start_lw3pl_run(
     settings: Settings, server: PrefectServer, flow: str, extra_env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[str]:
     """Start ``lw3pl run flow`` with ``settings`` against ``server``; finish it with :func:`finish`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LW3PL_", "LINNWORKS_"))}
-    env.update(settings_env(settings))
-    env.update(
-        {
-            "PREFECT_API_URL": server.api_url,
-            "PREFECT_HOME": str(server.home),
-            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(server.home / "results"),
-            "PYTHONPATH": str(REPO),
-        }
-    )
+    env = worker_env(settings, server.api_url, server.home / "results")
+    env["PREFECT_HOME"] = str(server.home)
     env.update(extra_env or {})
     return subprocess.Popen(
         [LW3PL, "run", flow],
