@@ -40,6 +40,9 @@ logger = logging.getLogger("lw3pl.events")
 EVENTS_CURSOR = "threepl-events"
 MAX_POLLS = 20
 SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
+# Past shipping: a parcel event for such an order is only kept. Any of these states will do for that, so
+# another run moving the order on meanwhile (shipped -> tracking_written -> processed) is no conflict.
+PAST_SHIPPING = tuple(state for state in State if state not in SHIPPABLE)
 
 
 @task(name="pull-3pl-events", **TASK_RETRY_OPTIONS)
@@ -198,7 +201,7 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
     ledger = work.runtime.ledger
     if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
         # already complete: keep the parcel, change nothing
-        ledger.update(record.reference, expected_from=[record.state], owner=NO_LEASE, shipment=seen)
+        ledger.update(record.reference, expected_from=PAST_SHIPPING, owner=NO_LEASE, shipment=seen)
         return
     to = State.SHIPPED if shipment.is_final else State.PARTIALLY_SHIPPED
     moved = ledger.transition(

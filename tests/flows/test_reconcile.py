@@ -16,8 +16,9 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import OPEN_STATES, NewOrder, ShipmentSeen, State
 from sandbox.shipbob import ORDERS_PATH, VERSION
-from tasks.events import pull_events, shipment_seen
+from tasks.events import _on_shipment, pull_events, shipment_seen
 from tasks.mapping import to_fulfilment_order
+from tasks.outcomes import Outcomes
 from tasks.reconcile import write_and_read_back_tracking
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
@@ -228,6 +229,25 @@ def test_repeated_and_out_of_order_events_have_one_effect(flow_env: FlowEnv) -> 
         steps = [step.to_state for step in flow_env.runtime.ledger.history(reference)]
         assert steps.count(State.SHIPPED) == 1 and steps.count(State.PROCESSED) == 1
     assert _invariants(flow_env) == []
+
+
+def test_a_parcel_event_read_while_another_run_processes_the_order_is_kept_not_refused(
+    flow_env: FlowEnv,
+) -> None:
+    """Run A read the order `shipped`; run B then wrote its tracking and processed it. A's parcel event is
+    kept on the processed order, not refused as a state conflict (seen with three reconciles at once)."""
+    (reference,) = _exported(flow_env, 1)
+    flow_env.warehouse.ship(reference)
+    page = flow_env.runtime.threepl.poll_events(None)
+    (event,) = [e for e in page.events if e.reference == reference and e.kind is EventKind.SHIPMENT]
+    pull_events.fn(flow_env.account)
+    stale = flow_env.runtime.ledger.get(reference)
+    assert stale is not None and stale.state is State.SHIPPED
+    assert reconcile_shipments()["processed"] == 1
+    _on_shipment(Outcomes(flow_env.runtime), stale, event)
+    record = flow_env.runtime.ledger.get(reference)
+    assert record is not None and record.state is State.PROCESSED
+    assert record.tracking_numbers == stale.tracking_numbers
 
 
 def test_a_page_of_complete_shipments_is_applied_in_one_ledger_commit(flow_env: FlowEnv) -> None:
