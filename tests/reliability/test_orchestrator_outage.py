@@ -208,6 +208,7 @@ def test_export_waits_for_the_orchestrator_and_finishes(
     assert alert_inbox.received == []  # a run that finished is no alert
 
 
+@pytest.mark.timeout(900)  # the file's 600 s plus the wait for the alert (LOST_RUN_WITHIN + margin)
 @pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
 def test_reconcile_waits_for_the_orchestrator_and_a_run_killed_meanwhile_is_alerted(
     orchestrator: PrefectServer, alert_inbox: AlertInbox, rel_env: FlowEnv
