@@ -257,11 +257,14 @@ def test_a_page_of_complete_shipments_is_applied_in_one_ledger_commit(flow_env: 
     for reference in references:
         flow_env.warehouse.ship(reference)
     ledger = flow_env.runtime.ledger
-    before = ledger.stats()
+    before, reads_before = ledger.stats(), flow_env.shipbob.count(method="GET", path=ORDERS_PATH)
     report = pull_events.fn(flow_env.account)
-    # The page's apply_events, and the cursor saved after each poll (the second finds the feed empty);
-    # one commit per order would make it 4 + 2 more.
-    assert ledger.stats().commits - before.commits == 3
+    # The page's apply_events and the cursor, in the one poll (its pass is complete: no second poll);
+    # one commit per order would make it 4 + 1 more.
+    assert ledger.stats().commits - before.commits == 2
+    # One page of the update stream; the first pass reads no separate tracking queue (the stream from the
+    # beginning lists it), and a complete pass is not read again.
+    assert flow_env.shipbob.count(method="GET", path=ORDERS_PATH) - reads_before == 1
     assert sorted(row.reference for row in report.shipped) == sorted(references)
     for reference in references:
         record = ledger.get(reference)
