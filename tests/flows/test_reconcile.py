@@ -94,6 +94,19 @@ def test_tracking_read_back_in_linnworks_takes_the_parcels_off_shipbobs_queue(fl
     assert _invariants(flow_env) == []
 
 
+def test_batches_in_flight_take_every_shipped_order_once(flow_env: FlowEnv) -> None:
+    """Five shipped orders in batches of two (two in flight, the next sent as one finishes, the last short):
+    each order's tracking is written once and each is processed."""
+    references = _exported(flow_env, 5)
+    for reference in references:
+        flow_env.warehouse.ship(reference)
+    assert reconcile_shipments(batch_size=2)["processed"] == 5
+    for reference in references:
+        assert order_state(flow_env, reference) is State.PROCESSED
+        assert calls_naming(flow_env, "Orders/SetOrderShippingInfo", reference) == 1
+    assert _invariants(flow_env) == []
+
+
 def test_partial_shipment_waits_with_a_note_until_the_order_is_complete(flow_env: FlowEnv) -> None:
     """A first part shipped adds a note and leaves the order open; the rest completes and processes it."""
     [reference] = _exported(flow_env, 1)
