@@ -52,6 +52,10 @@ CENTRE = "3PL Warehouse"
 SHIPBOB_CREATES_PER_MINUTE = 150
 SHIPPING_INFO_PER_MINUTE = 250
 BATCH = 100  # EXPORT_BATCH_SIZE's default, used by both flows
+# Limits off: the clients' partner minute is this many times shorter, so their pacing is far above any rate
+# reached (ShipBob 150/min -> 2,500/s). Not more: the Linnworks session's idle refresh scales with it too
+# (18 min / scale), and at 10**6 (1 ms) every call under load re-authenticated, one at a time.
+UNPACED_SCALE = 1000.0
 
 
 # --- the child process: both sandboxes, driven by JSON lines on stdin -----------------------------------
@@ -478,7 +482,7 @@ def print_phase(phase: Phase, batch: int) -> None:
 def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> None:
     kind = ledger_url.split(":")[0]
     print(f"1. Limits off: {orders} orders (sandboxes in a child process, {kind} ledger, Prefect server)")
-    export, reconcile, outcome = cycle(orders, False, 10**6, ledger_url, server_pid)
+    export, reconcile, outcome = cycle(orders, False, UNPACED_SCALE, ledger_url, server_pid)
     drained = wait_server_idle(server_pid)
     for phase in (export, reconcile):
         phase.task_runs = task_run_count(api_url, phase.flow_run_id)

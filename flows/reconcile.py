@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prefect import flow
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 
 from flows._common import BatchSize, account_for, batch_size_for, finish, thread_runner
 from ledger import State
@@ -20,7 +20,7 @@ from tasks.setup import find_fulfilment_centre
 
 __all__ = ["reconcile_shipments"]
 
-MAX_ROUNDS = 250
+MAX_BATCHES = 500
 PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
 
 
@@ -65,24 +65,35 @@ def reconcile_shipments(
 def _drain(
     submit: Callable[[], PrefectFuture[RunReport]], size: int, total: int, description: str
 ) -> RunReport:
-    """Run a claim-based batch task, PARALLEL at a time, over the ``total`` orders waiting when it started.
+    """Run a claim-based batch task over the ``total`` orders waiting when it started, PARALLEL in flight:
+    the next batch is submitted as soon as one finishes, so no batch waits for a slower one beside it.
 
-    Claims keep concurrent batches apart. It stops once that many orders were claimed (orders arriving
-    meanwhile wait for the next run), when a batch comes back short, or when a round makes no progress.
+    Claims keep concurrent batches apart. No batch is submitted once the batches finished and in flight
+    cover ``total`` (orders arriving meanwhile wait for the next run), after a batch comes back short, or
+    once PARALLEL batches in a row made no progress (deferred every order they claimed).
     """
     report = RunReport()
     progress = Progress(total, description) if total else None
-    claimed = 0
-    for _ in range(MAX_ROUNDS):
-        if claimed >= total:
-            break
-        in_flight = min(PARALLEL, -(-(total - claimed) // size))
-        batches = [future.result() for future in [submit() for _ in range(in_flight)]]
-        for batch in batches:
-            report = report.merge(batch)
-            claimed += batch.claimed
-            if progress is not None:
-                progress.advance(batch.claimed)
-        if any(b.claimed < size for b in batches) or all(b.deferred >= b.claimed for b in batches):
-            break
-    return report
+    claimed = submitted = stalled = 0
+    in_flight: list[PrefectFuture[RunReport]] = []
+    stop = False
+    while True:
+        while (
+            not stop
+            and len(in_flight) < PARALLEL
+            and claimed + len(in_flight) * size < total
+            and submitted < MAX_BATCHES
+        ):
+            in_flight.append(submit())
+            submitted += 1
+        if not in_flight:
+            return report
+        done = next(as_completed(in_flight))
+        in_flight.remove(done)
+        batch = done.result()
+        report = report.merge(batch)
+        claimed += batch.claimed
+        if progress is not None:
+            progress.advance(batch.claimed)
+        stalled = stalled + 1 if batch.deferred >= batch.claimed else 0
+        stop = stop or batch.claimed < size or stalled >= PARALLEL

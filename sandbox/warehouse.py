@@ -17,6 +17,8 @@ Public API (all methods are thread-safe; returned records are copies, safe to ke
         raises DuplicateReference(existing) | UnknownSku(sku) | ValueError (bad quantity / no lines)
     wh.find_by_reference(reference) -> WarehouseOrder | None;  wh.get(order_id) -> WarehouseOrder | None
     wh.list_orders(status=None, references=None, updated_since=None) -> list[WarehouseOrder]  (by id)
+    wh.page_of_orders(keep, start, stop, newest_first=False) -> (matching, copies of [start:stop])
+    wh.package_ids() -> set[int]                       # every package that left
     wh.advance(now=None) -> list[WarehouseEvent]       # progress every order to ``now`` (default: clock)
     wh.ship(reference, *, packages=1, partial=False, now=None) -> ShipmentRecord   # force a shipment
     wh.cancel(reference, now=None) -> CancelOutcome    # cancelled | too_late | not_found
@@ -418,6 +420,31 @@ class Warehouse:
                 and (wanted is None or order.reference in wanted)
                 and (updated_since is None or order.updated_at >= updated_since)
             ]
+
+    def page_of_orders(
+        self,
+        keep: Callable[[WarehouseOrder], bool],
+        start: int,
+        stop: int,
+        newest_first: bool = False,
+    ) -> tuple[int, list[WarehouseOrder]]:
+        """How many orders ``keep`` accepts, and copies of those at [start:stop] (oldest id first, or
+        newest first): an API's page costs one test per order and a copy of only the page. ``keep`` sees
+        the live orders under the lock and must not change them."""
+        with self._lock:
+            ordered = self._orders.values()  # ids are taken in increasing order: insertion is id order
+            matched = [order for order in (reversed(ordered) if newest_first else ordered) if keep(order)]
+            return len(matched), [self._copy(order) for order in matched[start:stop]]
+
+    def package_ids(self) -> set[int]:
+        """The ids of every package that left (a shipped parcel), without copying the orders."""
+        with self._lock:
+            return {
+                package.package_id
+                for order in self._orders.values()
+                for shipment in order.shipments
+                for package in shipment.packages
+            }
 
     def cancel(self, reference: str, now: datetime | None = None) -> CancelOutcome:
         """Cancel an order that has not shipped anything; cancelling twice is still ``cancelled``."""

@@ -65,10 +65,10 @@ def pull_events(account: Account) -> RunReport:
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
         _apply_page(work, fresh)
-        if page.checkpoint is not None:
+        if page.checkpoint is not None and page.checkpoint != checkpoint:  # unchanged: nothing to save
             ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
         adapter.ack(page.events)
-        if not fresh or page.checkpoint in (None, checkpoint):
+        if not fresh or page.caught_up or page.checkpoint in (None, checkpoint):
             break
         checkpoint = page.checkpoint
     return work.report

@@ -143,9 +143,14 @@ def _confirm_tracking(work: Outcomes, records: Sequence[OrderRecord]) -> None:
     """Tell the 3PL the tracking is in Linnworks (ShipBob: off its tracking queue). A failure loses
     nothing: the parcels stay queued and are re-read each poll as repeats (deduplicated)."""
     written = [
-        WrittenTracking(reference=r.reference, remote_id=r.remote_id, tracking_numbers=r.tracking_numbers)
+        WrittenTracking(
+            reference=r.reference,
+            remote_id=r.remote_id,
+            tracking_numbers=r.tracking_numbers,
+            shipment_ids=r.shipment_ids,
+        )
         for r in records
-        if r.remote_id and r.tracking_numbers
+        if r.remote_id and r.tracking_numbers and r.shipment_ids
     ]
     if not written:
         return

@@ -1,21 +1,31 @@
 """The ShipBob event feed: what ``poll_events`` reads and what ``confirm_tracking`` acknowledges.
 
-Two reads make one pass (2026-01, ``GET /order``):
+A pass reads two lists (2026-01, ``GET /order``) that together hold every order we must see:
 
-* **The tracking queue** ``HasTracking=true&IsTrackingUploaded=false``: every order with a parcel whose
-  tracking we have not acknowledged, however long ago it shipped. Read in full at the start of each
-  pass. This, not a time window, is what guarantees no shipment is missed: a parcel leaves the queue
-  only when ``confirm_tracking`` marks it (``POST /shipment:batchUpdateTrackingUpload``), which the
-  core calls once Linnworks shows the tracking number (written, then read back equal).
 * **The update stream** ``LastUpdateStartDate=<since>&SortOrder=Oldest``, paged with ``Page``/``Limit``:
-  accepted, on-hold, backordered and cancelled states, which never enter the tracking queue. The
+  every order updated since the pass's start (accepted, on hold, backordered, cancelled, shipped). The
   checkpoint keeps the pass's start and page, so a poll cut short continues where it stopped; the next
   pass starts ``poll_overlap`` before the newest update seen.
+* **The rest of the tracking queue** ``HasTracking=true&IsTrackingUploaded=false&LastUpdateEndDate=<since>``,
+  read at the start of each pass: every order with a parcel whose tracking we have not acknowledged and
+  that the stream will not list (last updated before its start), however long ago it shipped. This, not a
+  time window, is what guarantees no shipment is missed: a parcel leaves the queue only when
+  ``confirm_tracking`` marks it (``POST /shipment:batchUpdateTrackingUpload``), which the core calls once
+  Linnworks shows the tracking number (written, then read back equal). Both lists filter on the same
+  update time (bounds inclusive), so a queued order is in one or the other (both at the bound); the first
+  pass (no start yet) reads the whole stream, which holds the whole queue. Each shipped order is read
+  once per pass, not once from each list.
+
+``poll`` returns when a pass is complete (``caught_up``: polling again would start the next pass, with
+nothing new but what arrived meanwhile) or after ``max_pages`` pages of the stream.
 
 ``LastTrackingUpdateStartDate`` is not used: everything it would add for us (a parcel whose tracking
 appeared after the order's last update) is in the queue until acknowledged, and a tracking change after
 the acknowledgement would carry the same event key (the parcel ids) and be dropped as a repeat anyway.
 Events are at-least-once; their keys (see ``_events``) make repeats harmless.
+
+``confirm`` marks the parcels the ledger recorded for each order (its ``shipment_ids``: ShipBob parcel ids
+joined by ``+``, see ``_events``); a parcel that shipped later is not among them and stays queued.
 """
 
 from __future__ import annotations
@@ -85,11 +95,12 @@ class _Pass:
     quarantined: dict[str, str]
     newest: datetime | None
 
-    def page(self, checkpoint: str) -> EventPage:
+    def page(self, checkpoint: str, caught_up: bool = False) -> EventPage:
         return EventPage(
             events=list(self.events.values()),
             checkpoint=checkpoint,
             quarantined=list(self.quarantined.items()),
+            caught_up=caught_up,
         )
 
 
@@ -105,8 +116,8 @@ class Feed:
     def poll(self, checkpoint: str | None) -> EventPage:
         cursor = _Cursor.load(checkpoint)
         gathered = _Pass(events={}, quarantined={}, newest=cursor.newest)
-        if cursor.page == 1:
-            self._read_queue(gathered)
+        if cursor.page == 1 and cursor.since is not None:
+            self._read_queue(gathered, cursor.since)
         for _ in range(self._max_pages):
             params = {"SortOrder": "Oldest"}
             if cursor.since is not None:
@@ -115,27 +126,23 @@ class Feed:
             for raw in orders:
                 gathered.newest = _latest(gathered.newest, self._read_order(raw, gathered))
             if last_page:
-                return gathered.page(self._next_pass(cursor, gathered.newest))
+                return gathered.page(self._next_pass(cursor, gathered.newest), caught_up=True)
             cursor = _Cursor(cursor.since, cursor.page + 1, gathered.newest)
         return gathered.page(cursor.dump())
 
     def confirm(self, orders: Sequence[WrittenTracking]) -> None:
-        """Mark the parcels whose tracking numbers these orders show as uploaded."""
-        wanted = {order.remote_id: set(order.tracking_numbers) for order in orders if order.remote_id}
-        ids = sorted(wanted)
-        for start in range(0, len(ids), self._page_size):
-            chunk = ids[start : start + self._page_size]
-            params = {"IDs": ",".join(chunk), "Limit": str(self._page_size), "Page": "1"}
-            reply = self._http.call("GET", ORDERS, safety=Safety.READ, params=params)
-            parcels = _parcels_to_confirm(_as_list(reply), wanted)
-            if parcels:
-                self._mark_uploaded(parcels)
+        """Mark the parcels the ledger recorded for these orders as uploaded (one call per page of them)."""
+        parcels = sorted({parcel for order in orders for parcel in _parcel_ids(order)})
+        for start in range(0, len(parcels), self._page_size):
+            self._mark_uploaded(parcels[start : start + self._page_size])
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _read_queue(self, gathered: _Pass) -> None:
+    def _read_queue(self, gathered: _Pass, since: datetime) -> None:
+        """The queued orders last updated up to ``since``: the stream from ``since`` lists the others."""
+        params = {**_QUEUE, "LastUpdateEndDate": _wire_time(since)}
         for page in range(1, self._max_pages + 1):
-            orders, last_page = self._orders_page(_QUEUE, page)
+            orders, last_page = self._orders_page(params, page)
             for raw in orders:
                 self._read_order(raw, gathered)
             if last_page:
@@ -184,22 +191,15 @@ class Feed:
                 logger.warning("shipbob kept shipment %s in its queue: %s", result.shipment_id, message)
 
 
-def _parcels_to_confirm(orders: list[Any], wanted: dict[str, set[str]]) -> list[int]:
+def _parcel_ids(order: WrittenTracking) -> list[int]:
+    """ShipBob's parcel ids in the order's recorded shipment ids ("9001+9002"); a part that is not one is
+    logged and left out (its parcel stays queued and is read again as a repeat, which loses nothing)."""
     parcels: list[int] = []
-    for raw in orders:
-        try:
-            order = OrderIn.model_validate(raw)
-        except ValidationError as error:
-            logger.warning("shipbob order unreadable, its tracking stays unconfirmed: %s", first_error(error))
-            continue
-        numbers = wanted.get(str(order.id), set())
-        parcels += [
-            shipment.id
-            for shipment in order.shipments
-            if shipment.tracking is not None
-            and (shipment.tracking.tracking_number or "").strip() in numbers
-            and not shipment.is_tracking_uploaded
-        ]
+    for part in (part for shipment_id in order.shipment_ids for part in shipment_id.split("+")):
+        if part.strip().isdigit():
+            parcels.append(int(part))
+        else:
+            logger.warning("shipbob parcel %r of order %s is not an id: not confirmed", part, order.remote_id)
     return parcels
 
 

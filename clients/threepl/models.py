@@ -199,6 +199,9 @@ class WrittenTracking(BaseModel):
     reference: str
     remote_id: str = Field(description="the 3PL's order id (the ledger's remote_id)")
     tracking_numbers: tuple[str, ...] = Field(min_length=1)
+    shipment_ids: tuple[str, ...] = Field(
+        min_length=1, description="the 3PL's ids of the shipments these numbers came from (the ledger's)"
+    )
 
 
 class EventPage(BaseModel):
@@ -206,6 +209,10 @@ class EventPage(BaseModel):
     checkpoint: str | None = Field(description="pass back to poll_events to continue after these events")
     quarantined: list[tuple[str, str]] = Field(
         default_factory=list, description="(record id, reason) for partner records that could not be read"
+    )
+    caught_up: bool = Field(
+        default=False,
+        description="the feed holds nothing more now: polling again would only re-read (next run, then)",
     )
 
 

@@ -457,9 +457,15 @@ class ShipBobSandbox:
     def _catalogue(self) -> dict[str, Product]:
         return {product.sku: product for product in self.warehouse.products()}
 
-    def _order_json(self, order: WarehouseOrder, products: dict[str, Product] | None = None) -> Any:
-        with self._lock:
-            uploaded = frozenset(self._uploaded)
+    def _order_json(
+        self,
+        order: WarehouseOrder,
+        products: dict[str, Product] | None = None,
+        uploaded: frozenset[int] | None = None,
+    ) -> Any:
+        if uploaded is None:
+            with self._lock:
+                uploaded = frozenset(self._uploaded)
         view = order_view(order, products or self._catalogue(), self._channel(), uploaded)
         with self._lock:
             corruption = self._corruptions.get(order.reference)
@@ -521,14 +527,21 @@ class ShipBobSandbox:
         return sku, product["quantity"], str(external) if external is not None else ""
 
     def _list_orders(self, request: HttpRequest, params: dict[str, str], body: Any) -> HttpResponse:
+        """One page by index, as ShipBob pages: the query is read once, every order is tested without a
+        copy, and only the page's orders are copied and rendered."""
         with self._lock:
             uploaded = frozenset(self._uploaded)
-        orders = [o for o in self.warehouse.list_orders() if _order_matches(o, request, uploaded)]
-        if (_query_value(request, "SortOrder") or "Newest") == "Newest":
-            orders.reverse()
-        page, headers = _paginate(orders, request)
+        query = _OrderQuery.of(request)
+        page, limit = _page_and_limit(request)
+        total, orders = self.warehouse.page_of_orders(
+            lambda order: query.matches(order, uploaded),
+            start=(page - 1) * limit,
+            stop=page * limit,
+            newest_first=(_query_value(request, "SortOrder") or "Newest") == "Newest",
+        )
         catalogue = self._catalogue()
-        return json_response([self._order_json(order, catalogue) for order in page], headers=headers)
+        views = [self._order_json(order, catalogue, uploaded) for order in orders]
+        return json_response(views, headers=_page_headers(request, page, limit, total))
 
     def _find_order(self, raw_id: str) -> WarehouseOrder:
         order = self.warehouse.get(int(raw_id))
@@ -561,12 +574,7 @@ class ShipBobSandbox:
         self, request: HttpRequest, params: dict[str, str], body: Any
     ) -> HttpResponse:
         """Flag each shipment; an id that is not a shipped parcel of this account fails on its own."""
-        shipped = {
-            package.package_id
-            for order in self.warehouse.list_orders()
-            for shipment in order.shipments
-            for package in shipment.packages
-        }
+        shipped = self.warehouse.package_ids()
         results = []
         for shipment_id in body.get("shipment_ids") or []:
             if shipment_id not in shipped:
@@ -684,53 +692,65 @@ def _parse_time(raw: str | None) -> datetime | None:
     return moment
 
 
-def _order_matches(order: WarehouseOrder, request: HttpRequest, uploaded: frozenset[int]) -> bool:
-    ids = _split(_query_value(request, "IDs"))
-    references = _split(_query_value(request, "ReferenceIds"))
-    if ids is not None and str(order.order_id) not in ids:
-        return False
-    if references is not None and order.reference not in references:
-        return False
-    return _dates_match(order, request) and _tracking_matches(order, request, uploaded)
+@dataclass(frozen=True)
+class _OrderQuery:
+    """The filters of a ``GET /order``, read from the request once (a page tests every order against them)."""
 
+    ids: set[str] | None
+    references: set[str] | None
+    created: tuple[datetime | None, datetime | None]  # StartDate, EndDate
+    updated: tuple[datetime | None, datetime | None]  # LastUpdateStartDate, LastUpdateEndDate
+    tracking_updated: tuple[datetime | None, datetime | None]
+    has_tracking: bool | None
+    tracking_uploaded: bool | None
 
-def _dates_match(order: WarehouseOrder, request: HttpRequest) -> bool:
-    checks = (
-        ("StartDate", order.created_at, True),
-        ("EndDate", order.created_at, False),
-        ("LastUpdateStartDate", order.updated_at, True),
-        ("LastUpdateEndDate", order.updated_at, False),
-    )
-    for name, value, is_start in checks:
-        bound = _parse_time(_query_value(request, name))
-        if bound is not None and (value < bound if is_start else value > bound):
+    @classmethod
+    def of(cls, request: HttpRequest) -> _OrderQuery:
+        def bounds(start: str, end: str) -> tuple[datetime | None, datetime | None]:
+            return _parse_time(_query_value(request, start)), _parse_time(_query_value(request, end))
+
+        def flag(name: str) -> bool | None:
+            raw = _query_value(request, name)
+            return raw.lower() == "true" if raw else None
+
+        return cls(
+            ids=_split(_query_value(request, "IDs")),
+            references=_split(_query_value(request, "ReferenceIds")),
+            created=bounds("StartDate", "EndDate"),
+            updated=bounds("LastUpdateStartDate", "LastUpdateEndDate"),
+            tracking_updated=bounds("LastTrackingUpdateStartDate", "LastTrackingUpdateEndDate"),
+            has_tracking=flag("HasTracking"),
+            tracking_uploaded=flag("IsTrackingUploaded"),
+        )
+
+    def matches(self, order: WarehouseOrder, uploaded: frozenset[int]) -> bool:
+        if self.ids is not None and str(order.order_id) not in self.ids:
             return False
-    return True
+        if self.references is not None and order.reference not in self.references:
+            return False
+        if not (_within(order.created_at, self.created) and _within(order.updated_at, self.updated)):
+            return False
+        return self._tracking_matches(order, uploaded)
+
+    def _tracking_matches(self, order: WarehouseOrder, uploaded: frozenset[int]) -> bool:
+        """HasTracking: a parcel left; IsTrackingUploaded: every parcel was acknowledged; the tracking dates
+        bound the newest parcel's tracking time (orders without tracking never match those)."""
+        parcels = [package.package_id for shipment in order.shipments for package in shipment.packages]
+        if self.has_tracking is not None and self.has_tracking != bool(parcels):
+            return False
+        is_uploaded = bool(parcels) and all(parcel in uploaded for parcel in parcels)
+        if self.tracking_uploaded is not None and self.tracking_uploaded != is_uploaded:
+            return False
+        if self.tracking_updated == (None, None):
+            return True
+        if not order.shipments:
+            return False
+        return _within(max(shipment.shipped_at for shipment in order.shipments), self.tracking_updated)
 
 
-def _tracking_matches(order: WarehouseOrder, request: HttpRequest, uploaded: frozenset[int]) -> bool:
-    """HasTracking: a parcel left; IsTrackingUploaded: every parcel was acknowledged; the tracking dates
-    bound the newest parcel's tracking time (orders without tracking never match those)."""
-    parcels = [package.package_id for shipment in order.shipments for package in shipment.packages]
-    has_tracking = _query_value(request, "HasTracking")
-    if has_tracking and (has_tracking.lower() == "true") != bool(parcels):
-        return False
-    flag = _query_value(request, "IsTrackingUploaded")
-    is_uploaded = bool(parcels) and all(parcel in uploaded for parcel in parcels)
-    if flag and (flag.lower() == "true") != is_uploaded:
-        return False
-    return _tracking_dates_match(order, request)
-
-
-def _tracking_dates_match(order: WarehouseOrder, request: HttpRequest) -> bool:
-    start = _parse_time(_query_value(request, "LastTrackingUpdateStartDate"))
-    end = _parse_time(_query_value(request, "LastTrackingUpdateEndDate"))
-    if start is None and end is None:
-        return True
-    if not order.shipments:
-        return False
-    newest = max(shipment.shipped_at for shipment in order.shipments)
-    return (start is None or newest >= start) and (end is None or newest <= end)
+def _within(moment: datetime, bounds: tuple[datetime | None, datetime | None]) -> bool:
+    start, end = bounds
+    return (start is None or moment >= start) and (end is None or moment <= end)
 
 
 def _cursor_page(items: list[Any], request: HttpRequest) -> tuple[list[Any], dict[str, str | None]]:
@@ -754,20 +774,24 @@ def _cursor_page(items: list[Any], request: HttpRequest) -> tuple[list[Any], dic
     return items[start : start + size], links
 
 
-def _paginate(items: list[Any], request: HttpRequest) -> tuple[list[Any], dict[str, str]]:
+def _page_and_limit(request: HttpRequest) -> tuple[int, int]:
     page = max(1, int(_query_value(request, "Page") or 1))
     limit = min(MAX_PAGE_SIZE, max(1, int(_query_value(request, "Limit") or DEFAULT_PAGE_SIZE)))
-    total_pages = max(1, math.ceil(len(items) / limit))
+    return page, limit
+
+
+def _page_headers(request: HttpRequest, page: int, limit: int, total: int) -> dict[str, str]:
+    total_pages = max(1, math.ceil(total / limit))
     headers = {
         "Page-Number": str(page),
         "Page-Size": str(limit),
-        "Total-Count": str(len(items)),
+        "Total-Count": str(total),
         "Total-Pages": str(total_pages),
     }
     if page < total_pages:
         query = {key: ",".join(values) for key, values in request.query.items() if key.lower() != "page"}
         headers["Next-Page"] = f"{request.path}?{urlencode({**query, 'Page': page + 1})}"
-    return items[(page - 1) * limit : page * limit], headers
+    return headers
 
 
 def _corrupt(view: dict[str, Any], kind: str) -> Any:

@@ -94,6 +94,19 @@ def test_tracking_read_back_in_linnworks_takes_the_parcels_off_shipbobs_queue(fl
     assert _invariants(flow_env) == []
 
 
+def test_batches_in_flight_take_every_shipped_order_once(flow_env: FlowEnv) -> None:
+    """Five shipped orders in batches of two (two in flight, the next sent as one finishes, the last short):
+    each order's tracking is written once and each is processed."""
+    references = _exported(flow_env, 5)
+    for reference in references:
+        flow_env.warehouse.ship(reference)
+    assert reconcile_shipments(batch_size=2)["processed"] == 5
+    for reference in references:
+        assert order_state(flow_env, reference) is State.PROCESSED
+        assert calls_naming(flow_env, "Orders/SetOrderShippingInfo", reference) == 1
+    assert _invariants(flow_env) == []
+
+
 def test_partial_shipment_waits_with_a_note_until_the_order_is_complete(flow_env: FlowEnv) -> None:
     """A first part shipped adds a note and leaves the order open; the rest completes and processes it."""
     [reference] = _exported(flow_env, 1)
@@ -257,11 +270,14 @@ def test_a_page_of_complete_shipments_is_applied_in_one_ledger_commit(flow_env: 
     for reference in references:
         flow_env.warehouse.ship(reference)
     ledger = flow_env.runtime.ledger
-    before = ledger.stats()
+    before, reads_before = ledger.stats(), flow_env.shipbob.count(method="GET", path=ORDERS_PATH)
     report = pull_events.fn(flow_env.account)
-    # The page's apply_events, and the cursor saved after each poll (the second finds the feed empty);
-    # one commit per order would make it 4 + 2 more.
-    assert ledger.stats().commits - before.commits == 3
+    # The page's apply_events and the cursor, in the one poll (its pass is complete: no second poll);
+    # one commit per order would make it 4 + 1 more.
+    assert ledger.stats().commits - before.commits == 2
+    # One page of the update stream; the first pass reads no separate tracking queue (the stream from the
+    # beginning lists it), and a complete pass is not read again.
+    assert flow_env.shipbob.count(method="GET", path=ORDERS_PATH) - reads_before == 1
     assert sorted(row.reference for row in report.shipped) == sorted(references)
     for reference in references:
         record = ledger.get(reference)

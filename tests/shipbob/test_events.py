@@ -103,31 +103,36 @@ def test_malformed_orders_are_quarantined_and_the_rest_go_on() -> None:
 
 
 def test_paging_follows_total_pages_and_checkpoint_moves() -> None:
-    """Every page is read, and the next pass starts an overlap before the newest update seen."""
+    """Every page is read, and the next pass starts an overlap before the newest update seen. The first
+    pass reads no separate tracking queue: a stream from the beginning lists every queued order."""
     first = json_reply([order_json(501, "LW-1")], headers={"Total-Pages": "2"})
     second = json_reply(
         [order_json(502, "LW-2", status="Fulfilled", shipments=[parcel_json()])], headers={"Total-Pages": "2"}
     )
-    replies = script(_page(), first, second)  # the tracking queue first, empty here
+    replies = script(first, second)
     page = replies.adapter().poll_events(None)
     assert {e.reference for e in page.events} == {"LW-1", "LW-2"}
-    assert [r.url.params["Page"] for r in replies.requests[1:]] == ["1", "2"]
+    assert [r.url.params["Page"] for r in replies.requests] == ["1", "2"]
+    assert all("HasTracking" not in r.url.params for r in replies.requests)
     assert all(r.url.params["SortOrder"] == "Oldest" for r in replies.requests)
     cursor = json.loads(page.checkpoint or "")
     assert cursor["since"] == "2026-03-02T09:50:00+00:00" and cursor["page"] == 1
+    assert page.caught_up, "the pass is complete: polling again would only re-read the overlap"
 
 
 def test_poll_continues_where_a_capped_pass_stopped() -> None:
     """A pass longer than max_pages_per_poll resumes at the next page with the same start time."""
+    checkpoint = json.dumps({"v": 2, "since": "2026-03-02T09:00:00+00:00", "page": 1, "newest": None})
     replies = script(_page(), json_reply([order_json(501, "LW-1")], headers={"Total-Pages": "3"}))
-    page = replies.adapter(max_pages_per_poll=1).poll_events(None)
+    page = replies.adapter(max_pages_per_poll=1).poll_events(checkpoint)
     cursor = json.loads(page.checkpoint or "")
-    assert cursor["page"] == 2 and cursor["since"] is None
+    assert cursor["page"] == 2 and cursor["since"] == "2026-03-02T09:00:00+00:00"
+    assert not page.caught_up, "pages of this pass are still unread"
     requests_before = len(replies.requests)
     replies.adapter(max_pages_per_poll=1).poll_events(page.checkpoint)
     assert len(replies.requests) == requests_before + 1, "mid-pass: the queue is not read again"
     assert replies.requests[-1].url.params["Page"] == "2"
-    assert "LastUpdateStartDate" not in replies.requests[-1].url.params
+    assert replies.requests[-1].url.params["LastUpdateStartDate"] == "2026-03-02T09:00:00Z"
 
 
 def test_checkpoint_filters_by_last_update() -> None:
@@ -135,37 +140,49 @@ def test_checkpoint_filters_by_last_update() -> None:
     replies = script(_page())
     checkpoint = json.dumps({"v": 1, "since": "2026-03-02T09:00:00+00:00", "page": 1, "newest": None})
     page = replies.adapter().poll_events(checkpoint)
-    assert "LastUpdateStartDate" not in replies.requests[0].url.params  # the tracking queue
+    assert "LastUpdateStartDate" not in replies.requests[0].url.params  # the rest of the tracking queue
     assert replies.requests[1].url.params["LastUpdateStartDate"] == "2026-03-02T09:00:00Z"
     assert page.events == [] and json.loads(page.checkpoint or "")["since"] == "2026-03-02T09:00:00+00:00"
 
 
-def test_a_pass_starts_with_the_whole_tracking_queue() -> None:
-    """Shipped orders come from HasTracking=true&IsTrackingUploaded=false, whatever their update time."""
+def test_a_pass_starts_with_the_tracking_queue_the_stream_will_not_list() -> None:
+    """Shipped orders last updated before the pass's start come from HasTracking=true&IsTrackingUploaded=
+    false up to that start (however old); the stream from that start lists the queued orders after it."""
     shipped = order_json(503, "LW-OLD", status="Fulfilled", shipments=[parcel_json()])
     replies = script(_page(shipped), _page())
     checkpoint = json.dumps({"v": 2, "since": "2026-03-09T00:00:00+00:00", "page": 1, "newest": None})
     page = replies.adapter().poll_events(checkpoint)
-    queue = replies.requests[0].url.params
+    queue, stream = (request.url.params for request in replies.requests)
     assert (queue["HasTracking"], queue["IsTrackingUploaded"]) == ("true", "false")
     assert "LastUpdateStartDate" not in queue
+    assert queue["LastUpdateEndDate"] == stream["LastUpdateStartDate"] == "2026-03-09T00:00:00Z"
     assert [e.reference for e in page.events if e.kind is EventKind.SHIPMENT] == ["LW-OLD"]
 
 
-def test_confirm_tracking_marks_only_the_parcels_linnworks_shows() -> None:
-    """The parcels whose numbers were written are marked uploaded; a later parcel stays queued."""
-    written = parcel_json(9001, tracking="1Z-A")
-    later = parcel_json(9002, tracking="1Z-B")
-    order = order_json(501, "LW-1", status="PartiallyFulfilled", shipments=[written, later])
-    upload = json_reply({"results": [{"shipmentId": 9001, "isSuccess": True}], "summary": {"total": 1}})
-    replies = script(_page(order), upload)
+def test_confirm_tracking_marks_only_the_parcels_the_ledger_recorded() -> None:
+    """The recorded parcels (the ledger's shipment ids, parcel ids joined by +) are marked uploaded in one
+    call, with no read first; a parcel that shipped later is not among them and stays queued."""
+    results = [{"shipmentId": parcel, "isSuccess": True} for parcel in (9001, 9002, 9005)]
+    replies = script(json_reply({"results": results, "summary": {"total": 3}}))
     replies.adapter().confirm_tracking(
-        [WrittenTracking(reference="LW-1", remote_id="501", tracking_numbers=("1Z-A",))]
+        [
+            WrittenTracking(
+                reference="LW-1",
+                remote_id="501",
+                tracking_numbers=("1Z-A", "1Z-B"),
+                shipment_ids=("9001+9002",),
+            ),
+            WrittenTracking(
+                reference="LW-2",
+                remote_id="502",
+                tracking_numbers=("1Z-E",),
+                shipment_ids=("9005", "not-a-parcel"),
+            ),
+        ]
     )
-    lookup, mark = replies.requests
-    assert lookup.url.params["IDs"] == "501"
+    [mark] = replies.requests
     assert mark.url.path == "/2026-01/shipment:batchUpdateTrackingUpload"
-    assert json.loads(mark.content) == {"shipment_ids": [9001], "is_tracking_uploaded": True}
+    assert json.loads(mark.content) == {"shipment_ids": [9001, 9002, 9005], "is_tracking_uploaded": True}
 
 
 def test_a_shipment_back_in_processing_after_creation_is_a_release() -> None:

@@ -116,7 +116,14 @@ def _exercise(adapter: ShipBobAdapter, warehouse: Warehouse, clock: ManualClock)
     assert shipped.shipment is not None
     numbers = tuple(package.tracking_number for package in shipped.shipment.packages)
     adapter.confirm_tracking(
-        [WrittenTracking(reference="C-1", remote_id=shipped.remote_id, tracking_numbers=numbers)]
+        [
+            WrittenTracking(
+                reference="C-1",
+                remote_id=shipped.remote_id,
+                tracking_numbers=numbers,
+                shipment_ids=(shipped.shipment.shipment_id,),
+            )
+        ]
     )
     adapter.submit_order(make_order("C-3"))
     assert adapter.cancel_order("C-3", "customer").outcome is CancelOutcome.CANCELLED
