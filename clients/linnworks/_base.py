@@ -156,7 +156,7 @@ class _RoundTrip(_NullTolerant):
 
     @classmethod
     def _wire_names(cls, info: ValidationInfo) -> frozenset[str] | None:
-        """Parsed from a reply, unknown fields are dropped (``extra="forbid"`` still catches typos in code)."""
+        """Parsed from a reply, unknown fields are dropped (``extra="forbid"`` catches typos in code)."""
         return cls._known_names() if info.context and info.context.get("wire") else None
 
     @classmethod
