@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger._order_rows import lease_free, order_record
+from ledger._order_rows import ORDER_COLUMNS, OrderValues, lease_free, order_record
 from ledger._records import OrderRecord
 from ledger._schema import OrderRow
 from ledger._states import State
@@ -54,7 +54,7 @@ class Leases:
         ``references`` limits the claim to those orders.
         """
         query = (
-            sa.select(OrderRow)
+            sa.select(*ORDER_COLUMNS)
             .where(*self._store.scope(OrderRow), OrderRow.state.in_(list(states)))
             .order_by(OrderRow.lease_expires_at.nulls_first(), OrderRow.id)
             .limit(limit)
@@ -64,10 +64,17 @@ class Leases:
             query = query.where(OrderRow.reference.in_(list(references)))
         with self._store.write() as session:
             now = self._store.now()
-            rows = list(session.scalars(query.where(lease_free(now))))
+            rows = [OrderValues(**row._mapping) for row in session.execute(query.where(lease_free(now)))]
+            until = now + timedelta(seconds=lease_seconds)
+            # The rows are locked (or the database is, on SQLite): one UPDATE by id per chunk leases them all.
+            for chunk in chunks([row.id for row in rows]):
+                session.execute(
+                    sa.update(OrderRow)
+                    .where(OrderRow.id.in_(chunk))
+                    .values(lease_owner=owner, lease_expires_at=until)
+                )
             for row in rows:
-                row.lease_owner = owner
-                row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+                row.lease_owner, row.lease_expires_at = owner, until
             return [order_record(row) for row in rows]
 
     def renew(self, references: Iterable[str], owner: str, *, lease_seconds: float) -> list[str]:

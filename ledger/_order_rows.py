@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from ledger._schema import OrderRow, TransitionRow
 from ledger._states import State, is_allowed
 
 __all__ = [
+    "ORDER_COLUMNS",
+    "OrderValues",
     "apply_changes",
     "check_row",
     "lease_free",
@@ -46,7 +49,43 @@ _MOVABLE = (
 )
 
 
-def order_record(row: OrderRow) -> OrderRecord:
+@dataclass(slots=True)
+class OrderValues:
+    """An order row's columns as plain values, read with Core: what batch moves check, change and write
+    back with one executemany. Building and tracking ORM objects cost more CPU than the statements did;
+    the one-order paths keep their ORM rows (``OrderRow``), and the helpers below take either."""
+
+    id: int
+    account: str
+    threepl: str
+    reference: str
+    num_order_id: str
+    state: str
+    payload_hash: str
+    remote_id: str | None
+    tracking_number: str | None
+    tracking_numbers: list[Any]
+    carrier: str | None
+    shipped_lines: list[Any]
+    shipment_ids: list[Any]
+    attempts: int
+    last_error: str | None
+    quarantine_reason: str | None
+    quarantined_from: str | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_ORDERS = cast(sa.Table, OrderRow.__table__)
+ORDER_COLUMNS = tuple(_ORDERS.c)
+"""Every column of an order row, in table order, for a Core SELECT whose rows become ``OrderValues``."""
+
+_Order = OrderRow | OrderValues
+
+
+def order_record(row: _Order) -> OrderRecord:
     """The detached record of ``row``."""
     return OrderRecord.model_validate(row)
 
@@ -57,7 +96,7 @@ def lease_free(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def why_not(
-    row: OrderRow, owner: str | None, expected_from: Collection[State] | None, now: datetime
+    row: _Order, owner: str | None, expected_from: Collection[State] | None, now: datetime
 ) -> MoveStatus | None:
     """Why the caller may not change ``row`` (lease first, then state), or None when it may."""
     if owner is not None and not _holds_lease(row, owner, now):
@@ -67,9 +106,7 @@ def why_not(
     return None
 
 
-def check_row(
-    row: OrderRow, owner: str | None, expected_from: Collection[State] | None, now: datetime
-) -> None:
+def check_row(row: _Order, owner: str | None, expected_from: Collection[State] | None, now: datetime) -> None:
     """``why_not`` as an exception: ``LeaseLostError`` or ``StateConflictError``."""
     status = why_not(row, owner, expected_from, now)
     if status is MoveStatus.LEASE_LOST:
@@ -87,7 +124,7 @@ def move_row(
     session.add(TransitionRow(**moved(row, to, now, detail, owner)))
 
 
-def moved(row: OrderRow, to: State, now: datetime, detail: str, owner: str | None) -> dict[str, object]:
+def moved(row: _Order, to: State, now: datetime, detail: str, owner: str | None) -> dict[str, object]:
     """Set the state (if the table allows it); returns the audit line for ``record_audit``."""
     current = State(row.state)
     if not is_allowed(current, to):
@@ -105,7 +142,6 @@ def moved(row: OrderRow, to: State, now: datetime, detail: str, owner: str | Non
 
 
 _TRANSITIONS = cast(sa.Table, TransitionRow.__table__)
-_ORDERS = cast(sa.Table, OrderRow.__table__)
 # One Core UPDATE by primary key for every moved row: compiled once and cached, sent as one executemany
 # (the ORM's bulk UPDATE spends more CPU sorting out each row's attributes than the database spends).
 _UPDATE_MOVED = (
@@ -121,7 +157,7 @@ def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> Non
         session.execute(sa.insert(_TRANSITIONS), lines)
 
 
-def apply_changes(row: OrderRow, changes: Changes) -> None:
+def apply_changes(row: _Order, changes: Changes) -> None:
     """Apply ``changes`` (see ``Changes``) to the row."""
     unknown = set(changes) - set(Changes.__annotations__)
     if unknown:
@@ -139,37 +175,31 @@ def apply_changes(row: OrderRow, changes: Changes) -> None:
         row.attempts += 1
 
 
-def write_moved_rows(session: Session, rows: Collection[OrderRow]) -> None:
-    """Write changed rows with ONE executemany UPDATE by primary key, then detach them from the session.
-
-    The unit of work would send one UPDATE per row on SQLite (its driver cannot count the rows of an
-    executemany, which the unit of work checks); every row here carries the same columns, so one will do.
-    The callers (batch moves) hold nothing else to write in the session, so it is emptied in one step
-    (``expunge`` row by row cost more than the UPDATE).
-    """
-    if not rows:
-        return
-    values = [{"row_id": row.id, **{name: getattr(row, name) for name in _MOVABLE}} for row in rows]
-    assert not session.new, "write_moved_rows empties the session: add nothing to it before"
-    session.expunge_all()
-    session.execute(_UPDATE_MOVED, values)
+def write_moved_rows(session: Session, rows: Collection[OrderValues]) -> None:
+    """Write changed rows with ONE executemany UPDATE by primary key (every row carries the same columns;
+    the unit of work would send one UPDATE per row on SQLite, whose driver cannot count an executemany)."""
+    if rows:
+        session.execute(
+            _UPDATE_MOVED,
+            [{"row_id": row.id, **{name: getattr(row, name) for name in _MOVABLE}} for row in rows],
+        )
 
 
-def row_lines(row: OrderRow) -> list[ShippedLine]:
+def row_lines(row: _Order) -> list[ShippedLine]:
     """The row's shipped lines as records."""
     return [ShippedLine.model_validate(line) for line in row.shipped_lines]
 
 
-def _holds_lease(row: OrderRow, owner: str, now: datetime) -> bool:
+def _holds_lease(row: _Order, owner: str, now: datetime) -> bool:
     return row.lease_owner == owner and row.lease_expires_at is not None and row.lease_expires_at > now
 
 
-def _set_tracking(row: OrderRow, numbers: list[str]) -> None:
+def _set_tracking(row: _Order, numbers: list[str]) -> None:
     row.tracking_numbers = numbers
     row.tracking_number = numbers[0] if numbers else None
 
 
-def _append_shipment(row: OrderRow, shipment: ShipmentSeen) -> None:
+def _append_shipment(row: _Order, shipment: ShipmentSeen) -> None:
     if shipment.shipment_id in row.shipment_ids:
         return
     row.shipment_ids = [*row.shipment_ids, shipment.shipment_id]

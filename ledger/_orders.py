@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger._errors import EmptyReasonError, UnknownOrderError
 from ledger._order_rows import (
+    ORDER_COLUMNS,
+    OrderValues,
     apply_changes,
     check_row,
     move_row,
@@ -48,6 +50,18 @@ class Orders:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        # One statement per shape, with the references as one expanding parameter: compiled once and cached
+        # (an ``in_(list)`` built per call costs more CPU than SQLite spends answering it).
+        self._by_reference = (
+            sa.select(*ORDER_COLUMNS)
+            .where(
+                OrderRow.account == sa.bindparam("account"),
+                OrderRow.threepl == sa.bindparam("threepl"),
+                OrderRow.reference.in_(sa.bindparam("references", expanding=True)),
+            )
+            .order_by(OrderRow.reference)
+        )
+        self._by_reference_locked = self._by_reference.with_for_update()
 
     # --- registering and reading -------------------------------------------------------------------------
 
@@ -61,7 +75,7 @@ class Orders:
         with self._store.write() as session:
             now = self._store.now()
             created = self._insert_new(session, [first[ref] for ref in sorted(first)], now)
-            rows = self._rows(session, list(first))
+            rows = self._values(session, list(first))
         in_input_order = [rows[ref] for ref in dict.fromkeys(order.reference for order in orders)]
         return RegisterResult(
             new=tuple(order_record(r) for r in in_input_order if r.reference in created),
@@ -75,19 +89,21 @@ class Orders:
     def get_many(self, references: Iterable[str]) -> dict[str, OrderRecord]:
         """The known orders among ``references``, keyed by reference (unknown ones are absent)."""
         with self._store.read() as session:
-            return {ref: order_record(row) for ref, row in self._rows(session, list(references)).items()}
+            return {ref: order_record(row) for ref, row in self._values(session, list(references)).items()}
 
     def in_states(
         self, states: Collection[State], *, limit: int | None = None, updated_before: datetime | None = None
     ) -> list[OrderRecord]:
         """Orders in ``states``, least recently updated first (``updated_before`` finds stuck ones)."""
         query = (
-            self.select().where(OrderRow.state.in_(list(states))).order_by(OrderRow.updated_at, OrderRow.id)
+            sa.select(*ORDER_COLUMNS)
+            .where(*self._store.scope(OrderRow), OrderRow.state.in_(list(states)))
+            .order_by(OrderRow.updated_at, OrderRow.id)
         )
         if updated_before is not None:
             query = query.where(OrderRow.updated_at < updated_before)
         with self._store.read() as session:
-            return [order_record(row) for row in session.scalars(query.limit(limit))]
+            return [order_record(OrderValues(**row._mapping)) for row in session.execute(query.limit(limit))]
 
     def counts_by_state(self) -> dict[State, int]:
         """How many orders are in each state (every state present, zero included)."""
@@ -175,7 +191,7 @@ class Orders:
         self, session: Session, moves: Sequence[Move], owner: str | None, now: datetime
     ) -> list[MoveOutcome]:
         """``transition_each`` inside the caller's transaction (``Events.apply_events`` shares it)."""
-        rows = self._rows(session, sorted({move.reference for move in moves}), lock=True)
+        rows = self._values(session, sorted({move.reference for move in moves}), lock=True)
         audit: list[dict[str, object]] = []
         outcomes = [_apply_move(rows.get(move.reference), move, owner, now, audit) for move in moves]
         changed = {outcome.reference for outcome in outcomes if outcome.moved}
@@ -191,7 +207,7 @@ class Orders:
         Only for orders the caller has just read in this transaction (``Events.apply_events``): no lease or
         state check, since the row is locked and its state was what the caller decided on.
         """
-        rows = self._rows(session, sorted({reference for reference, _ in changes}), lock=True)
+        rows = self._values(session, sorted({reference for reference, _ in changes}), lock=True)
         records: list[OrderRecord] = []
         for reference, change in changes:
             apply_changes(rows[reference], change)
@@ -290,6 +306,7 @@ class Orders:
         return sa.select(OrderRow).where(*self._store.scope(OrderRow))
 
     def _rows(self, session: Session, references: list[str], *, lock: bool = False) -> dict[str, OrderRow]:
+        """ORM rows, for the one-order paths that change a row through the session (``move_row``)."""
         rows: dict[str, OrderRow] = {}
         for chunk in chunks(references):
             query = self.select().where(OrderRow.reference.in_(chunk)).order_by(OrderRow.reference)
@@ -297,6 +314,18 @@ class Orders:
                 (row.reference, row) for row in session.scalars(query.with_for_update() if lock else query)
             )
         return rows
+
+    def _values(
+        self, session: Session, references: list[str], *, lock: bool = False
+    ) -> dict[str, OrderValues]:
+        """The rows as plain values (Core, no ORM objects), locked in reference order when ``lock``; the
+        batch paths read, check and write these (``write_moved_rows``)."""
+        query = self._by_reference_locked if lock else self._by_reference
+        return {
+            row.reference: OrderValues(**row._mapping)
+            for chunk in chunks(references)
+            for row in session.execute(query, {"references": list(chunk), **self._store.keys()})
+        }
 
     def _checked(
         self, session: Session, reference: str, owner: str | None, expected_from: Collection[State] | None
@@ -368,7 +397,7 @@ _TRANSITION_COLUMNS = (
 
 
 def _apply_move(
-    row: OrderRow | None, move: Move, owner: str | None, now: datetime, audit: list[dict[str, object]]
+    row: OrderValues | None, move: Move, owner: str | None, now: datetime, audit: list[dict[str, object]]
 ) -> MoveOutcome:
     """Check and apply one move to its loaded row; its audit line is appended to ``audit``."""
     if row is None:
@@ -382,6 +411,6 @@ def _apply_move(
     return MoveOutcome(reference=move.reference, status=MoveStatus.MOVED, record=order_record(row))
 
 
-def _refused(reference: str, status: MoveStatus, row: OrderRow | None) -> MoveOutcome:
+def _refused(reference: str, status: MoveStatus, row: OrderValues | None) -> MoveOutcome:
     record = order_record(row) if row is not None else None
     return MoveOutcome(reference=reference, status=status, record=record, reason=_REASONS[status])

@@ -3,8 +3,9 @@ lost database becomes ``LedgerUnavailableError``."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -48,6 +49,12 @@ class Store:
         self.engine = make_engine(url)
         self._counter = StatementCounter(self.engine)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; a writer that finds the database locked polls for it with
+        # sleeps of up to 100 ms (the busy handler), so threads of one process queue here instead and
+        # each starts the moment the one before commits. Other processes still meet the busy timeout.
+        self._write_turn: AbstractContextManager[object] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
         self._reader = sessionmaker(self.engine.execution_options(**{BEGIN_MODE: "DEFERRED"}))
 
     @property
@@ -66,7 +73,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
-        with unavailable_as_error(self.engine), self._writer.begin() as session:
+        with self._write_turn, unavailable_as_error(self.engine), self._writer.begin() as session:
             yield session
 
     @contextmanager

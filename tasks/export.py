@@ -15,6 +15,7 @@ from typing import Unpack
 from uuid import UUID
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from clients.errors import Lw3plError, OutcomeUnknownError, RecordError, RetryableError, StopError
 from clients.linnworks import (
@@ -92,7 +93,7 @@ class _Batch:
     """``payload_hash`` of each payload, computed once per run."""
 
 
-@task(name="export-batch", **TASK_RETRY_OPTIONS)
+@task(name="export-batch", cache_policy=NO_CACHE, **TASK_RETRY_OPTIONS)  # sends orders: never a cached result
 def export_batch(account: Account, order_ids: Sequence[str], location_id: UUID) -> RunReport:
     """Run the export saga for one batch of orders; per-order problems are quarantined or deferred."""
     runtime = runtime_for(account)
