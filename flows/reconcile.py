@@ -70,7 +70,7 @@ def _drain(
     Claims keep concurrent batches apart. It stops once that many orders were claimed (orders arriving
     meanwhile wait for the next run), when a batch comes back short, or when a round makes no progress.
     """
-    report = RunReport()
+    reports: list[RunReport] = []
     progress = Progress(total, description) if total else None
     claimed = 0
     for _ in range(MAX_ROUNDS):
@@ -79,10 +79,10 @@ def _drain(
         in_flight = min(PARALLEL, -(-(total - claimed) // size))
         batches = [future.result() for future in [submit() for _ in range(in_flight)]]
         for batch in batches:
-            report = report.merge(batch)
+            reports.append(batch)
             claimed += batch.claimed
             if progress is not None:
                 progress.advance(batch.claimed)
         if any(b.claimed < size for b in batches) or all(b.deferred >= b.claimed for b in batches):
             break
-    return report
+    return RunReport.combine(reports)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -73,12 +73,20 @@ class RunReport(BaseModel):
     claimed: int = Field(default=0, description="orders a claim-based step leased (to know when it is done)")
 
     def merge(self, other: RunReport) -> RunReport:
-        merged: dict[str, Any] = {name: getattr(self, name) + getattr(other, name) for name in _SECTIONS}
+        return RunReport.combine([self, other])
+
+    @classmethod
+    def combine(cls, reports: Iterable[RunReport]) -> RunReport:
+        """One report of many, each list joined once. A run's batch reports are combined this way: merging
+        them one at a time copied the growing lists again for every batch (quadratic in the run's orders)."""
+        parts = list(reports)
+        joined: dict[str, Any] = {
+            name: [row for part in parts for row in getattr(part, name)] for name in (*_SECTIONS, "notes")
+        }
         return RunReport(
-            **merged,
-            deferred=self.deferred + other.deferred,
-            notes=self.notes + other.notes,
-            claimed=self.claimed + other.claimed,
+            **joined,
+            deferred=sum(part.deferred for part in parts),
+            claimed=sum(part.claimed for part in parts),
         )
 
     def counts(self) -> dict[str, int]:

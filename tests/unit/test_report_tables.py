@@ -66,3 +66,23 @@ def test_a_block_needs_an_account_and_overrides_only_what_it_sets() -> None:
         "threepl_adapter": "sftp",
         "shipping_service_map": {"*": "Std"},
     }
+
+
+def test_batch_reports_combine_into_one_with_every_row_in_order_and_the_counts_summed() -> None:
+    """A run's batch reports are joined once (RunReport.combine), the same as merging them one by one."""
+    parts = [
+        RunReport(
+            exported=[ReportRow(reference=f"{batch}-{i}") for i in range(3)],
+            quarantined=[ReportRow(reference=f"q{batch}", detail="refused")],
+            deferred=batch,
+            notes=[f"note {batch}"],
+            claimed=4,
+        )
+        for batch in range(3)
+    ]
+    combined = RunReport.combine(parts)
+    assert [row.reference for row in combined.exported] == [f"{b}-{i}" for b in range(3) for i in range(3)]
+    assert [row.reference for row in combined.quarantined] == ["q0", "q1", "q2"]
+    assert (combined.deferred, combined.claimed, combined.notes) == (3, 12, ["note 0", "note 1", "note 2"])
+    assert combined == parts[0].merge(parts[1]).merge(parts[2])
+    assert RunReport.combine([]) == RunReport()
