@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 CENTRE = "3PL Warehouse"
 SHIPBOB_CREATES_PER_MINUTE = 150
 SHIPPING_INFO_PER_MINUTE = 250
+BINDING = {"export": "ShipBob POST /2026-01/order", "reconcile": "Linnworks Orders/SetOrderShippingInfo"}
+"""The call each phase makes once per order, under the limit that binds it (section 2)."""
 BATCH = 100  # EXPORT_BATCH_SIZE's default, used by both flows
 # Limits off: the clients' partner minute is this many times shorter, so their pacing is far above any rate
 # reached (ShipBob 150/min -> 2,500/s). Not more: the Linnworks session's idle refresh scales with it too
@@ -86,6 +88,7 @@ def serve(limits: bool, time_scale: float) -> None:
             "throttled": _throttled(linnworks, shipbob),
         },
         "clear": lambda c: _clear(linnworks, shipbob),
+        "pace": lambda c: _pace(_stamps(linnworks, shipbob, c["method"]), float(c["window"])),
         "outcome": lambda c: _outcome(linnworks, warehouse),
         "maxrss_mb": lambda c: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "centre": lambda c: _centre_id(linnworks),
@@ -130,6 +133,26 @@ def _throttled(linnworks: Any, shipbob: Any) -> dict[str, int]:
     with linnworks._lock:
         linnworks_429 = sum(call.status == 429 for call in linnworks._log)
     return {"Linnworks": linnworks_429, "ShipBob": sum(r.status == 429 for r in list(shipbob.requests))}
+
+
+def _stamps(linnworks: Any, shipbob: Any, method: str) -> list[float]:
+    """When each successful call of ``method`` ("ShipBob POST /2026-01/order", "Linnworks Orders/...") was
+    answered, in epoch seconds."""
+    api, _, name = method.partition(" ")
+    if api == "ShipBob":
+        calls = list(shipbob.requests)
+        return [r.at for r in calls if f"{r.method} {_ID.sub('/{id}', r.path)}" == name and r.status < 300]
+    with linnworks._lock:
+        log = list(linnworks._log)
+    return [datetime.fromisoformat(c.time).timestamp() for c in log if c.method == name and c.status < 300]
+
+
+def _pace(stamps: list[float], window: float) -> dict[str, float]:
+    """The calls, the seconds from the first to the last, and the most in any rolling ``window``."""
+    from bench.rates import most_in_window
+
+    span = max(stamps) - min(stamps) if stamps else 0.0
+    return {"calls": len(stamps), "span": span, "most": most_in_window(stamps, window)}
 
 
 def _clear(linnworks: Any, shipbob: Any) -> bool:
@@ -269,6 +292,20 @@ def task_time_by_name(api_url: str, flow_run_id: str) -> dict[str, tuple[int, fl
         offset += 200
 
 
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory in MB: ``VmRSS`` now, or ``VmHWM``, its peak since the last
+    :func:`reset_peak_rss` (``ru_maxrss`` cannot be reset, so it only gives the whole process's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak: Linux sets VmHWM to the current RSS when ``5`` is written to clear_refs."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def wait_server_idle(pid: int, quiet_seconds: float = 2.0, timeout: float = 300) -> float:
     """Wait until the server process stops using CPU (its event backlog is drained); seconds waited."""
     started = time.monotonic()
@@ -302,6 +339,10 @@ class Phase:
     floor_cpu: float = 0.0
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
+    rss_growth_mb: float = 0.0
+    """Peak RSS during the flow above the RSS when it started (this process)."""
+    pace: dict[str, float] | None = None
+    """Limits on: the binding call's count, first-to-last seconds and busiest rolling partner minute."""
 
     @property
     def per_second(self) -> float:
@@ -309,15 +350,26 @@ class Phase:
 
 
 def run_phase(
-    name: str, orders: int, flow: Callable[..., Any], boxes: Sandboxes, server_pid: int | None, ledger: Any
+    name: str,
+    orders: int,
+    flow: Callable[..., Any],
+    boxes: Sandboxes,
+    server_pid: int | None,
+    ledger: Any,
+    minute: float | None = None,
 ) -> Phase:
+    """Run ``flow`` once and measure it; with ``minute`` (the partner's minute in real seconds), also how
+    the phase's binding call (BINDING) was spread over it."""
     boxes.call("clear")
     cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
     stats_before, client_before = ledger.stats(), time.process_time()
+    reset_peak_rss()
+    rss_before = rss_mb()
     started = time.perf_counter()
     state = flow(return_state=True)
     elapsed = time.perf_counter() - started
     client_cpu, stats = time.process_time() - client_before, ledger.stats()
+    rss_growth = rss_mb("VmHWM") - rss_before
     if not state.is_completed():
         raise RuntimeError(f"{name} ended {state.name}: {state.message}")
     counts = state.result()
@@ -327,6 +379,9 @@ def run_phase(
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
     phase.client_cpu = client_cpu
+    phase.rss_growth_mb = rss_growth
+    if minute is not None:
+        phase.pace = boxes.call("pace", method=BINDING[name], window=minute)
     phase.statements = stats.statements - stats_before.statements
     phase.commits = stats.commits - stats_before.commits
     if server_pid:
@@ -361,9 +416,19 @@ def settings_for(boxes: Sandboxes, ledger_url: str, time_scale: float, account: 
 
 
 def cycle(
-    orders: int, limits: bool, time_scale: float, ledger_url: str, server_pid: int | None
-) -> tuple[Phase, Phase, dict[str, int]]:
-    """Setup, seed ``orders``, export, ship them all, reconcile; returns both phases and the outcome."""
+    orders: int,
+    limits: bool,
+    time_scale: float,
+    ledger_url: str,
+    server_pid: int | None,
+    *,
+    reconcile: bool = True,
+    floor: bool = True,
+    warm_up: int = 0,
+) -> tuple[Phase, Phase | None, dict[str, int]]:
+    """Setup, seed ``orders``, export, ship them all, reconcile (unless not ``reconcile``); returns both
+    phases and the outcome. With limits off, the floor runs too (unless not ``floor``). ``warm_up`` orders
+    go through both flows first, unmeasured (bench/scale.py: first-use costs are not per-order costs)."""
     from flows.export import export_orders
     from flows.reconcile import reconcile_shipments
     from flows.setup import setup_fulfilment_centre
@@ -374,20 +439,29 @@ def cycle(
         account = f"bench-{'limited' if limits else 'unlimited'}-{orders}"
         settings = settings_for(boxes, ledger_url, time_scale, account)
         runtime = build_runtime(settings)
+        reconciled = None
         try:
             with registered_runtime(runtime):
                 setup_fulfilment_centre()
+                if warm_up:
+                    boxes.call("seed", count=warm_up)
+                    export_orders()
+                    boxes.call("advance", hours=2)
+                    reconcile_shipments()
                 boxes.call("seed", count=orders)
-                export = run_phase("export", orders, export_orders, boxes, server_pid, runtime.ledger)
+                minute = 60 / time_scale if limits else None
+                ledger = runtime.ledger
+                export = run_phase("export", orders, export_orders, boxes, server_pid, ledger, minute)
                 boxes.call("advance", hours=2)
-                reconcile = run_phase(
-                    "reconcile", orders, reconcile_shipments, boxes, server_pid, runtime.ledger
-                )
+                if reconcile:
+                    reconciled = run_phase(
+                        "reconcile", orders, reconcile_shipments, boxes, server_pid, ledger, minute
+                    )
         finally:
             runtime.close()
-        if not limits:
-            run_floor(boxes, orders, export, reconcile)
-        return export, reconcile, boxes.call("outcome") | {"sandbox_maxrss_mb": boxes.call("maxrss_mb")}
+        if not limits and floor and reconciled is not None:
+            run_floor(boxes, orders, export, reconciled)
+        return export, reconciled, boxes.call("outcome") | {"sandbox_maxrss_mb": boxes.call("maxrss_mb")}
     finally:
         boxes.close()
 
@@ -451,6 +525,10 @@ def print_phase(phase: Phase, batch: int) -> None:
             f"floor {1000 * phase.floor_cpu / phase.orders:.2f} ms"
         )
     print(
+        f"    peak RSS growth during the flow: {phase.rss_growth_mb:.1f} MB = "
+        f"{1024 * phase.rss_growth_mb / phase.orders:.2f} KB per order"
+    )
+    print(
         f"    ledger per order: {phase.statements / phase.orders:.2f} statements, "
         f"{phase.commits / phase.orders:.3f} commits"
     )
@@ -483,6 +561,7 @@ def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> No
     kind = ledger_url.split(":")[0]
     print(f"1. Limits off: {orders} orders (sandboxes in a child process, {kind} ledger, Prefect server)")
     export, reconcile, outcome = cycle(orders, False, UNPACED_SCALE, ledger_url, server_pid)
+    assert reconcile is not None
     drained = wait_server_idle(server_pid)
     for phase in (export, reconcile):
         phase.task_runs = task_run_count(api_url, phase.flow_run_id)
@@ -506,6 +585,7 @@ def limited(orders: int, time_scale: float, ledger_url: str) -> None:
         f"{orders} orders"
     )
     export, reconcile, outcome = cycle(orders, True, time_scale, ledger_url, None)
+    assert reconcile is not None
     for phase, limit, what in (
         (export, SHIPBOB_CREATES_PER_MINUTE, "ShipBob 150 requests/min (1 create per order)"),
         (reconcile, SHIPPING_INFO_PER_MINUTE, "Linnworks SetOrderShippingInfo 250/min (1 per order)"),
@@ -516,6 +596,14 @@ def limited(orders: int, time_scale: float, ledger_url: str) -> None:
             f"  {phase.name:<9} {phase.seconds:6.1f} s = {partner_minutes:5.2f} partner minutes, "
             f"{rate:6.1f} orders/partner-minute = {rate / limit:6.1%} of {what}"
         )
+        if phase.pace and phase.pace["span"]:
+            calls, span = int(phase.pace["calls"]), phase.pace["span"] * time_scale / 60
+            steady = (calls - 1) / span
+            print(
+                f"    as the partner saw it: {calls} {BINDING[phase.name]} in {span:.2f} partner minutes "
+                f"from the first to the last = {steady:.1f}/min = {steady / limit:.1%} of the limit; "
+                f"busiest rolling minute {int(phase.pace['most'])} = {phase.pace['most'] / limit:.1%}"
+            )
         print(f"    429 replies: {phase.throttled}")
     print(f"  outcome: {outcome}")
 
@@ -569,29 +657,35 @@ def main(argv: list[str] | None = None) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="lw3pl-bench-") as tmp:
         workdir = Path(tmp)
-        with prefect_server(workdir) as (api_url, server_pid):
-            os.environ["PREFECT_API_URL"] = api_url
-            os.environ["PREFECT_HOME"] = str(workdir)
-            os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
-            from prefect.settings import (
-                PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-                PREFECT_RESULTS_LOCAL_STORAGE_PATH,
-                temporary_settings,
-            )
+        with prefect_server(workdir) as (api_url, server_pid), flow_settings(api_url, workdir):
+            ledger_url = args.ledger_url or f"sqlite:///{workdir / 'ledger.db'}"
+            if not args.skip_unlimited:
+                unlimited(args.orders, ledger_url, api_url, server_pid)
+            if not args.skip_limited:
+                limited(args.limited_orders, args.time_scale, ledger_url)
+            if args.gcl_calls:
+                global_limit_pacer(server_pid, args.gcl_calls)
 
-            with temporary_settings(
-                {
-                    PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-                    PREFECT_RESULTS_LOCAL_STORAGE_PATH: workdir / "results",
-                }
-            ):
-                ledger_url = args.ledger_url or f"sqlite:///{workdir / 'ledger.db'}"
-                if not args.skip_unlimited:
-                    unlimited(args.orders, ledger_url, api_url, server_pid)
-                if not args.skip_limited:
-                    limited(args.limited_orders, args.time_scale, ledger_url)
-                if args.gcl_calls:
-                    global_limit_pacer(server_pid, args.gcl_calls)
+
+@contextmanager
+def flow_settings(api_url: str, workdir: Path) -> Iterator[None]:
+    """Run flows in this process against the server at ``api_url``: heartbeats off, results in ``workdir``."""
+    os.environ["PREFECT_API_URL"] = api_url
+    os.environ["PREFECT_HOME"] = str(workdir)
+    os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+        temporary_settings,
+    )
+
+    with temporary_settings(
+        {
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            PREFECT_RESULTS_LOCAL_STORAGE_PATH: workdir / "results",
+        }
+    ):
+        yield
 
 
 if __name__ == "__main__":

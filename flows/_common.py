@@ -65,12 +65,12 @@ def batch_size_for(total: int, configured: int, *, fixed_tasks: int) -> int:
 
 
 def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, sizes: list[int]) -> RunReport:
-    """Merge batch reports as they finish, advancing the progress artifact."""
-    report = RunReport()
+    """Combine batch reports as they finish, advancing the progress artifact."""
+    reports: list[RunReport] = []
     for future, size in zip(futures, sizes, strict=True):
-        report = report.merge(future.result())
+        reports.append(future.result())
         progress.advance(size)
-    return report
+    return RunReport.combine(reports)
 
 
 def finish(account: Account, report: RunReport, flow_slug: str) -> dict[str, int]:

@@ -72,7 +72,7 @@ def _drain(
     cover ``total`` (orders arriving meanwhile wait for the next run), after a batch comes back short, or
     once PARALLEL batches in a row made no progress (deferred every order they claimed).
     """
-    report = RunReport()
+    reports: list[RunReport] = []
     progress = Progress(total, description) if total else None
     claimed = submitted = stalled = 0
     in_flight: list[PrefectFuture[RunReport]] = []
@@ -87,11 +87,11 @@ def _drain(
             in_flight.append(submit())
             submitted += 1
         if not in_flight:
-            return report
+            return RunReport.combine(reports)
         done = next(as_completed(in_flight))
         in_flight.remove(done)
         batch = done.result()
-        report = report.merge(batch)
+        reports.append(batch)
         claimed += batch.claimed
         if progress is not None:
             progress.advance(batch.claimed)

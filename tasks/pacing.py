@@ -5,10 +5,16 @@ Each Linnworks method has its own per-minute limit, so each gets a limit named
 ``per_minute / 60`` (a token bucket the Prefect server enforces across processes and hosts).
 
 Tokens are taken in small blocks, not one server round trip per call: a worker takes ``block_size`` tokens
-at once and spends them locally, spaced at the bucket's rate, asking for the next block while the current
-one lasts, so one worker alone reaches ~95 % of the limit and several workers still share one bucket. The
-burst (two blocks) is kept within 5 % of the per-minute limit so that burst + a minute of refill never
-exceeds the limit over any rolling minute (what Linnworks counts).
+at once and spends them locally, spaced at the partner's limit, asking for the next block while the current
+one lasts, so one worker alone reaches ~94 % of the limit (the bucket's refill) and several workers still
+share one bucket. The burst (two blocks) is kept within 6 % of the per-minute limit so that burst + a minute
+of refill never exceeds the limit over any rolling minute (what Linnworks counts).
+
+A call is ``SLOTS_PER_CALL`` of the bucket's slots, because Prefect decays a bucket in whole slots and drops
+the fraction at every update: at one slot per call each grant lost up to a call's refill (one worker reached
+~80 % of the limit); at 100 it loses at most a hundredth of a call. A worker that finds the bucket full waits
+as long as the server's own figures say it takes to make room for a block (not a blind back-off that left
+the bucket idle while every worker slept).
 
 A 429's ``Retry-After`` reaches every worker of the account through the limit itself: :meth:`defer` sets
 the bucket's active slots above its limit by ``seconds`` worth of decay, so the server refuses every
@@ -35,7 +41,6 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
@@ -48,6 +53,7 @@ from clients.errors import StopError
 
 __all__ = [
     "HEADROOM",
+    "SLOTS_PER_CALL",
     "PrefectRateLimitPacer",
     "PrefectUnreachableError",
     "block_size",
@@ -59,6 +65,7 @@ T = TypeVar("T")
 logger = logging.getLogger("lw3pl.pacing")
 
 HEADROOM = 0.94  # share of the limit the bucket refills at; the bursts fit in the rest
+SLOTS_PER_CALL = 100  # server slots per call: the server's whole-slot decay loses <= 1/100 call per update
 _MAX_BLOCK = 6  # tokens per round trip at most: more would let one worker hold the budget longer
 _MAX_BACKOFF = 2.0  # real seconds between two asks while the bucket is held (a 429's hold, other workers)
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -97,9 +104,9 @@ class _Block:
 
     tokens: int = 0
     next_slot: float = 0.0  # monotonic
-    next_ask: float = 0.0  # monotonic: no top-up asked before (the server refused the last one)
+    next_ask: float = 0.0  # monotonic: no top-up asked before (the bucket has no room for a block until then)
     granted_at: float = 0.0  # monotonic: the last grant; older tokens have decayed for the others to take
-    occupied: float = 0.0  # what our grants still occupy in the server's bucket at ``granted_at``
+    occupied: float = 0.0  # calls our grants still occupy in the server's bucket at ``granted_at``
 
 
 class PrefectRateLimitPacer:
@@ -147,8 +154,13 @@ class PrefectRateLimitPacer:
             return self._clients[0]
 
     def interval(self, per_minute: int) -> float:
-        """Seconds between two calls of one method: the bucket's refill rate."""
+        """Seconds per call at the bucket's refill rate (HEADROOM of the limit)."""
         return 60.0 / (per_minute * self._time_scale * HEADROOM)
+
+    def spacing(self, per_minute: int) -> float:
+        """Seconds between two calls of this process: the partner's own rate. A little faster than the
+        refill, so a late round trip is caught up from the burst; the server's bucket holds the average."""
+        return self.interval(per_minute) * HEADROOM
 
     def acquire(self, method: str, per_minute: int) -> None:
         """Wait for the next call of ``method``: a local token, topped up from the server by blocks."""
@@ -160,7 +172,7 @@ class PrefectRateLimitPacer:
             if block.tokens == 0:
                 self._take_block(method, per_minute, block)
             slot = max(self._clock(), block.next_slot)
-            block.next_slot = slot + self.interval(per_minute)
+            block.next_slot = slot + self.spacing(per_minute)
             block.tokens -= 1
             if block.tokens <= size and self._room_for_block(block, per_minute):
                 self._top_up(method, per_minute, block)  # the round trip overlaps the wait for ``slot``
@@ -228,7 +240,6 @@ class PrefectRateLimitPacer:
 
     def _take_block(self, method: str, per_minute: int, block: _Block) -> None:
         """Wait until the server grants a block (others hold the bucket, or a 429's hold decays)."""
-        backoff = block_size(per_minute) * self.interval(per_minute)
         while True:
             now = self._clock()
             excess = self._occupied(block, per_minute, now) - (block_size(per_minute) - 1)
@@ -237,45 +248,52 @@ class PrefectRateLimitPacer:
                 self._sleep(wait)
             if self._top_up(method, per_minute, block):
                 return
-            block.next_ask = self._clock() + backoff
-            backoff = min(backoff * 2, _MAX_BACKOFF)
 
     def _top_up(self, method: str, per_minute: int, block: _Block) -> bool:
+        """Ask for a block if the bucket has room for one; when it has not, ``block.next_ask`` is set to
+        when it will (by the server's figures, at most _MAX_BACKOFF ahead, so a changed limit is seen)."""
         name, size = limit_name(self._account, method), block_size(per_minute)
         self._api(lambda client: self._ensure(client, name, per_minute, size))
-        if not self._api(lambda client: self._bucket_has_room(client, name, size)):
-            block.next_ask = self._clock() + self.interval(per_minute)
+        wait = self._api(lambda client: self._wait_for_room(client, name, size))
+        if wait > 0:
+            block.next_ask = self._clock() + min(wait, _MAX_BACKOFF)
             return False
         try:
             self._api(
-                lambda client: client.increment_concurrency_slots(names=[name], slots=size, mode="rate_limit")
+                lambda client: client.increment_concurrency_slots(
+                    names=[name], slots=size * SLOTS_PER_CALL, mode="rate_limit"
+                )
             )
         except httpx.HTTPStatusError as error:
             if error.response.status_code != httpx.codes.LOCKED:
                 raise
-            # Not again before a block has decayed: other workers hold the bucket.
-            block.next_ask = self._clock() + size * self.interval(per_minute)
+            # Another worker took the room between our read and our ask: read again a call's time later.
+            block.next_ask = self._clock() + self.interval(per_minute)
             return False
         now = self._clock()
         block.tokens += size
         # The server floors decay at every update, so a part-decayed slot still counts as occupied.
-        block.occupied = math.ceil(self._occupied(block, per_minute, now)) + size
+        decayed = math.ceil(self._occupied(block, per_minute, now) * SLOTS_PER_CALL) / SLOTS_PER_CALL
+        block.occupied = decayed + size
         block.granted_at = now
         return True
 
-    def _bucket_has_room(self, client: SyncPrefectClient, name: str, size: int) -> bool:
-        """Read (which changes nothing) before asking: a refused ask restarts the bucket's decay for every
-        worker of the account (Prefect 3.x updates the row), so asks that would be refused are not sent."""
+    def _wait_for_room(self, client: SyncPrefectClient, name: str, size: int) -> float:
+        """Seconds until the bucket has room for a block (0: now). A read changes nothing, so it goes before
+        the ask: a refused ask restarts the bucket's decay for every worker of the account (Prefect 3.x
+        updates the row). The server answers with the slots still active after its decay."""
         limit = client.read_global_concurrency_limit_by_name(name)
-        elapsed = (datetime.now(UTC) - limit.updated).total_seconds() if limit.updated else 0.0
-        active = max(0, limit.active_slots - math.floor(limit.slot_decay_per_second * max(0.0, elapsed)))
-        return active + size <= limit.limit
+        excess = limit.active_slots + size * SLOTS_PER_CALL - limit.limit
+        return max(0.0, excess / limit.slot_decay_per_second)
 
     def _ensure(self, client: SyncPrefectClient, name: str, per_minute: int, size: int) -> None:
         if name in self._ensured:
             return
         spec = GlobalConcurrencyLimitCreate(
-            name=name, limit=2 * size, slot_decay_per_second=1.0 / self.interval(per_minute), active=True
+            name=name,
+            limit=2 * size * SLOTS_PER_CALL,
+            slot_decay_per_second=SLOTS_PER_CALL / self.interval(per_minute),
+            active=True,
         )
         try:
             client.create_global_concurrency_limit(spec)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar
@@ -124,6 +124,7 @@ class RequestRecord:
     path: str
     status: int  # 0: the connection was dropped
     fault: str = ""
+    at: float = field(default_factory=time.time)  # when it was answered (bench/cycle.py's rates per minute)
 
 
 class _SlidingWindow:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
-from tasks.pacing import PrefectRateLimitPacer, block_size, limit_name
+from tasks.pacing import SLOTS_PER_CALL, PrefectRateLimitPacer, block_size, limit_name
 
 METHOD = "Orders/SetOrderShippingInfo"
 PER_MINUTE = 250
@@ -100,7 +100,7 @@ def test_tokens_are_taken_a_block_per_round_trip(account: str, monkeypatch: pyte
         pacer.acquire(METHOD, PER_MINUTE)
     pacer.close()
     assert block_size(PER_MINUTE) > 1
-    assert set(asks) == {block_size(PER_MINUTE)}
+    assert set(asks) == {block_size(PER_MINUTE) * SLOTS_PER_CALL}
     assert len(asks) == calls // block_size(PER_MINUTE)  # and none refused
 
 
@@ -117,4 +117,36 @@ def test_an_older_limit_shape_is_brought_to_this_one(account: str) -> None:
     pacer.close()
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(name)
-    assert limit.limit == 2 * block_size(PER_MINUTE)
+    assert limit.limit == 2 * block_size(PER_MINUTE) * SLOTS_PER_CALL
+
+
+def test_the_room_a_worker_waits_for_is_the_servers_decayed_count() -> None:
+    """The server answers a read with the slots still active after its decay: a bucket read as full is
+    full, however long ago it was last updated (subtracting the decay again made workers ask into a full
+    bucket, and each refused ask restarts the bucket's decay for every worker), and the wait is the time
+    the server's decay takes to make room for one block."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.client.schemas.responses import GlobalConcurrencyLimitResponse
+
+    size = block_size(PER_MINUTE)
+    decay = 400.0  # slots per second
+    full = GlobalConcurrencyLimitResponse(
+        id=uuid.uuid4(),
+        created=datetime.now(UTC) - timedelta(hours=1),
+        updated=datetime.now(UTC) - timedelta(seconds=10),
+        name="full",
+        limit=2 * size * SLOTS_PER_CALL,
+        active=True,
+        active_slots=2 * size * SLOTS_PER_CALL,
+        slot_decay_per_second=decay,
+    )
+
+    class Server:
+        def read_global_concurrency_limit_by_name(self, name: str) -> GlobalConcurrencyLimitResponse:
+            return full
+
+    pacer = PrefectRateLimitPacer("unit")
+    assert pacer._wait_for_room(Server(), "full", size) == pytest.approx(size * SLOTS_PER_CALL / decay)  # type: ignore[arg-type]
+    full.active_slots = size * SLOTS_PER_CALL
+    assert pacer._wait_for_room(Server(), "full", size) == 0.0  # type: ignore[arg-type]

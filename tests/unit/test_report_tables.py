@@ -66,3 +66,47 @@ def test_a_block_needs_an_account_and_overrides_only_what_it_sets() -> None:
         "threepl_adapter": "sftp",
         "shipping_service_map": {"*": "Std"},
     }
+
+
+def test_batch_reports_combine_into_one_with_every_row_in_order_and_the_counts_summed() -> None:
+    """A run's batch reports are joined once (RunReport.combine), the same as merging them one by one."""
+    parts = [
+        RunReport(
+            exported=[ReportRow(reference=f"{batch}-{i}") for i in range(3)],
+            quarantined=[ReportRow(reference=f"q{batch}", detail="refused")],
+            deferred=batch,
+            notes=[f"note {batch}"],
+            claimed=4,
+        )
+        for batch in range(3)
+    ]
+    combined = RunReport.combine(parts)
+    assert [row.reference for row in combined.exported] == [f"{b}-{i}" for b in range(3) for i in range(3)]
+    assert [row.reference for row in combined.quarantined] == ["q0", "q1", "q2"]
+    assert (combined.deferred, combined.claimed, combined.notes) == (3, 12, ["note 0", "note 1", "note 2"])
+    assert combined == parts[0].merge(parts[1]).merge(parts[2])
+    assert RunReport.combine([]) == RunReport()
+
+
+def test_a_large_run_s_table_is_filled_from_the_ledger_a_chunk_of_orders_at_a_time() -> None:
+    """A run's artifact tables ask the ledger for at most FILL_CHUNK orders at once (not for every order
+    of the run: at 10,000 orders those records were most of the export's peak memory), and keep every row."""
+    from typing import Any, cast
+
+    from ledger import Ledger
+    from tasks.reporting import FILL_CHUNK, _table
+
+    asked: list[int] = []
+
+    class CountingLedger:
+        def get_many(self, references: set[str]) -> dict[str, Any]:
+            asked.append(len(references))
+            return {}
+
+        def latest_event_at(self, references: set[str], kind: str) -> dict[str, Any]:
+            return {}
+
+    rows = [ReportRow(reference=f"order-{i}", label=str(i)) for i in range(2 * FILL_CHUNK + 1)]
+    table = _table("exported", rows, cast(Ledger, CountingLedger()), Links())
+    assert [cells["Linnworks order number"] for cells in table] == [str(i) for i in range(len(rows))]
+    assert asked == [FILL_CHUNK, FILL_CHUNK, 1]

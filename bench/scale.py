@@ -1,0 +1,131 @@
+"""Cost per order as the open-order list grows: client CPU and peak memory per order at two or more sizes.
+
+Each size runs in a fresh process of its own (its ledger, its sandboxes, its memory), all against one
+Prefect server; limits are off. Per flow it prints orders/s, the flows process's CPU per order (every
+thread: the flow, its tasks, Prefect's clients) and its peak memory per order: the peak RSS during the flow
+(``VmHWM``, reset when the flow starts through ``/proc/self/clear_refs``) above the RSS when it started,
+divided by the orders. ``--warm-up`` orders go through both flows first, unmeasured, so imports, pools and
+caches filled on first use are not counted as per-order cost. The largest size's figures are then given as a
+ratio of the smallest's (issue 10: within 1.3x).
+
+Reconcile runs only up to ``--reconcile-up-to`` orders: on a loaded 2-core machine 50,000 orders through
+both flows can take longer than a sitting; export is the flow that holds the open-order list.
+
+Run from the repository root: ``.venv/bin/python -m bench.scale [--sizes 1000 50000] [--warm-up 200]
+[--reconcile-up-to 50000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.cycle import REPO, Phase, cycle, flow_settings, prefect_server, rss_mb
+
+
+def _measure_one(orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path) -> dict[str, Any]:
+    """One size in this process: the figures of each flow, as JSON-able numbers."""
+    with flow_settings(api_url, workdir):
+        baseline = rss_mb()
+        export, reconciled, outcome = cycle(
+            orders,
+            False,
+            10**6,
+            f"sqlite:///{workdir / 'ledger.db'}",
+            None,
+            reconcile=reconcile,
+            floor=False,
+            warm_up=warm_up,
+        )
+    phases: list[Phase] = [export] + ([reconciled] if reconciled is not None else [])
+    return {
+        "orders": orders,
+        "rss_before_mb": baseline,
+        "outcome": outcome,
+        "phases": {phase.name: _figures(phase) for phase in phases},
+    }
+
+
+def _figures(phase: Phase) -> dict[str, Any]:
+    """Per order done (exported; processed): one reconcile run reads a bounded part of a long 3PL queue
+    (ShipBob: 20 pages), so it may finish fewer orders than were shipped."""
+    done = phase.counts.get("exported" if phase.name == "export" else "processed", 0) or phase.orders
+    return {
+        "done": done,
+        "seconds": phase.seconds,
+        "cpu_ms": 1000 * phase.client_cpu / done,
+        "rss_kb": 1024 * phase.rss_growth_mb / done,
+        "rss_mb": phase.rss_growth_mb,
+        "statements": phase.statements / done,
+        "result": {key: value for key, value in phase.counts.items() if value},
+    }
+
+
+def _run_size(orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.scale", "--one", str(orders), "--warm-up", str(warm_up)]
+    command += ["--api-url", api_url, "--workdir", str(workdir)] + (["--reconcile"] if reconcile else [])
+    done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _print(results: list[dict[str, Any]]) -> None:
+    for flow in ("export", "reconcile"):
+        rows = [(r["phases"][flow]["done"], r["phases"][flow]) for r in results if flow in r["phases"]]
+        if not rows:
+            continue
+        print(f"\n  {flow}")
+        header = f"{'done':>7} {'s':>7} {'orders/s':>9} {'CPU ms/order':>13} {'RSS growth':>11}"
+        print(f"    {header} {'KB/order':>9}")
+        for done, f in rows:
+            print(
+                f"    {done:>7} {f['seconds']:>7.1f} {done / f['seconds']:>9.1f} {f['cpu_ms']:>13.2f} "
+                f"{f['rss_mb']:>8.1f} MB {f['rss_kb']:>9.2f}   {f['result']}"
+            )
+        if len(rows) > 1:
+            (small, first), (large, last) = rows[0], rows[-1]
+            print(
+                f"    {large} vs {small}: CPU per order {last['cpu_ms'] / first['cpu_ms']:.2f}x, "
+                f"peak RSS growth per order {last['rss_kb'] / first['rss_kb']:.2f}x (target: within 1.3x)"
+            )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50_000])
+    parser.add_argument(
+        "--warm-up", type=int, default=200, help="orders through both flows first, unmeasured"
+    )
+    parser.add_argument("--reconcile-up-to", type=int, default=50_000)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--reconcile", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        figures = _measure_one(args.one, args.reconcile, args.warm_up, args.api_url, args.workdir)
+        print(json.dumps(figures), flush=True)
+        return
+    print(
+        f"Cost per order by size (limits off, SQLite ledger, warm-up {args.warm_up} orders, "
+        "each size in its own process)"
+    )
+    with tempfile.TemporaryDirectory(prefix="lw3pl-scale-") as tmp, prefect_server(Path(tmp)) as (url, _):
+        results = []
+        for orders in sorted(args.sizes):
+            workdir = Path(tmp) / str(orders)
+            workdir.mkdir()
+            results.append(_run_size(orders, orders <= args.reconcile_up_to, args.warm_up, url, workdir))
+            print(f"  {orders} orders done: {json.dumps(results[-1])}", flush=True)
+        _print(results)
+
+
+if __name__ == "__main__":
+    main()
