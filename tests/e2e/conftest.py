@@ -15,7 +15,7 @@ assert on what it left behind (flow-run states, sandbox effects, deployments, ar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,13 +67,18 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack
 
 @contextmanager
 def own_deployments(
-    stack: PrefectStack, suffix: str, env: Mapping[str, str], parameters: Mapping[str, Any] | None = None
+    stack: PrefectStack,
+    suffix: str,
+    env: Mapping[str, str],
+    parameters: Mapping[str, Any] | None = None,
+    names: Collection[str] | None = None,
 ) -> Iterator[dict[str, str]]:
-    """A copy ``flow/flow-<suffix>`` of every deployed deployment whose runs get ``env`` (and ``parameters``,
-    else the original's); yields the copies' full names by deployment name and deletes them on exit."""
+    """A copy ``flow/flow-<suffix>`` of each deployed deployment (or of ``names``) whose runs get ``env`` (and
+    ``parameters``, else the original's); yields the copies' full names by deployment name and deletes them on
+    exit."""
     copies: dict[str, str] = {}
     try:
-        for name in stack.deployed:
+        for name in names if names is not None else stack.deployed:
             original = f"{name}/{name}"
             given = dict(parameters) if parameters is not None else stack.deployment(original)["parameters"]
             copies[name] = stack.deploy_for(original, suffix, given, env)

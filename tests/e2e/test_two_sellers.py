@@ -21,6 +21,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.conftest import fresh_postgres_database
+from tests.e2e.conftest import own_deployments
 from tests.e2e.prefect_stack import PrefectStack
 from tests.flows.sellers import (
     FULFILMENT_CENTRE,
@@ -34,6 +35,7 @@ from tests.flows.sellers import (
 
 pytestmark = pytest.mark.e2e
 
+FLOWS = ("setup-fulfilment-centre", "fulfilment-cycle")
 ORDERS = {"north": 4, "south": 6}
 ON_HAND = {"north": 100, "south": 200}
 
@@ -54,7 +56,6 @@ class TwoSellers:
     stack: PrefectStack
     ledger_url: str
     sellers: dict[str, SellerRuns]
-    copies: list[str] = field(default_factory=list)
 
 
 def _runs_env(ledger_url: str) -> dict[str, str]:
@@ -92,25 +93,17 @@ def two_sellers(
             )
             for name, seed in (("north", 51), ("south", 52))
         }
+        for runs in sellers.values():
+            parameters = {"credentials_block": runs.seller.block}
+            runs.deployments = started.enter_context(
+                own_deployments(e2e_stack, runs.seller.account, _runs_env(ledger_url), parameters, FLOWS)
+            )
         world = TwoSellers(e2e_stack, ledger_url, sellers)
-        started.callback(_delete_copies, world)
         _run_side_by_side(world)
         yield world
 
 
-def _delete_copies(world: TwoSellers) -> None:
-    for copy in world.copies:
-        world.stack.delete_deployment(copy)
-
-
 def _run_side_by_side(world: TwoSellers) -> None:
-    env = _runs_env(world.ledger_url)
-    for runs in world.sellers.values():
-        for flow in ("setup-fulfilment-centre", "fulfilment-cycle"):
-            runs.deployments[flow] = world.stack.deploy_for(
-                f"{flow}/{flow}", runs.seller.account, {"credentials_block": runs.seller.block}, env
-            )
-            world.copies.append(runs.deployments[flow])
     _at_once(world, "setup-fulfilment-centre")
     for name, runs in world.sellers.items():
         runs.references = runs.seller.linnworks.create_orders(ORDERS[name], runs.seller.location_id)
