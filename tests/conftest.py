@@ -2,8 +2,11 @@
 
 Under ``-n N --dist loadgroup`` each test goes to whichever worker is free, except tests in one
 ``xdist_group``: those run one after another on one worker. The end-to-end tests form one group, so their
-module-scoped Prefect stacks start once and never two at a time; a module whose last test reads what its
-earlier tests recorded marks itself with a group of its own.
+shared Prefect stack starts once; a module whose last test reads what its earlier tests recorded marks itself
+with a group of its own. xdist hands out the groups first (largest first), then the other tests in collection
+order; the tests whose length is set by the clock rather than the CPU (:data:`LONG_FIRST`: the two-minute
+soaks, the orchestrator outages, the 429 storm) are moved to the front, so they run beside the rest instead
+of after it (collected in order, they started last and kept CI waiting minutes on one busy worker).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ PREFECT_STARTUP_TIMEOUT = 300
 loaded 2-core machine that took over 120 s."""
 E2E_GROUP = "e2e"
 E2E_DIR = Path(__file__).parent / "e2e"
+LONG_FIRST = tuple(
+    Path(__file__).parent / "reliability" / name
+    for name in ("test_soak.py", "test_orchestrator_outage.py", "test_budget_storm.py")
+)
+"""Modules whose tests wait minutes on the clock whatever the machine: they start first, in this order."""
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -70,6 +78,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(E2E_DIR):
             item.add_marker(pytest.mark.xdist_group(E2E_GROUP))
+    # A stable sort: the long modules' tests first (in LONG_FIRST's order), every other test where it was.
+    items.sort(key=lambda item: LONG_FIRST.index(item.path) if item.path in LONG_FIRST else len(LONG_FIRST))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,12 @@
 """End-to-end fixtures: sandboxes in this process, a PostgreSQL ledger, and a real Prefect stack.
 
+``e2e_stack`` (session scope) is the one Prefect stack every e2e module shares: server (UI on), process
+pool, prefect.yaml's deployments and a worker whose environment holds no lw3pl setting. Starting a stack
+costs ~14 s of CPU and over a minute on a loaded 2-core machine, so the modules do not start one each; each
+module brings its own sandboxes, ledger, blocks and copies of the deployments (``PrefectStack.deploy_for``,
+its settings in the copies' job environment) and deletes its copies when done, so the modules pass in any
+order and see only their own runs.
+
 ``e2e_cycle`` (module scope, started once) runs the whole story through deployments the way a person does
 from the Prefect UI: setup -> seed orders -> export -> the warehouse ships -> reconcile. The tests then
 assert on what it left behind (flow-run states, sandbox effects, deployments, artifacts, limits).
@@ -8,10 +15,11 @@ assert on what it left behind (flow-run states, sandbox effects, deployments, ar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,10 +49,43 @@ class E2ECycle:
     shipbob: ShipBobSandbox
     warehouse: Warehouse
     ledger_url: str
+    deployments: dict[str, str] = field(default_factory=dict)
+    """This module's copy of each deployed deployment, by the deployment's name."""
     location_id: str = ""
     order_ids: list[str] = field(default_factory=list)
     cycle_order_ids: list[str] = field(default_factory=list)
     runs: dict[str, FinishedRun] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
+    """The Prefect stack of every e2e module; its worker has no lw3pl setting (each deployment copy brings its
+    module's settings)."""
+    with prefect_stack(tmp_path_factory.mktemp("prefect-home"), {}, ui=True) as stack:
+        yield stack
+
+
+@contextmanager
+def own_deployments(
+    stack: PrefectStack,
+    suffix: str,
+    env: Mapping[str, str],
+    parameters: Mapping[str, Any] | None = None,
+    names: Collection[str] | None = None,
+) -> Iterator[dict[str, str]]:
+    """A copy ``flow/flow-<suffix>`` of each deployed deployment (or of ``names``) whose runs get ``env`` (and
+    ``parameters``, else the original's); yields the copies' full names by deployment name and deletes them on
+    exit."""
+    copies: dict[str, str] = {}
+    try:
+        for name in names if names is not None else stack.deployed:
+            original = f"{name}/{name}"
+            given = dict(parameters) if parameters is not None else stack.deployment(original)["parameters"]
+            copies[name] = stack.deploy_for(original, suffix, given, env)
+        yield copies
+    finally:
+        for copy in copies.values():
+            stack.delete_deployment(copy)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +96,8 @@ def e2e_postgres_url() -> Iterator[str]:
 
 
 def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url: str) -> dict[str, str]:
-    """The worker's environment: lw3pl settings pointing at the sandboxes (as a seller would set them)."""
+    """The environment of the module's runs: lw3pl settings pointing at the sandboxes (as a seller would set
+    them on a worker of its own)."""
     return {
         "LINNWORKS_AUTH_URL": linnworks.auth_url,
         "LINNWORKS_APPLICATION_ID": linnworks.application_id,
@@ -75,15 +117,15 @@ def worker_env(linnworks: LinnworksSandbox, shipbob: ShipBobSandbox, ledger_url:
 
 def _run(cycle: E2ECycle, deployment: str, label: str = "") -> None:
     """Run a deployment if it is deployed (its flow committed); flow and deployment share the name."""
-    if deployment in cycle.stack.deployed:
-        cycle.runs[label or deployment] = cycle.stack.run_deployment(f"{deployment}/{deployment}")
+    if deployment in cycle.deployments:
+        cycle.runs[label or deployment] = cycle.stack.run_deployment(cycle.deployments[deployment])
 
 
 def _stock_the_warehouse(cycle: E2ECycle) -> None:
     """Put stock on every Linnworks SKU at the warehouse (products come from sync-catalogue when deployed)."""
     for item in cycle.linnworks.stock_items():
         sku = item["SKU"]
-        if cycle.warehouse.product(sku) is None and "sync-catalogue" not in cycle.stack.deployed:
+        if cycle.warehouse.product(sku) is None and "sync-catalogue" not in cycle.deployments:
             cycle.warehouse.upsert_product(sku, title=sku)
         if cycle.warehouse.product(sku) is not None:
             cycle.warehouse.set_on_hand(sku, ON_HAND)
@@ -97,8 +139,8 @@ def _centre_id(linnworks: LinnworksSandbox) -> str:
 
 
 @pytest.fixture(scope="module")
-def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -> Iterator[E2ECycle]:
-    """Sandboxes + Prefect server + worker; the committed deployments run in a seller's order.
+def e2e_cycle(e2e_stack: PrefectStack, e2e_postgres_url: str) -> Iterator[E2ECycle]:
+    """Sandboxes + this module's copies of the deployments; the committed deployments run in a seller's order.
 
     setup -> sync-catalogue -> stock the warehouse -> 12 orders -> export-orders -> the warehouse ships ->
     reconcile-shipments -> sync-stock -> export and reconcile again (no-ops) -> 3 more orders ->
@@ -107,13 +149,13 @@ def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -
     clock = ManualClock()
     config = WarehouseConfig.deterministic(ship_delay=timedelta(hours=1))
     warehouse = Warehouse(seed=11, clock=clock, config=config)
-    home: Path = tmp_path_factory.mktemp("prefect-home")
+    stack = e2e_stack
     with (
         LinnworksSandbox(seed=11, rate_limits=False) as linnworks,
         ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
-        prefect_stack(home, worker_env(linnworks, shipbob, e2e_postgres_url)) as stack,
+        own_deployments(stack, ACCOUNT, worker_env(linnworks, shipbob, e2e_postgres_url)) as deployments,
     ):
-        cycle = E2ECycle(stack, linnworks, shipbob, warehouse, e2e_postgres_url)
+        cycle = E2ECycle(stack, linnworks, shipbob, warehouse, e2e_postgres_url, deployments)
         _run(cycle, "setup-fulfilment-centre")
         cycle.location_id = _centre_id(linnworks)
         _run(cycle, "sync-catalogue")
@@ -127,7 +169,7 @@ def e2e_cycle(tmp_path_factory: pytest.TempPathFactory, e2e_postgres_url: str) -
         _run(cycle, "sync-stock")
         _run(cycle, "export-orders", RERUN)
         _run(cycle, "reconcile-shipments", RERUN_RECONCILE)
-        if "fulfilment-cycle" in stack.deployed and cycle.location_id:
+        if "fulfilment-cycle" in deployments and cycle.location_id:
             cycle.cycle_order_ids = linnworks.create_orders(CYCLE_ORDER_COUNT, cycle.location_id)
             _run(cycle, "fulfilment-cycle", CYCLE_EXPORT)
             clock.now += timedelta(hours=2)

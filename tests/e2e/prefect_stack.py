@@ -118,8 +118,21 @@ class PrefectStack:
     def set_parameters(self, name: str, parameters: Mapping[str, Any]) -> None:
         """Give deployment ``name`` default ``parameters`` (what ``parameters:`` in prefect.yaml sets): its
         schedules and Quick run use them, and the Custom run form starts from them."""
+        self.update_deployment(name, {"parameters": dict(parameters)})
+
+    def set_environment(self, name: str, env: Mapping[str, str]) -> None:
+        """Give deployment ``name``'s runs ``env`` on top of the worker's environment (what ``job_variables:
+        {env: ...}`` in prefect.yaml sets)."""
+        self.update_deployment(name, {"job_variables": {"env": dict(env)}})
+
+    def update_deployment(self, name: str, fields: Mapping[str, Any]) -> None:
         deployment_id = self.deployment(name)["id"]
-        self._request("PATCH", f"/deployments/{deployment_id}", {"parameters": dict(parameters)})
+        self._request("PATCH", f"/deployments/{deployment_id}", dict(fields))
+
+    def delete_deployment(self, name: str) -> None:
+        """Delete deployment ``name`` (its flow runs stay)."""
+        deployment_id = self.deployment(name)["id"]
+        self._request("DELETE", f"/deployments/{deployment_id}", None)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         """One API call; a 503 (the server was busy: nothing was written) is retried, as
@@ -149,9 +162,12 @@ class PrefectStack:
             time.sleep(0.5)
         raise AssertionError(f"flow run of {name} did not finish within {timeout} s\n{self.worker_log()}")
 
-    def deploy_for(self, name: str, suffix: str, parameters: Mapping[str, Any]) -> str:
-        """A copy of deployment ``flow/flow`` named ``flow/flow-<suffix>`` with its own ``parameters`` (what a
-        second seller's deployment in prefect.yaml would be); returns the new deployment's full name."""
+    def deploy_for(
+        self, name: str, suffix: str, parameters: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> str:
+        """A copy of deployment ``flow/flow`` named ``flow/flow-<suffix>`` with its own ``parameters`` and
+        its runs' ``env`` on top of the worker's (what a second seller's deployment in prefect.yaml would be,
+        with ``job_variables: {env: ...}``); returns the new deployment's full name."""
         flow_name = name.split("/")[0]
         original = self.deployment(name)
         copied = ("flow_id", "entrypoint", "path", "pull_steps", "work_pool_name", "work_queue_name", "tags")
@@ -162,6 +178,7 @@ class PrefectStack:
             "concurrency_limit": original["concurrency_limit"],
             "concurrency_options": original["concurrency_options"],
             "paused": False,
+            "job_variables": {"env": dict(env or {})},
         }
         self.post("/deployments/", body)
         return f"{flow_name}/{flow_name}-{suffix}"

@@ -2,10 +2,11 @@
 
 Each seller has its own Linnworks and ShipBob sandboxes, its own credentials block and its own deployments
 (the project's setup and fulfilment-cycle deployments, copied with ``credentials_block`` as parameter); the
-worker's environment holds no partner credentials. Setup and two cycles run for both sellers at once (the
-warehouses ship in between; north's also books a delivery large enough to be held for review). Neither may
-see the other's orders, cursors, stock levels, holds, rate limits or artifacts; the sellers get different
-order counts and stock levels, so cross-talk shows in the numbers.
+runs' environment (the shared worker's, and the copies' job environment) holds no partner credentials.
+Setup and two cycles run for both sellers at once (the warehouses ship in between; north's also books a
+delivery large enough to be held for review). Neither may see the other's orders, cursors, stock levels,
+holds, rate limits or artifacts; the sellers get different order counts and stock levels, so cross-talk
+shows in the numbers.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.conftest import fresh_postgres_database
-from tests.e2e.prefect_stack import PrefectStack, prefect_stack
+from tests.e2e.conftest import own_deployments
+from tests.e2e.prefect_stack import PrefectStack
 from tests.flows.sellers import (
     FULFILMENT_CENTRE,
     Seller,
@@ -34,6 +35,7 @@ from tests.flows.sellers import (
 
 pytestmark = pytest.mark.e2e
 
+FLOWS = ("setup-fulfilment-centre", "fulfilment-cycle")
 ORDERS = {"north": 4, "south": 6}
 ON_HAND = {"north": 100, "south": 200}
 
@@ -56,8 +58,8 @@ class TwoSellers:
     sellers: dict[str, SellerRuns]
 
 
-def _worker_env(ledger_url: str) -> dict[str, str]:
-    """What every seller of the worker shares; no LINNWORKS_* or SHIPBOB_* (those are in the blocks)."""
+def _runs_env(ledger_url: str) -> dict[str, str]:
+    """What every seller's runs share; no LINNWORKS_* or SHIPBOB_* (those are in the blocks)."""
     return {
         "LEDGER_URL": ledger_url,
         "THREEPL_ADAPTER": "shipbob",
@@ -70,34 +72,38 @@ def _worker_env(ledger_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def two_sellers(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e2e_stack: PrefectStack
 ) -> Iterator[TwoSellers]:
-    """The stack, both sellers' sandboxes, blocks and deployments, after setup and two cycles side by side."""
-    home: Path = tmp_path_factory.mktemp("prefect-home")
+    """Both sellers' sandboxes, blocks and deployments on the shared stack, after setup and two cycles side
+    by side. The sellers' accounts carry the ledger kind: the Prefect server (blocks, limits, artifacts) is
+    shared with the other parameter's sellers, whose figures must not count for these."""
     with ExitStack() as started:
         if request.param == "sqlite":
             ledger_url = f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
         else:
             ledger_url = started.enter_context(fresh_postgres_database("lw3pl_e2e_sellers"))
-        stack = started.enter_context(prefect_stack(home, _worker_env(ledger_url)))
         started.enter_context(
-            temporary_settings({PREFECT_API_URL: stack.api_url})
+            temporary_settings({PREFECT_API_URL: e2e_stack.api_url})
         )  # blocks go to this server
         sellers = {
-            name: SellerRuns(started.enter_context(running_seller(name, seed=seed, on_hand=ON_HAND[name])))
+            name: SellerRuns(
+                started.enter_context(
+                    running_seller(f"{name}-{request.param}", seed=seed, on_hand=ON_HAND[name])
+                )
+            )
             for name, seed in (("north", 51), ("south", 52))
         }
-        world = TwoSellers(stack, ledger_url, sellers)
+        for runs in sellers.values():
+            parameters = {"credentials_block": runs.seller.block}
+            runs.deployments = started.enter_context(
+                own_deployments(e2e_stack, runs.seller.account, _runs_env(ledger_url), parameters, FLOWS)
+            )
+        world = TwoSellers(e2e_stack, ledger_url, sellers)
         _run_side_by_side(world)
         yield world
 
 
 def _run_side_by_side(world: TwoSellers) -> None:
-    for name, runs in world.sellers.items():
-        for flow in ("setup-fulfilment-centre", "fulfilment-cycle"):
-            runs.deployments[flow] = world.stack.deploy_for(
-                f"{flow}/{flow}", name, {"credentials_block": runs.seller.block}
-            )
     _at_once(world, "setup-fulfilment-centre")
     for name, runs in world.sellers.items():
         runs.references = runs.seller.linnworks.create_orders(ORDERS[name], runs.seller.location_id)
@@ -136,5 +142,5 @@ def test_two_sellers_runs_at_once_never_see_each_others_orders_stock_holds_limit
         assert_own_stock_only(runs.seller, two_sellers.ledger_url, runs.held)
         assert_own_artifacts_only(runs.seller, runs.cycles, ORDERS[name])
     limits = [limit["name"] for limit in two_sellers.stack.concurrency_limits()]
-    assert any(limit.startswith("linnworks-north-") for limit in limits), limits
-    assert any(limit.startswith("linnworks-south-") for limit in limits), limits
+    for runs in two_sellers.sellers.values():
+        assert any(limit.startswith(f"linnworks-{runs.seller.account}-") for limit in limits), limits

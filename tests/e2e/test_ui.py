@@ -1,14 +1,15 @@
 """The Prefect UI as the operator's console, driven in headless Chromium like a person drives it.
 
-A real Prefect server (UI on), work pool, the project's deployments and a process worker; Debian's
-``chromium`` driven by Playwright (``executable_path``, no browser download). The worker's environment holds
-no Linnworks or 3PL setting: the seller's whole connection is one credentials block, which every deployment
-names in its parameters (``parameters: {credentials_block: ...}`` in prefect.yaml), so a schedule runs with
-it. The person opens Deployments, Quick-runs ``setup-fulfilment-centre``, sees it Completed and its summary
-artifact; opens a Custom run of ``export-orders``, is refused ``batch_size=-1`` by the form before any run
-exists, then picks the credentials block in the form and the run exports the orders. Every other deployment
-then runs as its schedule runs it (a run with the deployment's own parameters) and does its work.
-Screenshots are saved in the test's tmp dir (``screenshots/``).
+A real Prefect server (UI on), work pool, the project's deployments and a process worker (the e2e modules'
+shared stack); Debian's ``chromium`` driven by Playwright (``executable_path``, no browser download). The
+runs' environment (the worker's, and the deployments' job environment) holds no Linnworks or 3PL setting: the
+seller's whole connection is one credentials block, which every deployment names in its parameters
+(``parameters: {credentials_block: ...}`` in prefect.yaml), so a schedule runs with it. The person opens
+Deployments, Quick-runs ``setup-fulfilment-centre``, sees it Completed and its summary artifact; opens a
+Custom run of ``export-orders``, is refused ``batch_size=-1`` by the form before any run exists, then picks
+the credentials block in the form and the run exports the orders. Every other deployment then runs as its
+schedule runs it (a run with the deployment's own parameters) and does its work. Screenshots are saved in the
+test's tmp dir (``screenshots/``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +33,7 @@ from sandbox.linnworks import LinnworksSandbox
 from sandbox.shipbob.server import ShipBobSandbox
 from sandbox.warehouse import ManualClock, Warehouse, WarehouseConfig
 from tests.e2e.conftest import FULFILMENT_CENTRE
-from tests.e2e.prefect_stack import LW3PL_SETTINGS, REPO, PrefectStack, prefect_stack
+from tests.e2e.prefect_stack import LW3PL_SETTINGS, REPO, PrefectStack
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -130,7 +132,7 @@ def _chromium_or_skip() -> Any:
     return pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras: make lock")
 
 
-def _worker_env(ledger_url: str) -> dict[str, str]:
+def _runs_env(ledger_url: str) -> dict[str, str]:
     """Nothing of the seller's: where the ledger is, and the sandboxes' speed-up (not a partner setting)."""
     return {"LEDGER_URL": ledger_url, "PARTNER_TIME_SCALE": "1000"}
 
@@ -154,29 +156,39 @@ def _save_block(stack: PrefectStack, linnworks: LinnworksSandbox, shipbob: ShipB
         block.save(BLOCK, overwrite=True)
 
 
-def _name_the_block_in_every_deployment(stack: PrefectStack) -> None:
-    """What a seller writes in prefect.yaml (``parameters: {credentials_block: ...}``) for each deployment."""
-    for name in stack.deployed:
-        stack.set_parameters(f"{name}/{name}", {"credentials_block": BLOCK})
+@contextmanager
+def _block_named_in_every_deployment(stack: PrefectStack, ledger_url: str) -> Iterator[None]:
+    """What a seller writes in prefect.yaml (``parameters: {credentials_block: ...}``) for each deployment,
+    and the ledger its runs use; each deployment's own parameters and environment again on exit (the stack
+    is the e2e modules' shared one)."""
+    before = {name: stack.deployment(f"{name}/{name}") for name in stack.deployed}
+    try:
+        for name in stack.deployed:
+            stack.set_parameters(f"{name}/{name}", {"credentials_block": BLOCK})
+            stack.set_environment(f"{name}/{name}", _runs_env(ledger_url))
+        yield
+    finally:
+        for name, deployment in before.items():
+            fields = {key: deployment[key] for key in ("parameters", "job_variables")}
+            stack.update_deployment(f"{name}/{name}", fields)
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(tmp_path_factory: pytest.TempPathFactory, e2e_stack: PrefectStack) -> Iterator[Console]:
     sync_api = _chromium_or_skip()
-    home = tmp_path_factory.mktemp("prefect-ui-home")
     shots = tmp_path_factory.mktemp("screenshots")
     clock = ManualClock()
     warehouse = Warehouse(seed=5, clock=clock, config=WarehouseConfig.deterministic(timedelta(hours=1)))
-    ledger_url = f"sqlite:///{home / 'ledger.db'}"
+    ledger_url = f"sqlite:///{tmp_path_factory.mktemp('ui-ledger') / 'ledger.db'}"
+    stack = e2e_stack
     with (
         LinnworksSandbox(seed=5, rate_limits=False) as linnworks,
         ShipBobSandbox(warehouse=warehouse, rate_limits=False, auto_advance=False) as shipbob,
-        prefect_stack(home, _worker_env(ledger_url), ui=True) as stack,
+        _block_named_in_every_deployment(stack, ledger_url),
     ):
         _save_block(
             stack, linnworks, shipbob
         )  # before Playwright: its event loop would make save() a coroutine
-        _name_the_block_in_every_deployment(stack)
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1920, "height": 1000})  # wide: every column shows
@@ -191,6 +203,9 @@ def test_the_worker_has_no_linnworks_or_3pl_setting(console: Console) -> None:
     """The runs below can only have their connection from the block the deployments name."""
     partner = [key for key in console.stack.env if key.startswith(PARTNER_PREFIXES)]
     assert partner == [], "the worker's environment must hold no partner setting"
+    for name in console.stack.deployed:
+        env = console.stack.deployment(f"{name}/{name}")["job_variables"].get("env", {})
+        assert [key for key in env if key.startswith(PARTNER_PREFIXES)] == [], name
     assert not (REPO / ".env").exists(), (
         "a .env in the checkout would give the worker settings (Settings reads it)"
     )
