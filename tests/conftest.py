@@ -4,8 +4,8 @@ Under ``-n N --dist loadgroup`` each test goes to whichever worker is free, exce
 ``xdist_group``: those run one after another on one worker. The end-to-end tests form one group, so their
 shared Prefect stack starts once; a module whose last test reads what its earlier tests recorded marks itself
 with a group of its own. xdist hands out the groups first (largest first), then the other tests in collection
-order; the tests whose length is set by the clock rather than the CPU (:data:`LONG_FIRST`: the two-minute
-soaks, the orchestrator outages, the 429 storm) are moved to the front, so they run beside the rest instead
+order; the tests whose length is set by the clock rather than the CPU (:data:`LONG_FIRST`: the orchestrator
+outages (one waits ~5 min for the lost-run alert), the two-minute soaks, the 429 storm) are moved to the front, so they run beside the rest instead
 of after it (collected in order, they started last and kept CI waiting minutes on one busy worker).
 """
 
@@ -55,7 +55,7 @@ E2E_GROUP = "e2e"
 E2E_DIR = Path(__file__).parent / "e2e"
 LONG_FIRST = tuple(
     Path(__file__).parent / "reliability" / name
-    for name in ("test_soak.py", "test_orchestrator_outage.py", "test_budget_storm.py")
+    for name in ("test_orchestrator_outage.py", "test_soak.py", "test_budget_storm.py")
 )
 """Modules whose tests wait minutes on the clock whatever the machine: they start first, in this order."""
 
