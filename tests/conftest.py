@@ -5,8 +5,9 @@ Under ``-n N --dist loadgroup`` each test goes to whichever worker is free, exce
 shared Prefect stack starts once; a module whose last test reads what its earlier tests recorded marks itself
 with a group of its own. xdist hands out the groups first (largest first), then the other tests in collection
 order; the tests whose length is set by the clock rather than the CPU (:data:`LONG_FIRST`: the orchestrator
-outages (one waits ~5 min for the lost-run alert), the two-minute soaks, the 429 storm) are moved to the front, so they run beside the rest instead
-of after it (collected in order, they started last and kept CI waiting minutes on one busy worker).
+outages (one waits ~5 min for the lost-run alert), the two-minute soaks, the 429 storm) are moved to the
+front, so they run beside the rest instead of after it (collected in order, they started last and kept CI
+waiting minutes on one busy worker).
 """
 
 from __future__ import annotations
