@@ -14,6 +14,7 @@ from uuid import UUID
 from prefect import task
 
 from clients.errors import RecordError
+from clients.linnworks import OrderDetails
 from clients.threepl import Event, EventKind, Shipment
 from ledger import (
     NO_LEASE,
@@ -261,11 +262,21 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
         return
     text = f"lw3pl: the 3PL cancelled this order ({event.detail or 'no reason given'})"
     order_id = UUID(record.reference)
+    order = work.runtime.linnworks.get_order_by_id(order_id)
+    if order is not None and order.is_cancelled:
+        # Cancelled in Linnworks too: the 3PL's cancel is the one another run is carrying from Linnworks
+        # (its ledger write not made yet when this event was read). Nothing to hold for a person.
+        ledger.transition(
+            record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE,
+            detail="3PL cancelled; already cancelled in Linnworks",
+        )  # fmt: skip
+        work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
+        return
     # A part-shipped order is never cancelled in Linnworks (units left the warehouse): it is held for a
     # person whatever the policy, instead of waiting for the rest forever.
     partly_shipped = record.state is State.PARTIALLY_SHIPPED
     if work.runtime.settings.threepl_cancel_policy == "cancel" and not partly_shipped:
-        location = _location_of(work, order_id)
+        location = _location_of(order_id, order)
         work.runtime.linnworks.cancel_order(order_id, fulfilment_center=location, note=text)
         ledger.transition(
             record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE,
@@ -284,8 +295,7 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     work.note(f"order {record.num_order_id} held: the 3PL cancelled it")
 
 
-def _location_of(work: Outcomes, order_id: UUID) -> UUID:
-    order = work.runtime.linnworks.get_order_by_id(order_id)
+def _location_of(order_id: UUID, order: OrderDetails | None) -> UUID:
     location = None if order is None else order.location_id
     if location is None:
         raise RecordError(f"Linnworks has no order {order_id} to cancel")

@@ -206,6 +206,22 @@ def test_cancellation_by_the_3pl_holds_with_a_note_or_cancels_by_policy(flow_env
     assert _invariants(flow_env) == []
 
 
+def test_a_3pl_cancellation_of_an_order_cancelled_in_linnworks_is_a_cancellation_not_a_hold(
+    flow_env: FlowEnv,
+) -> None:
+    """Another run carried a Linnworks cancellation to the 3PL and has not written its ledger move yet: the
+    3PL's cancel event read meanwhile settles the order cancelled, not held as if the 3PL cancelled on its
+    own (seen with two reconciles 0.1 s apart)."""
+    (reference,) = _exported(flow_env, 1)
+    with flow_env.linnworks._lock:
+        flow_env.linnworks.account.cancel(reference, flow_env.location_id, "customer changed their mind")
+    flow_env.warehouse.cancel(reference)  # the other run's cancel call reached the 3PL
+    pull_events.fn(flow_env.account)
+    assert order_state(flow_env, reference) is State.CANCELLED
+    assert not any("the 3PL cancelled" in note for note in _notes(flow_env, reference))
+    assert _invariants(flow_env) == []
+
+
 class _Replaying:
     """A 3PL adapter whose event polls deliver every event three times, newest first, shipments first."""
 
