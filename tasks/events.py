@@ -249,13 +249,8 @@ def shipment_seen(shipment: Shipment, counted: Collection[str] = ()) -> Shipment
 
 
 def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
-    ledger = work.runtime.ledger
     if record.state is State.CANCEL_REQUESTED:
-        ledger.transition(
-            record.reference, State.CANCELLED, expected_from=[State.CANCEL_REQUESTED], owner=NO_LEASE,
-            detail="3PL confirmed our cancel request",
-        )  # fmt: skip
-        work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
+        _settle_cancelled(work, record, "3PL confirmed our cancel request")
         return
     if record.state not in (State.SUBMITTED, State.EXPORTED, State.ON_HOLD, State.PARTIALLY_SHIPPED):
         work.note(f"3PL cancelled order {record.reference} in state {record.state.value}: ignored")
@@ -266,11 +261,7 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     if order is not None and order.is_cancelled:
         # Cancelled in Linnworks too: the 3PL's cancel is the one another run is carrying from Linnworks
         # (its ledger write not made yet when this event was read). Nothing to hold for a person.
-        ledger.transition(
-            record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE,
-            detail="3PL cancelled; already cancelled in Linnworks",
-        )  # fmt: skip
-        work.report.cancelled.append(ReportRow(reference=record.reference, label=record.num_order_id))
+        _settle_cancelled(work, record, "3PL cancelled; already cancelled in Linnworks")
         return
     # A part-shipped order is never cancelled in Linnworks (units left the warehouse): it is held for a
     # person whatever the policy, instead of waiting for the rest forever.
@@ -278,21 +269,25 @@ def _on_cancelled(work: Outcomes, record: OrderRecord, event: Event) -> None:
     if work.runtime.settings.threepl_cancel_policy == "cancel" and not partly_shipped:
         location = _location_of(order_id, order)
         work.runtime.linnworks.cancel_order(order_id, fulfilment_center=location, note=text)
-        ledger.transition(
-            record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE,
-            detail="3PL cancelled; cancelled in Linnworks",
-        )  # fmt: skip
-        work.report.cancelled.append(
-            ReportRow(reference=record.reference, label=record.num_order_id, detail=text)
-        )
+        _settle_cancelled(work, record, "3PL cancelled; cancelled in Linnworks", note=text)
         return
     add_order_note(work.runtime.linnworks, order_id, text)
     if record.state is not State.ON_HOLD:
-        ledger.transition(
+        work.runtime.ledger.transition(
             record.reference, State.ON_HOLD, expected_from=[record.state], owner=NO_LEASE,
             detail="3PL cancelled; held for a person",
         )  # fmt: skip
     work.note(f"order {record.num_order_id} held: the 3PL cancelled it")
+
+
+def _settle_cancelled(work: Outcomes, record: OrderRecord, detail: str, note: str = "") -> None:
+    """``record`` cancelled in the ledger (from the state it was read in) and reported as such."""
+    work.runtime.ledger.transition(
+        record.reference, State.CANCELLED, expected_from=[record.state], owner=NO_LEASE, detail=detail
+    )
+    work.report.cancelled.append(
+        ReportRow(reference=record.reference, label=record.num_order_id, detail=note)
+    )
 
 
 def _location_of(order_id: UUID, order: OrderDetails | None) -> UUID:
