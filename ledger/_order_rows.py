@@ -77,6 +77,11 @@ class OrderValues:
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, row: sa.Row[Any]) -> OrderValues:
+        """The values of a row selected with ``ORDER_COLUMNS``."""
+        return cls(**row._mapping)
+
 
 _ORDERS = cast(sa.Table, OrderRow.__table__)
 ORDER_COLUMNS = tuple(_ORDERS.c)

@@ -103,7 +103,7 @@ class Orders:
         if updated_before is not None:
             query = query.where(OrderRow.updated_at < updated_before)
         with self._store.read() as session:
-            return [order_record(OrderValues(**row._mapping)) for row in session.execute(query.limit(limit))]
+            return [order_record(OrderValues.of(row)) for row in session.execute(query.limit(limit))]
 
     def counts_by_state(self) -> dict[State, int]:
         """How many orders are in each state (every state present, zero included)."""
@@ -322,7 +322,7 @@ class Orders:
         batch paths read, check and write these (``write_moved_rows``)."""
         query = self._by_reference_locked if lock else self._by_reference
         return {
-            row.reference: OrderValues(**row._mapping)
+            row.reference: OrderValues.of(row)
             for chunk in chunks(references)
             for row in session.execute(query, {"references": list(chunk), **self._store.keys()})
         }

@@ -200,7 +200,7 @@ def _on_shipment(work: Outcomes, record: OrderRecord, event: Event) -> None:
         return
     seen = shipment_seen(shipment, counted=record.tracking_numbers)
     ledger = work.runtime.ledger
-    if record.state not in SHIPPABLE and record.state is not State.PARTIALLY_SHIPPED:
+    if record.state in PAST_SHIPPING:
         # already complete: keep the parcel, change nothing
         ledger.update(record.reference, expected_from=PAST_SHIPPING, owner=NO_LEASE, shipment=seen)
         return

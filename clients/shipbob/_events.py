@@ -27,9 +27,10 @@ from clients.threepl.models import Event, EventKind, Package, PackageLine, Shipm
 
 from ._wire import OrderIn, ShipmentIn
 
-__all__ = ["BadRecord", "order_events", "order_last_update"]
+__all__ = ["PARCEL_SEPARATOR", "BadRecord", "order_events", "order_last_update"]
 
 _COMPLETED = "Completed"
+PARCEL_SEPARATOR = "+"  # a shipment event's id: the ids of the parcels that left together ("9001+9002")
 _OUT_OF_STOCK = {"outofstock", "out of stock", "backordered", "backorder"}
 
 
@@ -87,7 +88,7 @@ def _shipment_events(order: OrderIn, base: str) -> list[Event]:
     events = []
     for index, (shipped_at, parcels) in enumerate(ordered):
         parcels.sort(key=lambda s: s.id)
-        ids = "+".join(str(s.id) for s in parcels)
+        ids = PARCEL_SEPARATOR.join(str(s.id) for s in parcels)
         neutral = Shipment(
             shipment_id=ids,
             shipped_at=shipped_at,

@@ -42,7 +42,7 @@ from pydantic import ValidationError
 from clients.errors import MalformedResponseError
 from clients.threepl.models import Event, EventPage, WrittenTracking
 
-from ._events import BadRecord, order_events, order_last_update
+from ._events import PARCEL_SEPARATOR, BadRecord, order_events, order_last_update
 from ._orders import first_error
 from ._transport import Reply, Safety, Transport
 from ._wire import OrderIn, TrackingUploadOut, TrackingUploadReply
@@ -195,7 +195,7 @@ def _parcel_ids(order: WrittenTracking) -> list[int]:
     """ShipBob's parcel ids in the order's recorded shipment ids ("9001+9002"); a part that is not one is
     logged and left out (its parcel stays queued and is read again as a repeat, which loses nothing)."""
     parcels: list[int] = []
-    for part in (part for shipment_id in order.shipment_ids for part in shipment_id.split("+")):
+    for part in (part for shipment_id in order.shipment_ids for part in shipment_id.split(PARCEL_SEPARATOR)):
         if part.strip().isdigit():
             parcels.append(int(part))
         else:
