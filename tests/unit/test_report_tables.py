@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from flows.export import export_orders
+from ledger import OrderRecord, State
 from lw3pl.core.blocks import Lw3plCredentials, block_overrides
 from tasks.report_tables import TABLES, Links, ReportRow, what_to_do
 from tasks.reporting import FLOW_OUTCOMES, RunReport
@@ -88,25 +90,71 @@ def test_batch_reports_combine_into_one_with_every_row_in_order_and_the_counts_s
     assert RunReport.combine([]) == RunReport()
 
 
+class _CountingLedger:
+    """A ledger that knows every order (remote id ``R-<reference>``) and counts what it is asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    def get_many(self, references: set[str]) -> dict[str, OrderRecord]:
+        self.asked.append(len(references))
+        return {reference: _record(reference) for reference in references}
+
+    def latest_event_at(self, references: set[str], kind: str) -> dict[str, datetime]:
+        return {}
+
+
+def _record(reference: str) -> OrderRecord:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    return OrderRecord(
+        reference=reference,
+        account="default",
+        threepl="shipbob",
+        num_order_id=reference.removeprefix("order-"),
+        state=State.PROCESSED,
+        payload_hash="",
+        remote_id=f"R-{reference}",
+        tracking_number=None,
+        tracking_numbers=(),
+        carrier=None,
+        shipped_lines=(),
+        shipment_ids=(),
+        attempts=1,
+        last_error=None,
+        quarantine_reason=None,
+        quarantined_from=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def test_a_large_run_s_table_is_filled_from_the_ledger_a_chunk_of_orders_at_a_time() -> None:
     """A run's artifact tables ask the ledger for at most FILL_CHUNK orders at once (not for every order
     of the run: at 10,000 orders those records were most of the export's peak memory), and keep every row."""
-    from typing import Any, cast
-
     from ledger import Ledger
-    from tasks.reporting import FILL_CHUNK, _table
+    from tasks.reporting import FILL_CHUNK, _LedgerFacts, _table
 
-    asked: list[int] = []
-
-    class CountingLedger:
-        def get_many(self, references: set[str]) -> dict[str, Any]:
-            asked.append(len(references))
-            return {}
-
-        def latest_event_at(self, references: set[str], kind: str) -> dict[str, Any]:
-            return {}
-
-    rows = [ReportRow(reference=f"order-{i}", label=str(i)) for i in range(2 * FILL_CHUNK + 1)]
-    table = _table("exported", rows, cast(Ledger, CountingLedger()), Links())
+    ledger = _CountingLedger()
+    rows = [ReportRow(reference=f"order-{i}") for i in range(2 * FILL_CHUNK + 1)]
+    table = _table("exported", rows, _LedgerFacts(cast(Ledger, ledger)), Links())
     assert [cells["Linnworks order number"] for cells in table] == [str(i) for i in range(len(rows))]
-    assert asked == [FILL_CHUNK, FILL_CHUNK, 1]
+    assert [cells["3PL order id"] for cells in table] == [f"R-order-{i}" for i in range(len(rows))]
+    assert ledger.asked == [FILL_CHUNK, FILL_CHUNK, 1]
+
+
+def test_orders_named_by_two_sections_of_a_run_are_read_from_the_ledger_once() -> None:
+    """A reconcile's shipped and processed tables name the same orders: the second table is filled from
+    what the first read, and both show the ledger's facts."""
+    from ledger import Ledger
+    from tasks.reporting import _LedgerFacts, _table
+
+    ledger = _CountingLedger()
+    facts = _LedgerFacts(cast(Ledger, ledger))
+    rows = [ReportRow(reference=f"order-{i}") for i in range(3)]
+    shipped = _table("shipped", rows, facts, Links())
+    processed = _table("processed", [*rows, ReportRow(reference="order-9")], facts, Links())
+    assert ledger.asked == [3, 1]
+    assert [cells["3PL order id"] for cells in shipped] == ["R-order-0", "R-order-1", "R-order-2"]
+    assert [cells["3PL order id"] for cells in processed][-1] == "R-order-9"
