@@ -132,9 +132,10 @@ def _register(batch: _Batch, order_ids: Iterable[str]) -> dict[str, str]:
                 unmappable[reference] = str(error)
         fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
         batch.fingerprints[reference] = fingerprint
-        new.append(
-            NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
-        )
+        if record is None:  # a known order is registered already (registering it again changes nothing)
+            new.append(
+                NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
+            )
     batch.work.runtime.ledger.register(new)
     return unmappable
 
