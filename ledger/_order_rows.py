@@ -48,9 +48,7 @@ _MOVABLE = (
     "quarantine_reason",
     "quarantined_from",
 )
-_LISTS = ("tracking_numbers", "shipped_lines", "shipment_ids")
-_SCALARS = tuple(name for name in _MOVABLE if name not in _LISTS)
-_LIST_CHANGES = frozenset({"tracking_numbers", "shipped_lines", "shipment"})
+_movable = attrgetter(*_MOVABLE)
 
 
 @dataclass(slots=True)
@@ -80,14 +78,16 @@ class OrderValues:
     lease_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    lists_changed: bool = False
-    """Not a column: a change rewrote the JSON lists, so ``write_moved_rows`` writes them (encoding the three
-    JSON columns of every moved row cost more CPU than the rest of its UPDATE)."""
+    read: tuple[Any, ...] = ()
+    """Not a column: the movable columns as read, so ``write_moved_rows`` writes only those that changed
+    (binding and encoding all fourteen, three of them JSON, cost more CPU than the rest of the UPDATE)."""
 
     @classmethod
     def of(cls, row: sa.Row[Any]) -> OrderValues:
         """The values of a row selected with ``ORDER_COLUMNS`` (the fields are in table order)."""
-        return cls(*cast("tuple[Any, ...]", row))
+        values = cls(*cast("tuple[Any, ...]", row))
+        values.read = _movable(values)
+        return values
 
 
 _ORDERS = cast(sa.Table, OrderRow.__table__)
@@ -166,8 +166,8 @@ def _update_by_id(names: Sequence[str]) -> sa.Update:
     )
 
 
-_UPDATE_ALL = _update_by_id(_MOVABLE)
-_UPDATE_SCALARS = _update_by_id(_SCALARS)
+_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+"""One statement per set of changed columns (a few shapes in all), so each is compiled once and cached."""
 
 
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
@@ -192,22 +192,30 @@ def apply_changes(row: _Order, changes: Changes) -> None:
         _append_shipment(row, changes["shipment"])
     if changes.get("count_attempt"):
         row.attempts += 1
-    if isinstance(row, OrderValues) and not _LIST_CHANGES.isdisjoint(changes):
-        row.lists_changed = True
 
 
 def write_moved_rows(session: Session, rows: Collection[OrderValues]) -> None:
-    """Write changed rows with an executemany UPDATE by primary key (every row of one carries the same
-    columns; the unit of work would send one UPDATE per row on SQLite, whose driver cannot count an
-    executemany): one for rows whose JSON lists changed, one for the others, which leaves the lists out."""
-    _update_rows(session, _UPDATE_ALL, _MOVABLE, [row for row in rows if row.lists_changed])
-    _update_rows(session, _UPDATE_SCALARS, _SCALARS, [row for row in rows if not row.lists_changed])
-
-
-def _update_rows(session: Session, update: sa.Update, names: Sequence[str], rows: list[OrderValues]) -> None:
-    if rows:
+    """Write the changed columns of changed rows: one executemany UPDATE by primary key per set of changed
+    columns (the unit of work would send one UPDATE per row on SQLite, whose driver cannot count an
+    executemany); a batch of one kind of move is one statement."""
+    by_columns: dict[tuple[str, ...], list[OrderValues]] = {}
+    for row in rows:
+        by_columns.setdefault(_changed_columns(row), []).append(row)
+    by_columns.pop((), None)  # nothing to write: the row is as it was read
+    for names, group in by_columns.items():
+        update = _UPDATES.get(names)
+        if update is None:
+            update = _UPDATES[names] = _update_by_id(names)
         keys, values = ("row_id", *names), attrgetter("id", *names)
-        session.connection().execute(update, [dict(zip(keys, values(row), strict=True)) for row in rows])
+        session.connection().execute(update, [dict(zip(keys, values(row), strict=True)) for row in group])
+
+
+def _changed_columns(row: OrderValues) -> tuple[str, ...]:
+    """The movable columns whose value differs from the one read (all of them for a row not read)."""
+    if not row.read:
+        return _MOVABLE
+    now = _movable(row)
+    return tuple(name for name, old, new in zip(_MOVABLE, row.read, now, strict=True) if old != new)
 
 
 def row_lines(row: _Order) -> list[ShippedLine]:
