@@ -21,6 +21,7 @@ this uses PostgreSQL (``synchronous_commit=on`` by default), where a commit surv
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,14 +69,28 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+def _json_loads(text: str) -> Any:
+    # Most JSON cells are an empty list (an order's tracking numbers, lines and shipments until it ships):
+    # every order row read decoded three of them.
+    return [] if text in _EMPTY_LIST else json.loads(text)
+
+
+def _json_dumps(value: Any) -> str:
+    return "[]" if value == [] else json.dumps(value)
+
+
+_EMPTY_LIST = ("[]", b"[]")  # psycopg hands over bytes
+_JSON_CODEC: dict[str, Any] = {"json_deserializer": _json_loads, "json_serializer": _json_dumps}
+
+
 def make_engine(url: str | URL) -> Engine:
     """An engine for ``url``; creates the SQLite file's directory when it is missing."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, **_JSON_CODEC)
     assert parsed.database is not None
     Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000}, **_JSON_CODEC)
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
     sa.event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine

@@ -64,7 +64,8 @@ class Leases:
             query = query.where(OrderRow.reference.in_(list(references)))
         with self._store.write() as session:
             now = self._store.now()
-            rows = [OrderValues.of(row) for row in session.execute(query.where(lease_free(now)))]
+            found = session.connection().execute(query.where(lease_free(now)))  # Core rows, not ORM results
+            rows = [OrderValues.of(row) for row in found]
             until = now + timedelta(seconds=lease_seconds)
             # The rows are locked (or the database is, on SQLite): one UPDATE by id per chunk leases them all.
             for chunk in chunks([row.id for row in rows]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Unpack, cast
 
 import sqlalchemy as sa
@@ -71,11 +72,14 @@ class Orders:
         Idempotent and safe under concurrency (the unique constraint decides); one transaction and a few
         statements per 500 orders. A reference given twice counts once, with its first values.
         """
+        if not orders:
+            return RegisterResult(new=(), existing=())  # no write transaction for nothing
         first = {order.reference: order for order in reversed(orders)}
         with self._store.write() as session:
             now = self._store.now()
-            created = self._insert_new(session, [first[ref] for ref in sorted(first)], now)
-            rows = self._values(session, list(first))
+            rows = self._insert_new(session, [first[ref] for ref in sorted(first)], now)
+            created = set(rows)
+            rows.update(self._values(session, [ref for ref in first if ref not in created]))
         in_input_order = [rows[ref] for ref in dict.fromkeys(order.reference for order in orders)]
         return RegisterResult(
             new=tuple(order_record(r) for r in in_input_order if r.reference in created),
@@ -319,12 +323,13 @@ class Orders:
         self, session: Session, references: list[str], *, lock: bool = False
     ) -> dict[str, OrderValues]:
         """The rows as plain values (Core, no ORM objects), locked in reference order when ``lock``; the
-        batch paths read, check and write these (``write_moved_rows``)."""
+        batch paths read, check and write these (``write_moved_rows``). Run on the session's connection:
+        through the session, the ORM terms of the WHERE clause made SQLAlchemy load them as ORM results."""
         query = self._by_reference_locked if lock else self._by_reference
         return {
             row.reference: OrderValues.of(row)
             for chunk in chunks(references)
-            for row in session.execute(query, {"references": list(chunk), **self._store.keys()})
+            for row in session.connection().execute(query, {"references": list(chunk), **self._store.keys()})
         }
 
     def _checked(
@@ -354,37 +359,63 @@ class Orders:
         row.last_error = None
         return order_record(row)
 
-    def _insert_new(self, session: Session, orders: list[NewOrder], now: datetime) -> set[str]:
-        """Insert the orders not yet known (multi-row INSERT .. ON CONFLICT DO NOTHING); their references."""
-        created: dict[int, str] = {}
+    def _insert_new(self, session: Session, orders: list[NewOrder], now: datetime) -> dict[str, OrderValues]:
+        """Insert the orders not yet known (multi-row INSERT .. ON CONFLICT DO NOTHING); the rows created, by
+        reference, built from what was inserted (not read back)."""
+        created: dict[str, OrderValues] = {}
         table = cast(sa.Table, OrderRow.__table__)
         keys = [table.c.account, table.c.threepl, table.c.reference]
         # A Core executemany with RETURNING: SQLAlchemy sends it as multi-row VALUES ("insertmanyvalues")
         # from one cached compilation, where ``.values(rows)`` compiled a new statement for every batch.
         insert = self._store.insert(table).on_conflict_do_nothing(index_elements=keys)
+        returning = insert.returning(table.c.id, table.c.reference)
         for chunk in chunks(orders):
-            values = [self._new_row(order, now) for order in chunk]
-            returned = session.execute(insert.returning(OrderRow.id, OrderRow.reference), values)
-            created.update((row_id, reference) for row_id, reference in returned)
+            new = {order.reference: self._new_row(order, now) for order in chunk}
+            returned = session.connection().execute(returning, [_inserted(row) for row in new.values()])
+            for inserted in returned:
+                row = created[inserted.reference] = new[inserted.reference]
+                row.id = inserted.id
         audit = [
-            {"order_id": i, "from_state": None, "to_state": State.PENDING, "at": now, "detail": ""}
-            for i in created
+            {"order_id": row.id, "from_state": None, "to_state": State.PENDING, "at": now, "detail": ""}
+            for row in created.values()
         ]
         record_audit(session, audit)
-        return set(created.values())
+        return created
 
-    def _new_row(self, order: NewOrder, now: datetime) -> dict[str, object]:
-        return {
-            **self._store.keys(),
-            **order.model_dump(),
-            "state": State.PENDING,
-            "tracking_numbers": [],
-            "shipped_lines": [],
-            "shipment_ids": [],
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
+    def _new_row(self, order: NewOrder, now: datetime) -> OrderValues:
+        """A new ``pending`` row (its id is known once inserted)."""
+        return OrderValues(
+            id=0,
+            account=self._store.account,
+            threepl=self._store.threepl,
+            reference=order.reference,
+            num_order_id=order.num_order_id,
+            state=State.PENDING,
+            payload_hash=order.payload_hash,
+            remote_id=None,
+            tracking_number=None,
+            tracking_numbers=[],
+            carrier=None,
+            shipped_lines=[],
+            shipment_ids=[],
+            attempts=0,
+            last_error=None,
+            quarantine_reason=None,
+            quarantined_from=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+_INSERTED = tuple(column.name for column in ORDER_COLUMNS if column.name != "id")
+_inserted_values = attrgetter(*_INSERTED)
+
+
+def _inserted(row: OrderValues) -> dict[str, object]:
+    """The INSERT parameters of a new row: every column but the id."""
+    return dict(zip(_INSERTED, _inserted_values(row), strict=True))
 
 
 _TRANSITION_COLUMNS = (

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 ZERO_GUID = UUID(int=0)
 """Linnworks' "unset" GUID; also the id of the Default stock location."""
@@ -109,16 +110,15 @@ class _NullTolerant(BaseModel):
     def _null_means_default(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, dict):
             return data
-        defaulted = cls._names_with_defaults()
         known = cls._wire_names(info)
-        if known is None:
-            return {key: value for key, value in data.items() if value is not None or key not in defaulted}
-        # One pass for both rules (every nested object of a reply comes through here).
-        return {
-            key: value
-            for key, value in data.items()
-            if key in known and (value is not None or key not in defaulted)
-        }
+        if known is not None and not known.issuperset(data):
+            data = {key: value for key, value in data.items() if key in known}
+        # Only the few fields whose default a null would change are looked at (every nested object of a
+        # reply comes through here): a null for a field that defaults to None is that default already.
+        nulls = [name for name in cls._null_changes() if name in data and data[name] is None]
+        if not nulls:
+            return data
+        return {key: value for key, value in data.items() if key not in nulls}
 
     @classmethod
     def _wire_names(cls, info: ValidationInfo) -> frozenset[str] | None:
@@ -126,21 +126,31 @@ class _NullTolerant(BaseModel):
         return None
 
     @classmethod
-    def _names_with_defaults(cls) -> frozenset[str]:
-        names = _DEFAULTED_NAMES.get(cls)
+    def _null_changes(cls) -> tuple[str, ...]:
+        """The names (and aliases) of fields with a default that a null would not give: a default other
+        than None, or a None default of a type that refuses None."""
+        names = _NULL_CHANGES.get(cls)
         if names is None:
-            names = frozenset(
+            names = tuple(
                 name
                 for key, field in cls.model_fields.items()
-                if not field.is_required()
-                for name in (key, field.alias)
+                if not field.is_required() and not _none_is_default(field)
+                for name in dict.fromkeys((key, field.alias))
                 if name
             )
-            _DEFAULTED_NAMES[cls] = names
+            _NULL_CHANGES[cls] = names
         return names
 
 
-_DEFAULTED_NAMES: dict[type[BaseModel], frozenset[str]] = {}
+def _none_is_default(field: FieldInfo) -> bool:
+    """Whether validating a null gives the field's default: a None default of a type that accepts None."""
+    if field.default_factory is not None or field.default is not None:
+        return False
+    annotation = field.annotation
+    return annotation is Any or annotation is type(None) or type(None) in get_args(annotation)
+
+
+_NULL_CHANGES: dict[type[BaseModel], tuple[str, ...]] = {}
 
 
 class _Inbound(_NullTolerant):

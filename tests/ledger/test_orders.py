@@ -220,3 +220,19 @@ def test_every_order_move_states_the_states_it_expects_and_the_lease_it_holds(bo
     with pytest.raises(TypeError, match="expected_from"):
         book.quarantine("r", "a reason", owner=None)  # type: ignore[call-arg]
     assert [h.to_state for h in book.history("r")] == [State.PENDING]
+
+
+def test_a_registered_record_is_the_row_read_back(book: Ledger) -> None:
+    """The records ``register`` builds from what it inserted equal the rows read back from the database."""
+    created = book.register([new_order("a", 1), new_order("b", 2)]).new
+    assert list(created) == [book.get("a"), book.get("b")]
+
+
+def test_order_values_fields_are_the_order_columns_in_table_order() -> None:
+    """``OrderValues.of`` builds from a row's values by position: the fields follow the table's columns."""
+    from dataclasses import fields
+
+    from ledger._order_rows import ORDER_COLUMNS, OrderValues
+
+    columns = [column.name for column in ORDER_COLUMNS]
+    assert [field.name for field in fields(OrderValues)][: len(columns)] == columns
