@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from clients._http import is_transient_status, request_id, transport_error
+from clients._json import loads as loads_json
 from clients._pacing import Pacer
 from clients._retry import RetryPolicy, capped_retry_after
 from clients._send import Reply, Safety, Sender
@@ -289,7 +290,7 @@ def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) 
             f"Linnworks {endpoint} replied with HTML instead of JSON", context=context
         )
     try:
-        return json.loads(response.content)
+        return loads_json(response.content)
     except ValueError:
         raise MalformedResponseError(
             f"Linnworks {endpoint} replied with unreadable JSON ({len(response.content)} bytes)",
