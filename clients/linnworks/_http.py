@@ -191,7 +191,6 @@ class Caller:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("Linnworks %s request: %s", endpoint, scrub_fields(fields, self._secrets()))
         started = self._clock()
-        context = CallContext(SERVICE, spec.verb, _path(endpoint))
         try:
             if spec.verb == "GET":
                 query = urlencode(fields)  # as the SDK does: the form body, appended to the URL
@@ -203,6 +202,7 @@ class Caller:
                 )
         except httpx.HTTPError as error:
             self._log_attempt(endpoint, spec, type(error).__name__, attempt, started)
+            context = CallContext(SERVICE, spec.verb, _path(endpoint))
             raise transport_error(error, f"Linnworks {endpoint}", context) from None
         self._log_attempt(endpoint, spec, str(response.status_code), attempt, started)
         if logger.isEnabledFor(logging.DEBUG):
