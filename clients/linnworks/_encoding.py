@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -27,10 +28,16 @@ def encode_fields(endpoint: str, spec: EndpointSpec, values: Mapping[str, Any]) 
     Raises:
         TypeError: the caller passed a parameter set that differs from the spec (a bug in this client).
     """
-    declared = [name for name, _ in spec.params]
-    if sorted(values) != sorted(declared):
+    if values.keys() != _declared(spec):
+        declared = [name for name, _ in spec.params]
         raise TypeError(f"Linnworks {endpoint}: parameters {sorted(values)} differ from the spec {declared}")
     return [(name, _encode_value(kind, values[name])) for name, kind in spec.params]
+
+
+@cache
+def _declared(spec: EndpointSpec) -> frozenset[str]:
+    """The parameter names of ``spec`` (worked out once per endpoint: this runs on every call)."""
+    return frozenset(name for name, _ in spec.params)
 
 
 def _encode_value(kind: str, value: Any) -> str:

@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from clients._http import is_transient_status, request_id, transport_error
+from clients._json import loads as loads_json
 from clients._pacing import Pacer
 from clients._retry import RetryPolicy, capped_retry_after
 from clients._send import Reply, Safety, Sender
@@ -190,7 +191,6 @@ class Caller:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("Linnworks %s request: %s", endpoint, scrub_fields(fields, self._secrets()))
         started = self._clock()
-        context = CallContext(SERVICE, spec.verb, _path(endpoint))
         try:
             if spec.verb == "GET":
                 query = urlencode(fields)  # as the SDK does: the form body, appended to the URL
@@ -202,6 +202,7 @@ class Caller:
                 )
         except httpx.HTTPError as error:
             self._log_attempt(endpoint, spec, type(error).__name__, attempt, started)
+            context = CallContext(SERVICE, spec.verb, _path(endpoint))
             raise transport_error(error, f"Linnworks {endpoint}", context) from None
         self._log_attempt(endpoint, spec, str(response.status_code), attempt, started)
         if logger.isEnabledFor(logging.DEBUG):
@@ -289,7 +290,7 @@ def _decode_body(endpoint: str, response: httpx.Response, context: CallContext) 
             f"Linnworks {endpoint} replied with HTML instead of JSON", context=context
         )
     try:
-        return json.loads(response.content)
+        return loads_json(response.content)
     except ValueError:
         raise MalformedResponseError(
             f"Linnworks {endpoint} replied with unreadable JSON ({len(response.content)} bytes)",

@@ -18,7 +18,6 @@ missing (every path the adapter calls exists in the version it speaks), raises `
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -28,6 +27,7 @@ from typing import Any
 import httpx
 
 from clients._http import is_transient_status, request_id, transport_error
+from clients._json import loads as loads_json
 from clients._pacing import Pacer
 from clients._retry import RetryPolicy, capped_retry_after
 from clients._send import Reply, Safety, Sender, UnreadableReplyError
@@ -177,7 +177,7 @@ def _parse_json(response: httpx.Response, context: CallContext) -> Any:
     if not response.content:
         return None
     try:
-        return json.loads(response.content)
+        return loads_json(response.content)
     except ValueError:
         pass
     failed = replace(context, body_excerpt=excerpt(response.text))
