@@ -171,6 +171,7 @@ def _update_by_id(names: Sequence[str]) -> sa.Update:
     )
 
 
+_INSERT_AUDIT = sa.insert(_TRANSITIONS)
 _UPDATES: dict[tuple[str, ...], sa.Update] = {}
 """One statement per set of changed columns (a few shapes in all), so each is compiled once and cached."""
 
@@ -178,7 +179,7 @@ _UPDATES: dict[tuple[str, ...], sa.Update] = {}
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
     """Insert audit lines with one Core executemany (no RETURNING: SQLite would then insert row by row)."""
     if lines:
-        session.connection().execute(sa.insert(_TRANSITIONS), lines)
+        session.connection().execute(_INSERT_AUDIT, lines)
 
 
 def apply_changes(row: _Order, changes: Changes) -> None:
