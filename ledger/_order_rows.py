@@ -80,7 +80,8 @@ class OrderValues:
     updated_at: datetime
     read: tuple[Any, ...] = ()
     """Not a column: the movable columns as read, so ``write_moved_rows`` writes only those that changed
-    (binding and encoding all fourteen, three of them JSON, cost more CPU than the rest of the UPDATE)."""
+    (binding and encoding all fourteen, three of them JSON, cost more CPU than the rest of the UPDATE).
+    The JSON lists are compared by value, so a change must assign a new list, never mutate the one read."""
 
     @classmethod
     def of(cls, row: sa.Row[Any]) -> OrderValues:
