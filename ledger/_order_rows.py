@@ -221,8 +221,8 @@ def _changed_columns(row: OrderValues) -> tuple[str, ...]:
     """The movable columns whose value differs from the one read (all of them for a row not read)."""
     if not row.read:
         return _MOVABLE
-    now = _movable(row)
-    return tuple(name for name, old, new in zip(_MOVABLE, row.read, now, strict=True) if old != new)
+    current = _movable(row)
+    return tuple(name for name, old, new in zip(_MOVABLE, row.read, current, strict=True) if old != new)
 
 
 def row_lines(row: _Order) -> list[ShippedLine]:
