@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Collection, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ from ledger._states import State
 from ledger._store import Store, chunks
 
 __all__ = ["NO_LEASE", "Leases", "local_pid_of"]
+
+_ORDERS = cast(sa.Table, OrderRow.__table__)
 
 NO_LEASE = None
 """The ``owner`` of a move made without a lease: a 3PL event applies to an order whichever run holds its
@@ -69,9 +71,9 @@ class Leases:
             until = now + timedelta(seconds=lease_seconds)
             # The rows are locked (or the database is, on SQLite): one UPDATE by id per chunk leases them all.
             for chunk in chunks([row.id for row in rows]):
-                session.execute(
-                    sa.update(OrderRow)
-                    .where(OrderRow.id.in_(chunk))
+                session.connection().execute(
+                    sa.update(_ORDERS)
+                    .where(_ORDERS.c.id.in_(chunk))
                     .values(lease_owner=owner, lease_expires_at=until)
                 )
             for row in rows:
@@ -148,12 +150,13 @@ class Leases:
         done: list[str] = []
         for chunk in chunks(references):
             statement = (
-                sa.update(OrderRow)
+                sa.update(_ORDERS)
                 .where(*self._store.scope(OrderRow), OrderRow.reference.in_(chunk), condition)
                 .values(**values)
-                .returning(OrderRow.reference)
+                .returning(_ORDERS.c.reference)
             )
-            done.extend(session.scalars(statement))
+            # On the connection: through the session, an ORM UPDATE also looks for the rows' objects to sync.
+            done.extend(session.connection().execute(statement).scalars())
         return done
 
 

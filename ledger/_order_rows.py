@@ -80,7 +80,8 @@ class OrderValues:
     updated_at: datetime
     read: tuple[Any, ...] = ()
     """Not a column: the movable columns as read, so ``write_moved_rows`` writes only those that changed
-    (binding and encoding all fourteen, three of them JSON, cost more CPU than the rest of the UPDATE)."""
+    (binding and encoding all fourteen, three of them JSON, cost more CPU than the rest of the UPDATE).
+    The JSON lists are compared by value, so a change must assign a new list, never mutate the one read."""
 
     @classmethod
     def of(cls, row: sa.Row[Any]) -> OrderValues:
@@ -171,6 +172,7 @@ def _update_by_id(names: Sequence[str]) -> sa.Update:
     )
 
 
+_INSERT_AUDIT = sa.insert(_TRANSITIONS)
 _UPDATES: dict[tuple[str, ...], sa.Update] = {}
 """One statement per set of changed columns (a few shapes in all), so each is compiled once and cached."""
 
@@ -178,7 +180,7 @@ _UPDATES: dict[tuple[str, ...], sa.Update] = {}
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
     """Insert audit lines with one Core executemany (no RETURNING: SQLite would then insert row by row)."""
     if lines:
-        session.connection().execute(sa.insert(_TRANSITIONS), lines)
+        session.connection().execute(_INSERT_AUDIT, lines)
 
 
 def apply_changes(row: _Order, changes: Changes) -> None:
@@ -219,8 +221,8 @@ def _changed_columns(row: OrderValues) -> tuple[str, ...]:
     """The movable columns whose value differs from the one read (all of them for a row not read)."""
     if not row.read:
         return _MOVABLE
-    now = _movable(row)
-    return tuple(name for name, old, new in zip(_MOVABLE, row.read, now, strict=True) if old != new)
+    current = _movable(row)
+    return tuple(name for name, old, new in zip(_MOVABLE, row.read, current, strict=True) if old != new)
 
 
 def row_lines(row: _Order) -> list[ShippedLine]:

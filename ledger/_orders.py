@@ -409,12 +409,26 @@ class Orders:
         )
 
 
-_INSERTED = tuple(column.name for column in ORDER_COLUMNS if column.name != "id")
+_INSERTED = (
+    "account",
+    "threepl",
+    "reference",
+    "num_order_id",
+    "state",
+    "payload_hash",
+    "tracking_numbers",
+    "shipped_lines",
+    "shipment_ids",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
 _inserted_values = attrgetter(*_INSERTED)
 
 
 def _inserted(row: OrderValues) -> dict[str, object]:
-    """The INSERT parameters of a new row: every column but the id."""
+    """The INSERT parameters of a new row: the columns it sets (the others start NULL, the id is the
+    database's), so that each row binds a dozen values instead of twenty."""
     return dict(zip(_INSERTED, _inserted_values(row), strict=True))
 
 

@@ -14,9 +14,8 @@ import os
 import socket
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
@@ -51,14 +50,6 @@ __all__ = [
 
 logger = logging.getLogger("lw3pl.context")
 
-SENDERS = 8
-"""Per-order calls in flight per account: the round trip, not the partner's limit, binds one sender (the
-pacer holds the limit)."""
-
-
-def _senders(count: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="lw3pl-send")  # threads start on use
-
 
 @dataclass
 class Runtime:
@@ -70,13 +61,8 @@ class Runtime:
     ledger: Ledger
     pacer: PrefectRateLimitPacer | None = None
     """The shared-budget pacer the Linnworks client uses, if any: it holds a Prefect API connection."""
-    senders: ThreadPoolExecutor = field(default_factory=lambda: _senders(SENDERS))
-    """Threads for the calls made once per order (3PL creates), shared by the account's batches: a pool per
-    batch started its threads again for every batch, and concurrent batches multiplied the threads that
-    contend for the GIL. Per account, so one seller's paced calls never hold another's threads."""
 
     def close(self) -> None:
-        self.senders.shutdown(wait=True)
         self.linnworks.close()
         self.threepl.close()
         self.ledger.close()

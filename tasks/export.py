@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Unpack
 from uuid import UUID
@@ -48,6 +49,9 @@ logger = logging.getLogger("lw3pl.export")
 
 UNFINISHED = (State.PENDING, State.SUBMITTING, State.SUBMITTED)
 REMOTE_ID_PROPERTY = "3PL order id"
+IN_FLIGHT = 8
+"""Creates in flight per batch: the round trip, not the partner's limit, binds one sender (the pacer
+holds the limit)."""
 
 
 @task(name="list-exportable-orders", **TASK_RETRY_OPTIONS)
@@ -207,7 +211,7 @@ def _moved_by_state(batch: _Batch, moves: Sequence[Move]) -> dict[State, list[st
 
 
 def _send_all(batch: _Batch, references: Sequence[str]) -> list[str]:
-    """``submitting`` for the batch in one commit, then the creates on the account's senders, then the results
+    """``submitting`` for the batch in one commit, then the creates IN_FLIGHT at a time, then the results
     in one commit. The first create goes alone: a 3PL that refuses everything is found with one call."""
     ready = _mark_submitting(batch, references)
     if not ready:
@@ -215,8 +219,8 @@ def _send_all(batch: _Batch, references: Sequence[str]) -> list[str]:
     crashpoint("before_3pl_create")  # every order of the batch is ``submitting``, nothing sent yet
     watch = RefusalWatch()
     first = _send_one(batch, watch, ready[0])
-    senders = batch.work.runtime.senders  # the account's, shared by its batches
-    rest = list(senders.map(lambda reference: _send_one(batch, watch, reference), ready[1:]))
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="lw3pl-create") as pool:
+        rest = list(pool.map(lambda reference: _send_one(batch, watch, reference), ready[1:]))
     return _record_results(batch, watch, [first, *rest])
 
 
