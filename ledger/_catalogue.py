@@ -25,7 +25,7 @@ class Catalogue:
             return {
                 sku: value
                 for chunk in chunks(list(skus))
-                for sku, value in session.execute(query.where(CatalogueRow.sku.in_(chunk)))
+                for sku, value in session.execute(query.where(self._store.among(CatalogueRow.sku, chunk)))
             }
 
     def record_catalogue_hash(self, sku: str, value: str) -> None:

@@ -88,7 +88,7 @@ class Events:
         found: dict[str, datetime] = {}
         with self._store.read() as session:
             for chunk in chunks(sorted(set(references))):
-                rows = session.execute(query.where(EventRow.reference.in_(chunk)))
+                rows = session.execute(query.where(self._store.among(EventRow.reference, chunk)))
                 found.update({reference: at for reference, at in rows})
         return found
 
@@ -136,7 +136,7 @@ class Events:
         return {
             event_id
             for chunk in chunks(event_ids)
-            for event_id in session.scalars(query.where(EventRow.event_id.in_(chunk)))
+            for event_id in session.scalars(query.where(self._store.among(EventRow.event_id, chunk)))
         }
 
     def _insert(self, session: Session, events: Sequence[NewEvent], now: datetime) -> set[str]:

@@ -40,7 +40,7 @@ class Stock:
                 rows = [
                     row
                     for chunk in chunks(list(skus))
-                    for row in session.scalars(query.where(StockRow.sku.in_(chunk)))
+                    for row in session.scalars(query.where(self._store.among(StockRow.sku, chunk)))
                 ]
             return {row.sku: StockState.model_validate(row) for row in rows}
 

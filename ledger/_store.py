@@ -4,7 +4,7 @@ lost database becomes ``LedgerUnavailableError``."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from ledger._engine import BEGIN_MODE, StatementCounter, make_engine, unavailable_as_error
 from ledger._records import LedgerStats
@@ -25,6 +25,7 @@ CHUNK = 500
 
 _T = TypeVar("_T")
 _Insert = postgresql.Insert | sqlite.Insert
+_Column = sa.ColumnElement[Any] | QueryableAttribute[Any]
 _ScopedRow = type[OrderRow | EventRow | CursorRow | StockRow | CatalogueRow | StockHoldRow]
 
 
@@ -96,6 +97,26 @@ class Store:
     def keys(self) -> dict[str, str]:
         """The scope's column values, for inserts."""
         return {"account": self.account, "threepl": self.threepl}
+
+    def among(self, column: _Column, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+        """``column IN values``, sent as ONE parameter on PostgreSQL (``column = ANY(array)``).
+
+        psycopg converts a statement with more than 50 parameters from scratch, in Python, on every call
+        (9 % of a PostgreSQL export's CPU went to that for IN lists of a batch's references); an array
+        keeps the statement short and cached. SQLite has no arrays and its driver has no such cost.
+        """
+        return self._among(column, None, list(values))
+
+    def among_param(self, column: _Column, name: str) -> sa.ColumnElement[bool]:
+        """``among`` with a named parameter, given the list when executed: for statements built once."""
+        return self._among(column, name, None)
+
+    def _among(self, column: _Column, key: str | None, values: list[Any] | None) -> sa.ColumnElement[bool]:
+        element = column.expression
+        if self.engine.dialect.name == "postgresql":
+            array = postgresql.ARRAY(element.type)
+            return element == sa.any_(sa.bindparam(key, values, type_=array))
+        return element.in_(sa.bindparam(key, values, expanding=True))
 
     def insert(self, table: type[Any] | sa.Table) -> _Insert:
         """The dialect's INSERT (it has ``on_conflict_do_nothing``/``_do_update``)."""
