@@ -63,7 +63,7 @@ class Leases:
             .with_for_update(skip_locked=True)
         )
         if references is not None:
-            query = query.where(OrderRow.reference.in_(list(references)))
+            query = query.where(self._store.among(OrderRow.reference, references))
         with self._store.write() as session:
             now = self._store.now()
             found = session.connection().execute(query.where(lease_free(now)))  # Core rows, not ORM results
@@ -73,7 +73,7 @@ class Leases:
             for chunk in chunks([row.id for row in rows]):
                 session.connection().execute(
                     sa.update(_ORDERS)
-                    .where(_ORDERS.c.id.in_(chunk))
+                    .where(self._store.among(_ORDERS.c.id, chunk))
                     .values(lease_owner=owner, lease_expires_at=until)
                 )
             for row in rows:
@@ -151,7 +151,7 @@ class Leases:
         for chunk in chunks(references):
             statement = (
                 sa.update(_ORDERS)
-                .where(*self._store.scope(OrderRow), OrderRow.reference.in_(chunk), condition)
+                .where(*self._store.scope(OrderRow), self._store.among(OrderRow.reference, chunk), condition)
                 .values(**values)
                 .returning(_ORDERS.c.reference)
             )

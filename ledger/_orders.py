@@ -51,14 +51,14 @@ class Orders:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        # One statement per shape, with the references as one expanding parameter: compiled once and cached
+        # One statement per shape, with the references as one list parameter: compiled once and cached
         # (an ``in_(list)`` built per call costs more CPU than SQLite spends answering it).
         self._by_reference = (
             sa.select(*ORDER_COLUMNS)
             .where(
                 OrderRow.account == sa.bindparam("account"),
                 OrderRow.threepl == sa.bindparam("threepl"),
-                OrderRow.reference.in_(sa.bindparam("references", expanding=True)),
+                store.among_param(OrderRow.reference, "references"),
             )
             .order_by(OrderRow.reference)
         )
@@ -313,7 +313,9 @@ class Orders:
         """ORM rows, for the one-order paths that change a row through the session (``move_row``)."""
         rows: dict[str, OrderRow] = {}
         for chunk in chunks(references):
-            query = self.select().where(OrderRow.reference.in_(chunk)).order_by(OrderRow.reference)
+            query = (
+                self.select().where(self._store.among(OrderRow.reference, chunk)).order_by(OrderRow.reference)
+            )
             rows.update(
                 (row.reference, row) for row in session.scalars(query.with_for_update() if lock else query)
             )
