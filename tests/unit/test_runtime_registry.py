@@ -50,3 +50,21 @@ def test_the_handle_is_serialisable_and_part_of_prefects_cache_key() -> None:
     assert Account.model_validate_json(account.model_dump_json()) == account
     assert hash(account) == hash(Account(name="north", block="north-credentials"))
     assert hash_objects(account) != hash_objects(Account(name="south", block="north-credentials"))
+
+
+def test_the_heap_is_settled_once_per_process_before_the_first_runtime() -> None:
+    """The objects alive at the first runtime are frozen out of the collector's walks and the young
+    generation's threshold raised; a later runtime freezes nothing more (a frozen object is never
+    collected, so a second freeze could keep garbage for the process's lifetime)."""
+    import gc
+
+    from tasks import context
+
+    context._settle_heap()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    assert gc.get_threshold() == context._GC_THRESHOLDS
+    retained = [[] for _ in range(10)]  # lists the collector tracks, alive at the second call
+    context._settle_heap()
+    assert gc.get_freeze_count() == frozen, "a second runtime froze the heap again"
+    assert retained
