@@ -53,7 +53,7 @@ SHIPBOB_CREATES_PER_MINUTE = 150
 SHIPPING_INFO_PER_MINUTE = 250
 BINDING = {"export": "ShipBob POST /2026-01/order", "reconcile": "Linnworks Orders/SetOrderShippingInfo"}
 """The call each phase makes once per order, under the limit that binds it (section 2)."""
-BATCH = 100  # EXPORT_BATCH_SIZE's default, used by both flows
+BATCH = 100  # tasks.context.PART_SIZE: orders per Linnworks batch call in both flows
 # Limits off: the clients' partner minute is this many times shorter, so their pacing is far above any rate
 # reached (ShipBob 150/min -> 2,500/s). Not more: the Linnworks session's idle refresh scales with it too
 # (18 min / scale), and at 10**6 (1 ms) every call under load re-authenticated, one at a time.

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,14 +34,17 @@ if TYPE_CHECKING:  # Prefect's client is imported only where a shared budget is 
     from tasks.pacing import PrefectRateLimitPacer
 
 __all__ = [
+    "PART_SIZE",
     "Account",
     "Runtime",
     "build_runtime",
     "close_runtimes",
     "existing_runtime",
+    "in_parts",
     "leased",
     "make_adapter",
     "move_all",
+    "part_sizes",
     "registered_runtime",
     "resolve_account",
     "run_owner",
@@ -309,6 +312,37 @@ def leased(
             yield claimed
         finally:
             runtime.ledger.release([record.reference for record in claimed], owner)
+
+
+PART_SIZE = 100
+"""Orders per part of a batch task: one Linnworks call (GetOrdersById, AssignOrderIdentifier,
+ProcessOrdersInBatch) and a few ledger transactions each. A task may hold several parts (fewer task runs
+cost less on the Prefect server and in this process); Linnworks documents no cap on ids per call, and the
+one cap seen on a similar endpoint is 100, so no call carries more."""
+
+
+def part_sizes(limit: int) -> list[int]:
+    """``limit`` as PART_SIZE parts, the last one shorter: 250 -> [100, 100, 50]."""
+    return [min(PART_SIZE, limit - start) for start in range(0, limit, PART_SIZE)]
+
+
+def in_parts(
+    runtime: Runtime,
+    owner: str,
+    states: Collection[State],
+    limit: int,
+    act: Callable[[list[OrderRecord]], object],
+) -> int:
+    """Lease up to ``limit`` orders in ``states`` PART_SIZE at a time, ``act`` on each part and give its
+    leases back before the next; stop after a part that came back short. Returns how many were claimed."""
+    claimed_in_all = 0
+    for part in part_sizes(limit):
+        with leased(runtime, states, owner, limit=part) as claimed:
+            act(claimed)
+        claimed_in_all += len(claimed)
+        if len(claimed) < part:
+            break  # nothing more is waiting
+    return claimed_in_all
 
 
 def move_all(

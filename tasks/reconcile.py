@@ -23,7 +23,7 @@ from clients.threepl import WrittenTracking
 from ledger import OrderRecord, State
 from lw3pl.core.crashpoints import crashpoint
 from tasks.cancellations import TOO_LATE, read_orders
-from tasks.context import Account, leased, move_all, runtime_for
+from tasks.context import Account, in_parts, move_all, runtime_for
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
@@ -51,10 +51,12 @@ def write_tracking_read_back_and_process(account: Account, limit: int, location_
     fresh read of Processed that processing needs, so one task does all three for one batch.
     """
     work = Outcomes(runtime_for(account))
-    with leased(work.runtime, [State.SHIPPED], work.owner, limit=limit) as claimed:
-        work.report.claimed = len(claimed)
+
+    def write_read_back_and_process(claimed: list[OrderRecord]) -> None:
         confirmed, orders = _write_and_read_back(work, claimed)
         _process_ready(work, _not_yet_processed(work, confirmed, orders), location_id)
+
+    work.report.claimed = in_parts(work.runtime, work.owner, SHIPPED, limit, write_read_back_and_process)
     return work.report
 
 
@@ -62,9 +64,9 @@ def write_tracking_read_back_and_process(account: Account, limit: int, location_
 def write_and_read_back_tracking(account: Account, limit: int) -> RunReport:
     """Up to ``limit`` shipped orders: write the tracking number and read it back; nothing is processed."""
     work = Outcomes(runtime_for(account))
-    with leased(work.runtime, [State.SHIPPED], work.owner, limit=limit) as claimed:
-        work.report.claimed = len(claimed)
-        _write_and_read_back(work, claimed)
+    work.report.claimed = in_parts(
+        work.runtime, work.owner, SHIPPED, limit, lambda claimed: _write_and_read_back(work, claimed)
+    )
     return work.report
 
 
@@ -171,9 +173,11 @@ def _confirm_tracking(work: Outcomes, records: Sequence[OrderRecord]) -> None:
 def process_orders(account: Account, limit: int, location_id: UUID) -> RunReport:
     """Process up to ``limit`` orders whose tracking was read back; Processed is re-read first."""
     work = Outcomes(runtime_for(account))
-    with leased(work.runtime, [State.TRACKING_WRITTEN], work.owner, limit=limit) as claimed:
-        work.report.claimed = len(claimed)
+
+    def process(claimed: list[OrderRecord]) -> None:
         _process_ready(work, _not_yet_processed(work, claimed), location_id)
+
+    work.report.claimed = in_parts(work.runtime, work.owner, WRITTEN, limit, process)
     return work.report
 
 

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     lw3pl_account: str = Field(
         default="default", description="names this seller in the ledger and rate limits"
     )
-    export_batch_size: int = Field(default=100, ge=1, le=500)
+    export_batch_size: int = Field(default=200, ge=1, le=500)
     shipping_service_map: dict[str, str] = Field(
         default_factory=dict,
         description='Linnworks postal service name -> 3PL service, JSON; "*" is the fallback. '
