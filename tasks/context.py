@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +44,7 @@ __all__ = [
     "leased",
     "make_adapter",
     "move_all",
-    "part_sizes",
+    "parts",
     "registered_runtime",
     "resolve_account",
     "run_owner",
@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("lw3pl.context")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -321,9 +323,9 @@ cost less on the Prefect server and in this process); Linnworks documents no cap
 one cap seen on a similar endpoint is 100, so no call carries more."""
 
 
-def part_sizes(limit: int) -> list[int]:
-    """``limit`` as PART_SIZE parts, the last one shorter: 250 -> [100, 100, 50]."""
-    return [min(PART_SIZE, limit - start) for start in range(0, limit, PART_SIZE)]
+def parts(items: Sequence[T]) -> list[Sequence[T]]:
+    """``items`` in consecutive slices of PART_SIZE, the last one shorter."""
+    return [items[start : start + PART_SIZE] for start in range(0, len(items), PART_SIZE)]
 
 
 def in_parts(
@@ -336,7 +338,7 @@ def in_parts(
     """Lease up to ``limit`` orders in ``states`` PART_SIZE at a time, ``act`` on each part and give its
     leases back before the next; stop after a part that came back short. Returns how many were claimed."""
     claimed_in_all = 0
-    for part in part_sizes(limit):
+    for part in map(len, parts(range(limit))):
         with leased(runtime, states, owner, limit=part) as claimed:
             act(claimed)
         claimed_in_all += len(claimed)

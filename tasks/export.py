@@ -30,7 +30,7 @@ from clients.linnworks import (
 from clients.threepl import FulfilmentOrder, SubmitOutcome
 from ledger import Changes, Move, NewOrder, OrderRecord, State
 from lw3pl.core.crashpoints import crashpoint
-from tasks.context import PART_SIZE, Account, Runtime, leased, move_all, runtime_for
+from tasks.context import Account, Runtime, leased, move_all, parts, runtime_for
 from tasks.mapping import (
     MappingError,
     has_identifier,
@@ -95,11 +95,10 @@ class _Batch:
 
 @task(name="export-batch", cache_policy=NO_CACHE, **TASK_RETRY_OPTIONS)  # sends orders: never a cached result
 def export_batch(account: Account, order_ids: Sequence[str], location_id: UUID) -> RunReport:
-    """Run the export saga for one batch of orders, PART_SIZE at a time; per-order problems are quarantined
-    or deferred."""
+    """Run the export saga for one batch of orders, a part at a time (tasks.context.PART_SIZE); per-order
+    problems are quarantined or deferred."""
     runtime = runtime_for(account)
-    parts = (order_ids[start : start + PART_SIZE] for start in range(0, len(order_ids), PART_SIZE))
-    return RunReport.combine(_export_part(runtime, part, location_id) for part in parts)
+    return RunReport.combine(_export_part(runtime, part, location_id) for part in parts(order_ids))
 
 
 def _export_part(runtime: Runtime, order_ids: Sequence[str], location_id: UUID) -> RunReport:

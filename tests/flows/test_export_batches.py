@@ -9,6 +9,7 @@ import json
 import pytest
 
 from flows.export import export_orders
+from flows.reconcile import reconcile_shipments
 from ledger import Ledger, State
 from sandbox._http import HttpRequest
 from sandbox.shipbob import ORDERS_PATH
@@ -109,3 +110,40 @@ def test_one_refused_order_among_accepted_ones_is_quarantined_and_the_rest_expor
     quarantined = flow_env.runtime.ledger.quarantined()
     assert len(quarantined) == 1 and quarantined[0].reference in references
     assert "the 3PL rejected the order" in (quarantined[0].quarantine_reason or "")
+
+
+_ID_LISTS = {
+    "Orders/GetOrdersById": ("pkOrderIds",),
+    "OpenOrders/AssignOrderIdentifier": ("request", "OrderIds"),
+    "Orders/ProcessOrdersInBatch": ("ordersIds",),
+}
+
+
+def _ids_per_call(flow_env: FlowEnv, method: str) -> list[int]:
+    """How many order ids each ``method`` call carried, from the Linnworks sandbox's request log."""
+    name, *inner = _ID_LISTS[method]
+    sizes = []
+    for call in flow_env.linnworks.requests(method):
+        value = call["params"][name]
+        value = json.loads(value) if isinstance(value, str) else value
+        for key in inner:
+            value = value[key]
+        sizes.append(len(value))
+    return sizes
+
+
+def test_a_batch_task_works_through_its_orders_in_parts(
+    flow_env: FlowEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks of 12 orders with parts of 5: every Linnworks batch call carries one part (5, 5, 2 per
+    task), and every order is still exported, then written, read back and processed, once."""
+    monkeypatch.setattr("tasks.context.PART_SIZE", 5)
+    references = flow_env.create_orders(24)
+    assert export_orders(batch_size=12)["exported"] == 24
+    assert sorted(_ids_per_call(flow_env, "Orders/GetOrdersById")) == [2, 2] + [5] * 4
+    assert sorted(_ids_per_call(flow_env, "OpenOrders/AssignOrderIdentifier")) == [2, 2] + [5] * 4
+    flow_env.advance(hours=2)
+    assert reconcile_shipments(batch_size=12)["processed"] == 24
+    assert sorted(_ids_per_call(flow_env, "Orders/ProcessOrdersInBatch")) == [2, 2] + [5] * 4
+    ledger = flow_env.runtime.ledger
+    assert {ledger.get(reference).state for reference in references} == {State.PROCESSED}
