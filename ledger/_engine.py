@@ -38,6 +38,7 @@ from ledger._errors import LedgerUnavailableError
 __all__ = [
     "BEGIN_MODE",
     "StatementCounter",
+    "json_text",
     "make_engine",
     "migrate",
     "normalise_url",
@@ -75,12 +76,13 @@ def _json_loads(text: str) -> Any:
     return [] if text in _EMPTY_LIST else json.loads(text)
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON cell's text, as the engine writes it (its ``json_serializer``)."""
     return "[]" if value == [] else json.dumps(value)
 
 
 _EMPTY_LIST = ("[]", b"[]")  # psycopg hands over bytes
-_JSON_CODEC: dict[str, Any] = {"json_deserializer": _json_loads, "json_serializer": _json_dumps}
+_JSON_CODEC: dict[str, Any] = {"json_deserializer": _json_loads, "json_serializer": json_text}
 
 
 def make_engine(url: str | URL) -> Engine:

@@ -98,3 +98,33 @@ def test_cursor_round_trip_and_overwrite(book: Ledger) -> None:
     book.set_cursor("shipbob-events", "page=2")
     book.set_cursor("other", "x")
     assert book.get_cursor("shipbob-events") == "page=2"
+
+
+def test_a_batch_of_events_is_stored_with_every_value_as_given(migrated_url: str, book: Ledger) -> None:
+    """Each recorded event's row holds its reference, kind, time (UTC) and payload as given, on both
+    databases (PostgreSQL inserts a batch from arrays, with the payloads as JSON text)."""
+    import sqlalchemy as sa
+
+    from ledger._schema import EventRow
+
+    later = AT + timedelta(hours=5, microseconds=7)
+    given = [
+        NewEvent(event_id="p-1", reference="order-1", kind="shipment", occurred_at=AT, payload={"n": [1, 2]}),
+        NewEvent(event_id="p-2", reference="order-2", kind="cancelled", occurred_at=later, payload={}),
+        NewEvent(event_id="p-3", reference="order-3", kind="shipment", occurred_at=AT, payload={"t": 'é"x'}),
+    ]
+    assert book.record_events(given) == [True, True, True]
+    engine = sa.create_engine(migrated_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(EventRow.event_id, EventRow.reference, EventRow.kind, EventRow.occurred_at)
+                .add_columns(EventRow.payload)
+                .order_by(EventRow.event_id)
+            ).all()
+    finally:
+        engine.dispose()
+    stored = [
+        (i, r, k, at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC), p) for i, r, k, at, p in rows
+    ]
+    assert stored == [(e.event_id, e.reference, e.kind, e.occurred_at, e.payload) for e in given]
