@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from ledger._engine import json_text
+from ledger._arrays import array_values, columns_of, insert_from_arrays
 from ledger._orders import Orders
 from ledger._records import EventEffect, EventOutcome, MoveOutcome, MoveStatus, NewEvent
 from ledger._schema import CursorRow, EventRow
@@ -151,62 +151,26 @@ class Events:
 
     def _insert_chunk(self, session: Session, events: Sequence[NewEvent], now: datetime) -> sa.Result[Any]:
         scope = {**self._store.keys(), "recorded_at": now}
-        if self._store.engine.dialect.name == "postgresql":
-            # One statement text for any number of events (see ``Orders._insert_rows``).
-            given = {
-                "event_ids": [event.event_id for event in events],
-                "references": [event.reference for event in events],
-                "kinds": [event.kind for event in events],
-                "occurred": [event.occurred_at for event in events],
-                "payloads": [json_text(event.payload) for event in events],
-            }
-            return session.connection().execute(_UNNEST_INSERT, given | scope)
-        # SQLite: a Core executemany with RETURNING (one cached compilation; see ``Orders._insert_rows``).
         values = [{**event.model_dump(), **scope} for event in events]
-        return session.connection().execute(_VALUES_INSERT, values)
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":  # one statement text for any page (ledger._arrays)
+            return connection.execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
+        # SQLite: a Core executemany with RETURNING (one cached compilation; see ``Orders._insert_rows``).
+        return connection.execute(_VALUES_INSERT, values)
 
 
 _EVENTS = cast(sa.Table, EventRow.__table__)
 _KEYS = [_EVENTS.c.account, _EVENTS.c.threepl, _EVENTS.c.event_id]
+_INSERTED = ("account", "threepl", "event_id", "reference", "kind", "occurred_at", "payload", "recorded_at")
+_INSERTED_COLUMNS = columns_of(_EVENTS, _INSERTED)
 _VALUES_INSERT = (
     sqlite.insert(_EVENTS).on_conflict_do_nothing(index_elements=_KEYS).returning(_EVENTS.c.event_id)
 )
-
-
-def _unnest_insert() -> sa.Insert:
-    """PostgreSQL: the events from ``unnest`` of array parameters (payloads as JSON text, cast per row)."""
-    columns = _EVENTS.c
-    given = (
-        sa.func.unnest(
-            sa.bindparam("event_ids", type_=postgresql.ARRAY(columns.event_id.type)),
-            sa.bindparam("references", type_=postgresql.ARRAY(columns.reference.type)),
-            sa.bindparam("kinds", type_=postgresql.ARRAY(columns.kind.type)),
-            sa.bindparam("occurred", type_=postgresql.ARRAY(columns.occurred_at.type)),
-            sa.bindparam("payloads", type_=postgresql.ARRAY(sa.Text)),
-        )
-        .table_valued("event_id", "reference", "kind", "occurred_at", "payload")
-        .render_derived()
-    )
-    rows = sa.select(
-        sa.bindparam("account", type_=columns.account.type),
-        sa.bindparam("threepl", type_=columns.threepl.type),
-        given.c.event_id,
-        given.c.reference,
-        given.c.kind,
-        given.c.occurred_at,
-        sa.cast(given.c.payload, columns.payload.type),
-        sa.bindparam("recorded_at", type_=columns.recorded_at.type),
-    )
-    names = ["account", "threepl", "event_id", "reference", "kind", "occurred_at", "payload", "recorded_at"]
-    return (
-        postgresql.insert(_EVENTS)
-        .from_select(names, rows)
-        .on_conflict_do_nothing(index_elements=_KEYS)
-        .returning(_EVENTS.c.event_id)
-    )
-
-
-_UNNEST_INSERT = _unnest_insert()
+_ARRAYS_INSERT = (
+    insert_from_arrays(_EVENTS, _INSERTED)
+    .on_conflict_do_nothing(index_elements=_KEYS)
+    .returning(_EVENTS.c.event_id)
+)
 
 
 def _first_positions(events: Sequence[NewEvent], new: set[str]) -> list[bool]:

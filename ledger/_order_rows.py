@@ -11,6 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ledger._arrays import array_values, column_value, columns_of, insert_from_arrays, unnest
 from ledger._errors import IllegalTransitionError, LeaseLostError, StateConflictError
 from ledger._records import Changes, MoveStatus, OrderRecord, ShipmentSeen, ShippedLine, merge_lines
 from ledger._schema import OrderRow, TransitionRow
@@ -172,15 +173,39 @@ def _update_by_id(names: Sequence[str]) -> sa.Update:
     )
 
 
+def _update_columns(names: Sequence[str]) -> dict[str, sa.Column[Any]]:
+    return {"row_id": _ORDERS.c.id} | columns_of(_ORDERS, names)
+
+
+def _update_from_arrays(names: Sequence[str]) -> sa.Update:
+    # PostgreSQL: the same UPDATE for any number of rows, their values as arrays (ledger._arrays).
+    given = unnest(_update_columns(names))
+    return (
+        sa.update(_ORDERS)
+        .where(_ORDERS.c.id == given.c.row_id)
+        .values({name: column_value(given, name, _ORDERS.c[name]) for name in names})
+    )
+
+
+_AUDIT_NAMES = ("order_id", "from_state", "to_state", "at", "detail", "owner")
+_AUDIT_COLUMNS = columns_of(_TRANSITIONS, _AUDIT_NAMES)
 _INSERT_AUDIT = sa.insert(_TRANSITIONS)
-_UPDATES: dict[tuple[str, ...], sa.Update] = {}
-"""One statement per set of changed columns (a few shapes in all), so each is compiled once and cached."""
+_INSERT_AUDIT_FROM_ARRAYS = insert_from_arrays(_TRANSITIONS, _AUDIT_NAMES)
+_UPDATES: dict[tuple[bool, tuple[str, ...]], sa.Update] = {}
+"""One statement per database kind and set of changed columns (a few shapes in all), each compiled once."""
 
 
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
-    """Insert audit lines with one Core executemany (no RETURNING: SQLite would then insert row by row)."""
-    if lines:
-        session.connection().execute(_INSERT_AUDIT, lines)
+    """Insert audit lines in one statement: arrays on PostgreSQL (ledger._arrays), else a Core executemany
+    (no RETURNING: SQLite would then insert row by row)."""
+    if not lines:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = [{"detail": "", **line} for line in lines]
+        connection.execute(_INSERT_AUDIT_FROM_ARRAYS, array_values(rows, _AUDIT_COLUMNS))
+    else:
+        connection.execute(_INSERT_AUDIT, lines)
 
 
 def apply_changes(row: _Order, changes: Changes) -> None:
@@ -209,12 +234,20 @@ def write_moved_rows(session: Session, rows: Collection[OrderValues]) -> None:
     for row in rows:
         by_columns.setdefault(_changed_columns(row), []).append(row)
     by_columns.pop((), None)  # nothing to write: the row is as it was read
+    connection = session.connection()
+    on_postgresql = connection.dialect.name == "postgresql"
     for names, group in by_columns.items():
-        update = _UPDATES.get(names)
+        update = _UPDATES.get((on_postgresql, names))
         if update is None:
-            update = _UPDATES[names] = _update_by_id(names)
+            update = _UPDATES[on_postgresql, names] = (
+                _update_from_arrays if on_postgresql else _update_by_id
+            )(names)
         keys, values = ("row_id", *names), attrgetter("id", *names)
-        session.connection().execute(update, [dict(zip(keys, values(row), strict=True)) for row in group])
+        params = [dict(zip(keys, values(row), strict=True)) for row in group]
+        if on_postgresql:
+            connection.execute(update, array_values(params, _update_columns(names)))
+        else:
+            connection.execute(update, params)
 
 
 def _changed_columns(row: OrderValues) -> tuple[str, ...]:

@@ -8,9 +8,10 @@ from operator import attrgetter
 from typing import Any, Unpack, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from ledger._arrays import array_values, columns_of, insert_from_arrays
 from ledger._errors import EmptyReasonError, UnknownOrderError
 from ledger._order_rows import (
     ORDER_COLUMNS,
@@ -368,7 +369,7 @@ class Orders:
         created: dict[str, OrderValues] = {}
         for chunk in chunks(orders):
             new = {order.reference: self._new_row(order, now) for order in chunk}
-            for inserted in self._insert_rows(session, list(new.values()), now):
+            for inserted in self._insert_rows(session, list(new.values())):
                 row = created[inserted.reference] = new[inserted.reference]
                 row.id = inserted.id
         audit = [
@@ -378,23 +379,16 @@ class Orders:
         record_audit(session, audit)
         return created
 
-    def _insert_rows(self, session: Session, rows: list[OrderValues], now: datetime) -> sa.CursorResult[Any]:
+    def _insert_rows(self, session: Session, rows: list[OrderValues]) -> sa.CursorResult[Any]:
         """INSERT .. ON CONFLICT DO NOTHING RETURNING (id, reference) of the rows that were new."""
-        if self._store.engine.dialect.name == "postgresql":
-            # One statement text for any number of rows, the per-row values as three arrays: psycopg caches
-            # its parse and the server its plan. The multi-row VALUES that SQLAlchemy builds otherwise is a
-            # new 20 kB text per batch, which psycopg parsed again each time (an eighth of the export's
-            # ledger CPU on PostgreSQL).
-            given = {
-                "references": [row.reference for row in rows],
-                "num_order_ids": [row.num_order_id for row in rows],
-                "payload_hashes": [row.payload_hash for row in rows],
-            }
-            scalars = {"account": self._store.account, "threepl": self._store.threepl, "now": now}
-            return session.connection().execute(_UNNEST_INSERT, given | scalars | _NEW_ROW_CONSTANTS)
+        values = [_inserted(row) for row in rows]
+        if (
+            self._store.engine.dialect.name == "postgresql"
+        ):  # one statement text for any batch (ledger._arrays)
+            return session.connection().execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
         # SQLite: a Core executemany with RETURNING, sent as multi-row VALUES ("insertmanyvalues") from one
         # cached compilation.
-        return session.connection().execute(_VALUES_INSERT, [_inserted(row) for row in rows])
+        return session.connection().execute(_VALUES_INSERT, values)
 
     def _new_row(self, order: NewOrder, now: datetime) -> OrderValues:
         """A new ``pending`` row (its id is known once inserted)."""
@@ -453,49 +447,12 @@ _VALUES_INSERT = (
     .on_conflict_do_nothing(index_elements=_KEYS)
     .returning(_ORDERS.c.id, _ORDERS.c.reference)
 )
-_NEW_ROW_CONSTANTS = {"state": State.PENDING, "empty": [], "attempts": 0}
-
-
-def _unnest_insert() -> sa.Insert:
-    """PostgreSQL: the new rows from ``unnest`` of three array parameters; the rest is one value for all."""
-    columns = _ORDERS.c
-    given = (
-        sa.func.unnest(
-            sa.bindparam("references", type_=postgresql.ARRAY(columns.reference.type)),
-            sa.bindparam("num_order_ids", type_=postgresql.ARRAY(columns.num_order_id.type)),
-            sa.bindparam("payload_hashes", type_=postgresql.ARRAY(columns.payload_hash.type)),
-        )
-        .table_valued("reference", "num_order_id", "payload_hash")
-        .render_derived()
-    )
-
-    def scalar(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
-        return sa.bindparam(name, type_=column.type)
-
-    empty = columns.tracking_numbers
-    rows = sa.select(
-        scalar("account", columns.account),
-        scalar("threepl", columns.threepl),
-        given.c.reference,
-        given.c.num_order_id,
-        scalar("state", columns.state),
-        given.c.payload_hash,
-        scalar("empty", empty),
-        scalar("empty", empty),
-        scalar("empty", empty),
-        scalar("attempts", columns.attempts),
-        scalar("now", columns.created_at),
-        scalar("now", columns.created_at),
-    )
-    return (
-        postgresql.insert(_ORDERS)
-        .from_select(list(_INSERTED), rows)
-        .on_conflict_do_nothing(index_elements=_KEYS)
-        .returning(_ORDERS.c.id, _ORDERS.c.reference)
-    )
-
-
-_UNNEST_INSERT = _unnest_insert()
+_ARRAYS_INSERT = (
+    insert_from_arrays(_ORDERS, _INSERTED)
+    .on_conflict_do_nothing(index_elements=_KEYS)
+    .returning(_ORDERS.c.id, _ORDERS.c.reference)
+)
+_INSERTED_COLUMNS = columns_of(_ORDERS, _INSERTED)
 
 
 _TRANSITION_COLUMNS = (
