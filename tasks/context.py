@@ -123,8 +123,8 @@ def _settle_heap() -> None:
     and every full collection walked them all again. A batch allocates many containers (JSON replies,
     models, rows), so with the default thresholds the collector ran ~230 young and 2-3 full collections per
     1,000 exported orders, holding the GIL 0.4-0.5 s, a tenth of the run; frozen and with the higher
-    threshold, 0.08 s (bench/cycle.py timed through ``gc.callbacks``). Frozen objects are never collected,
-    so freezing once bounds what could be kept to what was alive at that moment (collected just before).
+    threshold, about 0.1 s (bench/cycle.py timed through ``gc.callbacks``). Frozen objects are never
+    collected, so freezing once bounds what could be kept to what was alive then (collected just before).
     """
     if _heap_settled.is_set():
         return
