@@ -202,8 +202,7 @@ def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> Non
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = [{"detail": "", **line} for line in lines]
-        connection.execute(_INSERT_AUDIT_FROM_ARRAYS, array_values(rows, _AUDIT_COLUMNS))
+        connection.execute(_INSERT_AUDIT_FROM_ARRAYS, array_values(lines, _AUDIT_COLUMNS))
     else:
         connection.execute(_INSERT_AUDIT, lines)
 

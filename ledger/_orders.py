@@ -382,13 +382,12 @@ class Orders:
     def _insert_rows(self, session: Session, rows: list[OrderValues]) -> sa.CursorResult[Any]:
         """INSERT .. ON CONFLICT DO NOTHING RETURNING (id, reference) of the rows that were new."""
         values = [_inserted(row) for row in rows]
-        if (
-            self._store.engine.dialect.name == "postgresql"
-        ):  # one statement text for any batch (ledger._arrays)
-            return session.connection().execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":  # one statement text for any batch (ledger._arrays)
+            return connection.execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
         # SQLite: a Core executemany with RETURNING, sent as multi-row VALUES ("insertmanyvalues") from one
         # cached compilation.
-        return session.connection().execute(_VALUES_INSERT, values)
+        return connection.execute(_VALUES_INSERT, values)
 
     def _new_row(self, order: NewOrder, now: datetime) -> OrderValues:
         """A new ``pending`` row (its id is known once inserted)."""
