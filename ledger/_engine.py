@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy.engine import URL, Engine
 
 from ledger._errors import LedgerUnavailableError
@@ -89,7 +90,9 @@ def make_engine(url: str | URL) -> Engine:
     """An engine for ``url``; creates the SQLite file's directory when it is missing."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True, **_JSON_CODEC)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, **_JSON_CODEC)
+        sa.event.listen(engine, "connect", _send_lists_as_binary_arrays)
+        return engine
     assert parsed.database is not None
     Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000}, **_JSON_CODEC)
@@ -110,6 +113,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _send_lists_as_binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    # psycopg sends a list parameter as an array in text form unless told otherwise: each element is quoted
+    # and escaped by a regular expression in Python (7.8 us per JSON text, 5 us per timestamp; a page of
+    # 250 events spent more there than in the server). In binary form each element is dumped by psycopg's
+    # C dumpers and only its length is packed (0.2-0.4 us). A list that is empty or all None falls back to
+    # the text form on its own (no element type to tell the server).
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _begin_sqlite_transaction(connection: sa.Connection) -> None:

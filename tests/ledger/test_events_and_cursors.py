@@ -102,7 +102,8 @@ def test_cursor_round_trip_and_overwrite(book: Ledger) -> None:
 
 def test_a_batch_of_events_is_stored_with_every_value_as_given(migrated_url: str, book: Ledger) -> None:
     """Each recorded event's row holds its reference, kind, time (UTC) and payload as given, on both
-    databases (PostgreSQL inserts a batch from arrays, with the payloads as JSON text)."""
+    databases (PostgreSQL inserts a batch from binary arrays, with the payloads as JSON text): quotes,
+    backslashes, braces and the word NULL, which an array's text form must escape, arrive unchanged."""
     import sqlalchemy as sa
 
     from ledger._schema import EventRow
@@ -111,7 +112,9 @@ def test_a_batch_of_events_is_stored_with_every_value_as_given(migrated_url: str
     given = [
         NewEvent(event_id="p-1", reference="order-1", kind="shipment", occurred_at=AT, payload={"n": [1, 2]}),
         NewEvent(event_id="p-2", reference="order-2", kind="cancelled", occurred_at=later, payload={}),
-        NewEvent(event_id="p-3", reference="order-3", kind="shipment", occurred_at=AT, payload={"t": 'é"x'}),
+        NewEvent(
+            event_id="p-3", reference="NULL", kind="shipment", occurred_at=AT, payload={"t": 'é"x\\y {}'}
+        ),
     ]
     assert book.record_events(given) == [True, True, True]
     engine = sa.create_engine(migrated_url)
