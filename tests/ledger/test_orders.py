@@ -236,3 +236,21 @@ def test_order_values_fields_are_the_order_columns_in_table_order() -> None:
 
     columns = [column.name for column in ORDER_COLUMNS]
     assert [field.name for field in fields(OrderValues)][: len(columns)] == columns
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["sqlite-text", "psycopg-bytes"])
+def test_a_json_cell_reads_back_as_the_value_written(as_bytes: bool) -> None:
+    """The engine's JSON reader (orjson, the json module for what orjson refuses) gives back what its writer
+    wrote: nested values, hostile text, an empty list, and a float NaN (which only the json module reads)."""
+    import math
+
+    from ledger._engine import _json_loads, json_text
+
+    values = [[], {"lines": [{"sku": s, "quantity": 2} for s in HOSTILE]}, [1.5, None, True, "é"]]
+
+    def read(text: str) -> object:
+        return _json_loads(text.encode() if as_bytes else text)
+
+    assert [read(json_text(value)) for value in values] == values
+    nan = read(json_text({"weight": float("nan")}))
+    assert isinstance(nan, dict) and math.isnan(nan["weight"])
