@@ -18,7 +18,7 @@ Public API (all methods are thread-safe; returned records are copies, safe to ke
     wh.find_by_reference(reference) -> WarehouseOrder | None;  wh.get(order_id) -> WarehouseOrder | None
     wh.list_orders(status=None, references=None, updated_since=None) -> list[WarehouseOrder]  (by id)
     wh.page_of_orders(keep, start, stop, newest_first=False) -> (matching, copies of [start:stop])
-    wh.package_ids() -> set[int]                       # every package that left
+    wh.shipped_packages(ids) -> set[int]               # which of these packages left
     wh.advance(now=None) -> list[WarehouseEvent]       # progress every order to ``now`` (default: clock)
     wh.ship(reference, *, packages=1, partial=False, now=None) -> ShipmentRecord   # force a shipment
     wh.cancel(reference, now=None) -> CancelOutcome    # cancelled | too_late | not_found
@@ -291,6 +291,7 @@ class Warehouse:
         self._committed: dict[str, int] = {}
         self._active: set[int] = set()  # orders that can still change by themselves
         self._orders: dict[int, WarehouseOrder] = {}
+        self._package_ids: set[int] = set()  # every package that left (shipments are only ever added)
         self._by_reference: dict[str, int] = {}
         self._events: list[WarehouseEvent] = []
         self._next_id = {"order": 100001, "line": 1, "shipment": 500001, "package": 900001, "product": 1}
@@ -436,15 +437,11 @@ class Warehouse:
             matched = [order for order in (reversed(ordered) if newest_first else ordered) if keep(order)]
             return len(matched), [self._copy(order) for order in matched[start:stop]]
 
-    def package_ids(self) -> set[int]:
-        """The ids of every package that left (a shipped parcel), without copying the orders."""
+    def shipped_packages(self, package_ids: Iterable[int]) -> set[int]:
+        """Which of ``package_ids`` are packages that left (shipped parcels): a set lookup per id, so an
+        acknowledgement of a batch costs the batch, not every order the warehouse holds."""
         with self._lock:
-            return {
-                package.package_id
-                for order in self._orders.values()
-                for shipment in order.shipments
-                for package in shipment.packages
-            }
+            return {package_id for package_id in package_ids if package_id in self._package_ids}
 
     def cancel(self, reference: str, now: datetime | None = None) -> CancelOutcome:
         """Cancel an order that has not shipped anything; cancelling twice is still ``cancelled``."""
@@ -707,6 +704,7 @@ class Warehouse:
             is_final=is_final,
         )
         order.shipments.append(shipment)
+        self._package_ids.update(package.package_id for package in shipment.packages)
         status = OrderStatus.SHIPPED if is_final else OrderStatus.PARTIALLY_SHIPPED
         order.due_at = None if is_final else at + self.config.partial_gap
         self._set_status(order, status, at, "shipped", shipment=shipment)

@@ -575,7 +575,7 @@ class ShipBobSandbox:
         self, request: HttpRequest, params: dict[str, str], body: Any
     ) -> HttpResponse:
         """Flag each shipment; an id that is not a shipped parcel of this account fails on its own."""
-        shipped = self.warehouse.package_ids()
+        shipped = self.warehouse.shipped_packages(body.get("shipment_ids") or [])
         results = []
         for shipment_id in body.get("shipment_ids") or []:
             if shipment_id not in shipped:

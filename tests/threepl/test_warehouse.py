@@ -93,6 +93,23 @@ def test_partial_shipment_then_the_rest() -> None:
     assert wh.stock("SKU-0001").on_hand == 46
 
 
+def test_shipped_packages_names_the_parcels_of_every_shipment_that_left() -> None:
+    """Of the ids asked about, exactly the parcels of both shipments of a partly shipped order count as
+    shipped; an id of nothing that left does not."""
+    config = WarehouseConfig(partial_rate=1, hold_rate=0, backorder_rate=0, multi_parcel_rate=0)
+    wh, clock = _warehouse(config)
+    wh.create_order("R1", [("SKU-0001", 4, "L1")])
+    wh.create_order("R2", [("SKU-0002", 1, "L1")])
+    assert wh.shipped_packages([1, 900001]) == set()
+    for hours in (1, 8):
+        clock.now = T0 + timedelta(hours=hours)
+        wh.advance()
+    orders = [wh.find_by_reference(reference) for reference in ("R1", "R2")]
+    parcels = {p.package_id for order in orders if order for s in order.shipments for p in s.packages}
+    assert len(parcels) == 3  # R1 in two shipments, R2 in one
+    assert wh.shipped_packages([*parcels, 1, 5]) == parcels
+
+
 def test_out_of_stock_backorders_until_stock_arrives() -> None:
     """An order larger than fulfillable stock is backordered and ships after a receipt."""
     wh, clock = _warehouse()
