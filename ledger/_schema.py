@@ -54,6 +54,26 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: sa.JSON(), list[Any]: sa.JSON()}  # noqa: RUF012
 
 
+# A claim takes the free orders of a state by ``lease_expires_at NULLS FIRST, id``; this index hands them
+# over in that order. SQLite sorts NULL first in ascending order and cannot declare NULLS FIRST on an index
+# column; PostgreSQL sorts NULL last unless told: one index per database (revision 0002).
+CLAIM_ORDER_INDEXES = (
+    sa.Index(
+        "ix_ledger_orders_claim_order_postgresql",
+        "account", "threepl", "state", sa.nulls_first(sa.column("lease_expires_at")), "id",
+    ).ddl_if(dialect="postgresql"),
+    sa.Index(
+        "ix_ledger_orders_claim_order_sqlite", "account", "threepl", "state", "lease_expires_at", "id"
+    ).ddl_if(dialect="sqlite"),
+)  # fmt: skip
+ONE_DATABASE_ONLY = {
+    "ix_ledger_orders_claim_order_postgresql": "postgresql",
+    "ix_ledger_orders_claim_order_sqlite": "sqlite",
+}
+"""Indexes created on one database only (``ddl_if``), by name: comparing a migrated schema with the models
+must skip them on the other (Alembic's comparison does not read ``ddl_if``)."""
+
+
 class OrderRow(Base):
     """One Linnworks order at one 3PL for one account."""
 
@@ -61,6 +81,7 @@ class OrderRow(Base):
     __table_args__ = (
         sa.UniqueConstraint("account", "threepl", "reference"),
         sa.Index(None, "account", "threepl", "state", "updated_at"),
+        *CLAIM_ORDER_INDEXES,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
