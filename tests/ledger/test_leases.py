@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -49,6 +50,42 @@ def test_claim_leases_rows_and_skips_held_ones(book: Ledger) -> None:
     assert {o.lease_owner for o in first} == {"w1"} and second[0].lease_owner == "w2"
     assert not {o.reference for o in first} & {o.reference for o in second}
     assert book.claim([State.PENDING], "w3", limit=5, lease_seconds=60) == []
+
+
+def test_a_claim_reads_orders_in_claim_order_from_an_index(book: Ledger, migrated_url: str) -> None:
+    """The claim's query is answered by walking an index in claim order, not by sorting every order in the
+    state (a reconcile of 50,000 shipped orders sorted them all for each part of 100); on PostgreSQL with
+    sorts and sequential scans priced out, so the plan shows whether an index can serve the order at all."""
+    register_many(book, 30)
+    statements: list[tuple[str, Any]] = []
+
+    def keep_claim(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "FOR UPDATE" in statement or ("ORDER BY" in statement and "lease_expires_at" in statement):
+            statements.append((statement, parameters))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", keep_claim)
+    try:
+        assert len(book.claim([State.PENDING], "w", limit=5, lease_seconds=60)) == 5
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", keep_claim)
+    [(claim, parameters)] = [
+        (text, params) for text, params in statements if text.lstrip().startswith("SELECT")
+    ]
+    engine = sa.create_engine(migrated_url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET enable_sort = off")
+                connection.exec_driver_sql("SET enable_seqscan = off")
+                plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {claim}", parameters)]
+                assert not any("Sort" in line for line in plan), plan
+            else:
+                plan = [
+                    row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {claim}", parameters)
+                ]
+                assert not any("TEMP B-TREE" in line for line in plan), plan
+    finally:
+        engine.dispose()
 
 
 def test_claim_filters_by_state_and_reference(book: Ledger) -> None:
