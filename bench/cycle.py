@@ -26,6 +26,7 @@ Run: ``.venv/bin/python bench/cycle.py [--orders 10000] [--limited-orders 500] [
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -339,6 +340,8 @@ class Phase:
     floor_cpu: float = 0.0
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
+    gc_seconds: float = 0.0
+    """Time the flows process spent in Python's garbage collector during the flow (every thread)."""
     rss_growth_mb: float = 0.0
     """Peak RSS during the flow above the RSS when it started (this process)."""
     server_busy_after: float = 0.0
@@ -350,6 +353,24 @@ class Phase:
     @property
     def per_second(self) -> float:
         return self.orders / self.seconds
+
+
+@contextmanager
+def gc_timer() -> Iterator[list[float]]:
+    """Seconds spent in garbage collections while the block runs (in ``[0]`` once it ends)."""
+    spent, started = [0.0], [0.0]
+
+    def on_collection(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(on_collection)
+    try:
+        yield spent
+    finally:
+        gc.callbacks.remove(on_collection)
 
 
 def run_phase(
@@ -369,7 +390,8 @@ def run_phase(
     reset_peak_rss()
     rss_before = rss_mb()
     started = time.perf_counter()
-    state = flow(return_state=True)
+    with gc_timer() as collecting:
+        state = flow(return_state=True)
     elapsed = time.perf_counter() - started
     client_cpu, stats = time.process_time() - client_before, ledger.stats()
     rss_growth = rss_mb("VmHWM") - rss_before
@@ -382,6 +404,7 @@ def run_phase(
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
     phase.client_cpu = client_cpu
+    phase.gc_seconds = collecting[0]
     phase.rss_growth_mb = rss_growth
     if minute is not None:
         phase.pace = boxes.call("pace", method=BINDING[name], window=minute)
@@ -528,6 +551,8 @@ def print_phase(phase: Phase, batch: int) -> None:
             f"    client CPU per order: lw3pl {1000 * phase.client_cpu / phase.orders:.2f} ms, "
             f"floor {1000 * phase.floor_cpu / phase.orders:.2f} ms"
         )
+    collecting = 1000 * phase.gc_seconds / phase.orders
+    print(f"    garbage collection during the flow: {collecting:.3f} ms per order")
     print(
         f"    peak RSS growth during the flow: {phase.rss_growth_mb:.1f} MB = "
         f"{1024 * phase.rss_growth_mb / phase.orders:.2f} KB per order"
