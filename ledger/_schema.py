@@ -57,18 +57,18 @@ class Base(DeclarativeBase):
 # A claim takes the free orders of a state by ``lease_expires_at NULLS FIRST, id``; this index hands them
 # over in that order. SQLite sorts NULL first in ascending order and cannot declare NULLS FIRST on an index
 # column; PostgreSQL sorts NULL last unless told: one index per database (revision 0002).
-CLAIM_ORDER_INDEXES = (
-    sa.Index(
-        "ix_ledger_orders_claim_order_postgresql",
-        "account", "threepl", "state", sa.nulls_first(sa.column("lease_expires_at")), "id",
-    ).ddl_if(dialect="postgresql"),
-    sa.Index(
-        "ix_ledger_orders_claim_order_sqlite", "account", "threepl", "state", "lease_expires_at", "id"
-    ).ddl_if(dialect="sqlite"),
-)  # fmt: skip
+def _claim_order_index(dialect: str) -> sa.Index:
+    lease_end: sa.ColumnElement[Any] | str = "lease_expires_at"
+    if dialect == "postgresql":
+        lease_end = sa.nulls_first(sa.column("lease_expires_at"))
+    name = f"ix_ledger_orders_claim_order_{dialect}"
+    return sa.Index(name, "account", "threepl", "state", lease_end, "id").ddl_if(dialect=dialect)
+
+
+_DIALECTS = ("postgresql", "sqlite")
+CLAIM_ORDER_INDEXES = tuple(_claim_order_index(dialect) for dialect in _DIALECTS)
 ONE_DATABASE_ONLY = {
-    "ix_ledger_orders_claim_order_postgresql": "postgresql",
-    "ix_ledger_orders_claim_order_sqlite": "sqlite",
+    str(index.name): dialect for dialect, index in zip(_DIALECTS, CLAIM_ORDER_INDEXES, strict=True)
 }
 """Indexes created on one database only (``ddl_if``), by name: comparing a migrated schema with the models
 must skip them on the other (Alembic's comparison does not read ``ddl_if``)."""
