@@ -575,9 +575,10 @@ class ShipBobSandbox:
         self, request: HttpRequest, params: dict[str, str], body: Any
     ) -> HttpResponse:
         """Flag each shipment; an id that is not a shipped parcel of this account fails on its own."""
-        shipped = self.warehouse.shipped_packages(body.get("shipment_ids") or [])
+        shipment_ids = body.get("shipment_ids") or []
+        shipped = self.warehouse.shipped_packages(shipment_ids)
         results = []
-        for shipment_id in body.get("shipment_ids") or []:
+        for shipment_id in shipment_ids:
             if shipment_id not in shipped:
                 error = {"code": "NotFound", "message": f"Shipment {shipment_id} was not found."}
                 results.append({"shipmentId": shipment_id, "isSuccess": False, "error": error})
