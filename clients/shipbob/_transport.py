@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from clients._http import is_transient_status, request_id, transport_error
+from clients._json import JSON_CONTENT, dumps
 from clients._json import loads as loads_json
 from clients._pacing import Pacer
 from clients._retry import RetryPolicy, capped_retry_after
@@ -101,11 +102,12 @@ class Transport:
         accept: Collection[int] = (),
     ) -> Reply:
         """One logical call: 2xx and the statuses in ``accept`` come back, everything else raises."""
+        content = None if body is None else dumps(body)  # encoded once, whatever the attempts
         return self._sender.send(
             f"{method} {path}",
             PACING_KEY,
             safety,
-            lambda attempt: self._attempt(method, path, params, body, accept, attempt),
+            lambda attempt: self._attempt(method, path, params, content, accept, attempt),
         )
 
     def _attempt(
@@ -113,14 +115,15 @@ class Transport:
         method: str,
         path: str,
         params: Mapping[str, str] | None,
-        body: Any,
+        content: bytes | None,
         accept: Collection[int],
         attempt: int,
     ) -> Reply:
         context = CallContext(SERVICE, method, path)
+        headers = None if content is None else JSON_CONTENT
         self._pacer.acquire(PACING_KEY, self._per_minute)
         try:
-            response = self._client.request(method, path, params=params, json=body)
+            response = self._client.request(method, path, params=params, content=content, headers=headers)
         except httpx.HTTPError as error:
             raise transport_error(error, f"ShipBob {method} {path}", context) from None
         context = _context(response, method, path)
