@@ -153,7 +153,7 @@ class Caller:
 
         reply = self._sender.send(AUTH_ENDPOINT, AUTH_ENDPOINT, Safety.READ, attempt_once)
         try:
-            session = BaseSession.model_validate(reply.data, context=WIRE)
+            session = BaseSession.model_validate(reply.data, **WIRE)
         except ValidationError as error:
             raise MalformedResponseError(
                 "Linnworks Auth/AuthorizeByApplication replied without a usable Token and Server "

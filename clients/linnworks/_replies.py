@@ -62,7 +62,7 @@ def parse(reply: Reply, adapter: TypeAdapter[T]) -> T:
     if reply.data is None:
         raise MalformedResponseError(f"{_name(reply)} replied with an empty body", context=reply.context)
     try:
-        return adapter.validate_python(reply.data, context=WIRE)
+        return adapter.validate_python(reply.data, **WIRE)
     except ValidationError as error:
         raise MalformedResponseError(
             f"{_name(reply)} replied with data of the wrong shape: {describe_validation_error(error)}",

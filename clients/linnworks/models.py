@@ -6,7 +6,7 @@ Three kinds of model, by direction:
 * ``_Outbound`` — only ever sent: unknown fields are an error (``extra="forbid"``), so a typo fails here.
 * ``_RoundTrip`` — read, changed and sent back whole (locations, general info, items, notes, ...): they
   declare every field of the spec so a read-modify-write loses nothing. Built in code they forbid unknown
-  fields; parsed from a reply (validation context ``WIRE``) they drop them.
+  fields; parsed from a reply (``model_validate(data, **WIRE)``) they drop them.
 
 Money is ``Decimal``; dates are timezone-aware UTC, and Linnworks' "unset" date ``0001-01-01T00:00:00Z``
 reads as ``None``. A ``null`` where a field has a default reads as that default (.NET writes empty

@@ -132,6 +132,6 @@ def test_the_location_falls_back_to_general_info(
     raw = order.model_dump(mode="json", by_alias=True)
     raw["FulfilmentLocationId"] = str(ZERO_GUID)
     raw["GeneralInfo"]["Location"] = str(centre.stock_location_id)
-    unset = OrderDetails.model_validate(raw, context=WIRE)
+    unset = OrderDetails.model_validate(raw, **WIRE)
     assert unset.location_id == centre.stock_location_id
     assert not_exportable_reason(unset, centre.stock_location_id, TAG) is None

@@ -30,7 +30,7 @@ def _captured() -> dict[str, object]:
 
 def test_captured_real_order_parses() -> None:
     """The real captured Linnworks order parses with the fields an export needs."""
-    order = OrderDetails.model_validate(_captured(), context=WIRE)
+    order = OrderDetails.model_validate(_captured(), **WIRE)
     assert order.order_id == uuid.UUID("9af71b24-84f6-4400-90ef-f860b5bba0b2")
     assert order.num_order_id == 100066
     assert order.processed is False
@@ -53,7 +53,7 @@ def test_unknown_fields_are_ignored_inbound() -> None:
     data = _captured()
     data["BrandNewField"] = 1
     data["GeneralInfo"]["AnotherNewOne"] = "x"  # type: ignore[index]
-    OrderDetails.model_validate(data, context=WIRE)
+    OrderDetails.model_validate(data, **WIRE)
 
 
 def test_round_trip_models_forbid_unknown_fields_in_code() -> None:
@@ -71,7 +71,7 @@ def test_outbound_models_forbid_unknown_fields() -> None:
 def test_general_info_round_trip_keeps_every_field() -> None:
     """GeneralInfo read from a reply serialises back with the same spec names and values."""
     raw = _captured()["GeneralInfo"]
-    info = OrderGeneralInfo.model_validate(raw, context=WIRE)
+    info = OrderGeneralInfo.model_validate(raw, **WIRE)
     assert json.loads(info.model_dump_json(by_alias=True)) == {
         **raw,
         "InvoicePrintError": None,

@@ -90,7 +90,7 @@ def test_every_reply_model_is_walked() -> None:
 @pytest.mark.parametrize("model", REPLY_MODELS, ids=lambda model: model.__name__)
 def test_a_reply_with_every_optional_field_null_is_read(model: type[BaseModel]) -> None:
     """Every optional field null: the model reads it, collections as empty, strings as empty or None."""
-    parsed = model.model_validate(_all_null_reply(model), context=WIRE)
+    parsed = model.model_validate(_all_null_reply(model), **WIRE)
     for name, field in model.model_fields.items():
         value = getattr(parsed, name)
         if _is_collection(field.annotation):
