@@ -13,8 +13,15 @@ from tasks.setup import find_fulfilment_centre
 
 __all__ = ["export_orders"]
 
+PARALLEL = 1
+"""Batches in flight. One: its IN_FLIGHT creates (tasks.export) keep ShipBob busy, and its ledger and
+Linnworks steps then run beside no other batch's creates. Run beside 8 creates, the ledger's work took twice
+the CPU and five times as long (each SQLite step and socket call hands the interpreter lock to another
+thread and waits to get it back); four batches at once made export slower, not faster (bench/cycle.py,
+5,000 orders: 302-369 orders/s and 2.5-3.0 ms of client CPU per order, against 349-457 and 1.8-2.4)."""
 
-@flow(name="export-orders", task_runner=thread_runner(4))
+
+@flow(name="export-orders", task_runner=thread_runner(PARALLEL))
 def export_orders(
     batch_size: BatchSize | None = None,
     credentials: Lw3plCredentials | None = None,
