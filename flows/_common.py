@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, TypeVar, cast
 
 from prefect import get_run_logger
@@ -15,7 +16,16 @@ from lw3pl.core.blocks import Lw3plCredentials
 from tasks.context import Account, resolve_account, runtime_for
 from tasks.reporting import Progress, RunReport, publish_report
 
-__all__ = ["BatchSize", "account_for", "batch_size_for", "chunks", "collect", "finish", "thread_runner"]
+__all__ = [
+    "BatchSize",
+    "account_for",
+    "batch_size_for",
+    "chunks",
+    "collect",
+    "finish",
+    "submitted_at_most",
+    "thread_runner",
+]
 
 BatchSize = Annotated[
     int,
@@ -62,6 +72,20 @@ def batch_size_for(total: int, configured: int, *, fixed_tasks: int) -> int:
     TASK_RUNS_PER_1000 task runs per 1,000 (``fixed_tasks``: the run's other tasks), up to MAX_BATCH."""
     budget = max(1, TASK_RUNS_PER_1000 * total // 1000 - fixed_tasks)
     return max(configured, min(MAX_BATCH, -(-total // budget)))
+
+
+def submitted_at_most(
+    width: int, submit: Callable[[T], PrefectFuture[RunReport]], items: Iterable[T]
+) -> Iterator[PrefectFuture[RunReport]]:
+    """``submit(item)`` for each item, in order, with at most ``width`` of them unfinished: the futures
+    come out in submission order, and the next item is submitted once the consumer has waited on the
+    oldest (``collect`` does)."""
+    unfinished: deque[PrefectFuture[RunReport]] = deque()
+    for item in items:
+        if len(unfinished) >= width:
+            yield unfinished.popleft()
+        unfinished.append(submit(item))
+    yield from unfinished
 
 
 def collect(futures: Iterable[PrefectFuture[RunReport]], progress: Progress, sizes: list[int]) -> RunReport:

@@ -94,6 +94,12 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({self._store.database!r}, account={self.account!r}, threepl={self.threepl!r})"
 
+    @property
+    def one_writer(self) -> bool:
+        """Whether the database takes one write transaction at a time (SQLite): batches of one run then
+        queue for it rather than overlap, so a flow runs them one after the other."""
+        return self._store.engine.dialect.name == "sqlite"
+
     def close(self) -> None:
         """Close the connection pool."""
         self._store.close()

@@ -1,12 +1,13 @@
-"""clients._json.loads reads every reply json.loads reads, to the same values."""
+"""clients._json: loads reads what json.loads reads, to the same values; dumps writes what httpx would."""
 
 from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
-from clients._json import loads
+from clients._json import JSON_CONTENT, dumps, loads
 
 
 @pytest.mark.parametrize(
@@ -31,3 +32,20 @@ def test_loads_raises_value_error_for_what_is_not_json(raw: bytes) -> None:
     """What is not JSON raises ValueError, the error the clients turn into a malformed-reply error."""
     with pytest.raises(ValueError):
         loads(raw)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reference_id": "6d1f", "recipient": {"name": "Zoë Müller", "address": {"city": "Köln"}}},
+        {"products": [{"sku": "A-1", "quantity": 2, "unit_price": 9.99}], "financials": {"total_price": 0.1}},
+        [{"shipment_id": 1, "is_tracking_uploaded": True}, {"shipment_id": 2, "tracking": None}],
+    ],
+    ids=["non-ascii", "numbers", "list"],
+)
+def test_dumps_writes_the_bytes_httpx_json_would_send(body: object) -> None:
+    """A body sent as ``content=dumps(body)`` is the one ``json=body`` sent: same bytes, same header."""
+    by_httpx = httpx.Request("POST", "https://api.example/order", json=body)
+    by_us = httpx.Request("POST", "https://api.example/order", content=dumps(body), headers=JSON_CONTENT)
+    assert by_us.content == by_httpx.content
+    assert by_us.headers["Content-Type"] == by_httpx.headers["Content-Type"]
