@@ -98,7 +98,7 @@ class Ledger:
     def one_writer(self) -> bool:
         """Whether the database takes one write transaction at a time (SQLite): batches of one run then
         queue for it rather than overlap, so a flow runs them one after the other."""
-        return self._store.engine.dialect.name == "sqlite"
+        return self._store.one_writer
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -50,11 +50,13 @@ class Store:
         self.engine = make_engine(url)
         self._counter = StatementCounter(self.engine)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time; a writer that finds the database locked polls for it with
-        # sleeps of up to 100 ms (the busy handler), so threads of one process queue here instead and
-        # each starts the moment the one before commits. Other processes still meet the busy timeout.
+        self.one_writer = self.engine.dialect.name == "sqlite"
+        """Whether the database takes one write transaction at a time (SQLite)."""
+        # A SQLite writer that finds the database locked polls for it with sleeps of up to 100 ms (the busy
+        # handler), so threads of one process queue here instead and each starts the moment the one before
+        # commits. Other processes still meet the busy timeout.
         self._write_turn: AbstractContextManager[object] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+            threading.RLock() if self.one_writer else nullcontext()
         )
         self._reader = sessionmaker(self.engine.execution_options(**{BEGIN_MODE: "DEFERRED"}))
 
