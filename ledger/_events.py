@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from ledger._arrays import array_values, columns_of, insert_from_arrays
 from ledger._orders import Orders
 from ledger._records import EventEffect, EventOutcome, MoveOutcome, MoveStatus, NewEvent
+from ledger._recordsets import insert_from_recordset, rows_param
 from ledger._schema import CursorRow, EventRow
 from ledger._store import Store, chunks
 
@@ -153,8 +153,8 @@ class Events:
         scope = {**self._store.keys(), "recorded_at": now}
         values = [{**event.model_dump(), **scope} for event in events]
         connection = session.connection()
-        if connection.dialect.name == "postgresql":  # one statement text for any page (ledger._arrays)
-            return connection.execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
+        if connection.dialect.name == "postgresql":  # one statement text for any page (ledger._recordsets)
+            return connection.execute(_RECORDSET_INSERT, rows_param(values))
         # SQLite: a Core executemany with RETURNING (one cached compilation; see ``Orders._insert_rows``).
         return connection.execute(_VALUES_INSERT, values)
 
@@ -162,12 +162,11 @@ class Events:
 _EVENTS = cast(sa.Table, EventRow.__table__)
 _KEYS = [_EVENTS.c.account, _EVENTS.c.threepl, _EVENTS.c.event_id]
 _INSERTED = ("account", "threepl", "event_id", "reference", "kind", "occurred_at", "payload", "recorded_at")
-_INSERTED_COLUMNS = columns_of(_EVENTS, _INSERTED)
 _VALUES_INSERT = (
     sqlite.insert(_EVENTS).on_conflict_do_nothing(index_elements=_KEYS).returning(_EVENTS.c.event_id)
 )
-_ARRAYS_INSERT = (
-    insert_from_arrays(_EVENTS, _INSERTED)
+_RECORDSET_INSERT = (
+    insert_from_recordset(_EVENTS, _INSERTED)
     .on_conflict_do_nothing(index_elements=_KEYS)
     .returning(_EVENTS.c.event_id)
 )

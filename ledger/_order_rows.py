@@ -11,9 +11,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger._arrays import array_values, column_value, columns_of, insert_from_arrays, unnest
 from ledger._errors import IllegalTransitionError, LeaseLostError, StateConflictError
 from ledger._records import Changes, MoveStatus, OrderRecord, ShipmentSeen, ShippedLine, merge_lines
+from ledger._recordsets import columns_of, insert_from_recordset, recordset, rows_param
 from ledger._schema import OrderRow, TransitionRow
 from ledger._states import State, is_allowed
 
@@ -177,32 +177,32 @@ def _update_columns(names: Sequence[str]) -> dict[str, sa.Column[Any]]:
     return {"row_id": _ORDERS.c.id} | columns_of(_ORDERS, names)
 
 
-def _update_from_arrays(names: Sequence[str]) -> sa.Update:
-    # PostgreSQL: the same UPDATE for any number of rows, their values as arrays (ledger._arrays).
-    given = unnest(_update_columns(names))
+def _update_from_recordset(names: Sequence[str]) -> sa.Update:
+    # PostgreSQL: the same UPDATE for any number of rows, their values in one JSON document
+    # (ledger._recordsets).
+    given = recordset(_update_columns(names))
     return (
         sa.update(_ORDERS)
         .where(_ORDERS.c.id == given.c.row_id)
-        .values({name: column_value(given, name, _ORDERS.c[name]) for name in names})
+        .values({name: given.c[name] for name in names})
     )
 
 
 _AUDIT_NAMES = ("order_id", "from_state", "to_state", "at", "detail", "owner")
-_AUDIT_COLUMNS = columns_of(_TRANSITIONS, _AUDIT_NAMES)
 _INSERT_AUDIT = sa.insert(_TRANSITIONS)
-_INSERT_AUDIT_FROM_ARRAYS = insert_from_arrays(_TRANSITIONS, _AUDIT_NAMES)
+_INSERT_AUDIT_FROM_RECORDSET = insert_from_recordset(_TRANSITIONS, _AUDIT_NAMES)
 _UPDATES: dict[tuple[bool, tuple[str, ...]], sa.Update] = {}
 """One statement per database kind and set of changed columns (a few shapes in all), each compiled once."""
 
 
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
-    """Insert audit lines in one statement: arrays on PostgreSQL (ledger._arrays), else a Core executemany
-    (no RETURNING: SQLite would then insert row by row)."""
+    """Insert audit lines in one statement: one JSON document on PostgreSQL (ledger._recordsets), else a
+    Core executemany (no RETURNING: SQLite would then insert row by row)."""
     if not lines:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_AUDIT_FROM_ARRAYS, array_values(lines, _AUDIT_COLUMNS))
+        connection.execute(_INSERT_AUDIT_FROM_RECORDSET, rows_param(lines))
     else:
         connection.execute(_INSERT_AUDIT, lines)
 
@@ -239,12 +239,12 @@ def write_moved_rows(session: Session, rows: Collection[OrderValues]) -> None:
         update = _UPDATES.get((on_postgresql, names))
         if update is None:
             update = _UPDATES[on_postgresql, names] = (
-                _update_from_arrays if on_postgresql else _update_by_id
+                _update_from_recordset if on_postgresql else _update_by_id
             )(names)
         keys, values = ("row_id", *names), attrgetter("id", *names)
         params = [dict(zip(keys, values(row), strict=True)) for row in group]
         if on_postgresql:
-            connection.execute(update, array_values(params, _update_columns(names)))
+            connection.execute(update, rows_param(params))
         else:
             connection.execute(update, params)
 

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from ledger._arrays import array_values, columns_of, insert_from_arrays
 from ledger._errors import EmptyReasonError, UnknownOrderError
 from ledger._order_rows import (
     ORDER_COLUMNS,
@@ -35,6 +34,7 @@ from ledger._records import (
     RegisterResult,
     TransitionRecord,
 )
+from ledger._recordsets import insert_from_recordset, rows_param
 from ledger._schema import OrderRow, TransitionRow
 from ledger._states import State
 from ledger._store import Store, chunks
@@ -383,8 +383,8 @@ class Orders:
         """INSERT .. ON CONFLICT DO NOTHING RETURNING (id, reference) of the rows that were new."""
         values = [_inserted(row) for row in rows]
         connection = session.connection()
-        if connection.dialect.name == "postgresql":  # one statement text for any batch (ledger._arrays)
-            return connection.execute(_ARRAYS_INSERT, array_values(values, _INSERTED_COLUMNS))
+        if connection.dialect.name == "postgresql":  # one statement text for any batch (ledger._recordsets)
+            return connection.execute(_RECORDSET_INSERT, rows_param(values))
         # SQLite: a Core executemany with RETURNING, sent as multi-row VALUES ("insertmanyvalues") from one
         # cached compilation.
         return connection.execute(_VALUES_INSERT, values)
@@ -446,12 +446,11 @@ _VALUES_INSERT = (
     .on_conflict_do_nothing(index_elements=_KEYS)
     .returning(_ORDERS.c.id, _ORDERS.c.reference)
 )
-_ARRAYS_INSERT = (
-    insert_from_arrays(_ORDERS, _INSERTED)
+_RECORDSET_INSERT = (
+    insert_from_recordset(_ORDERS, _INSERTED)
     .on_conflict_do_nothing(index_elements=_KEYS)
     .returning(_ORDERS.c.id, _ORDERS.c.reference)
 )
-_INSERTED_COLUMNS = columns_of(_ORDERS, _INSERTED)
 
 
 _TRANSITION_COLUMNS = (

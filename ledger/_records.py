@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
 from ledger._states import ALLOWED, State
@@ -118,7 +118,7 @@ class NewEvent(_Record):
     event_id: str = Field(min_length=1, max_length=KEY_MAX_CHARS)
     reference: str = Field(max_length=KEY_MAX_CHARS)
     kind: str
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

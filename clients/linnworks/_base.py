@@ -30,6 +30,7 @@ drop the fields they do not know, at every depth (pydantic's run-time ``extra``:
 nested object cost a sixth of reading an order)."""
 
 _UNSET_YEAR = 1
+_LAST_MOMENT = datetime.max.replace(tzinfo=UTC)
 _DATE = re.compile(
     r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d{1,7}))?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -38,7 +39,9 @@ _DATE = re.compile(
 def parse_linnworks_datetime(value: Any) -> datetime | None:
     """Read a Linnworks date: ``Z`` or ``±hh:mm``, 0-7 fractional digits; the year-1 "unset" date is None.
 
-    A date without an offset is taken as UTC (Linnworks stores UTC). The result is always UTC-aware.
+    A date without an offset is taken as UTC (Linnworks stores UTC). The result is always UTC-aware. .NET's
+    largest date (``9999-12-31T23:59:59``, "no end") with a negative offset lies past the last moment Python
+    can hold in UTC: it reads as that last moment.
     """
     if value is None or value == "":
         return None
@@ -46,7 +49,12 @@ def parse_linnworks_datetime(value: Any) -> datetime | None:
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     else:
         moment = _parse_date_text(str(value))
-    return None if moment.year == _UNSET_YEAR else moment.astimezone(UTC)
+    if moment.year == _UNSET_YEAR:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return _LAST_MOMENT
 
 
 def _parse_date_text(text: str) -> datetime:

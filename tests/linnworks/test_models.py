@@ -105,6 +105,13 @@ def test_money_serialises_as_a_json_number() -> None:
             "2024-05-01T10:15:00.1", datetime(2024, 5, 1, 10, 15, 0, 100000, tzinfo=UTC), id="naive-is-utc"
         ),
         pytest.param("0001-01-01T00:00:00Z", None, id="unset"),
+        pytest.param("0001-01-01T00:00:00+01:00", None, id="unset-with-offset"),
+        pytest.param(
+            "9999-12-31T23:59:59-05:30", datetime.max.replace(tzinfo=UTC), id="max-value-past-utc-range"
+        ),
+        pytest.param(
+            "9999-12-31T23:59:59.9999999Z", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), id="max-value"
+        ),
         pytest.param("0001-01-01T00:00:00", None, id="unset-naive"),
         pytest.param(None, None, id="null"),
     ],
