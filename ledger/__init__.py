@@ -127,7 +127,7 @@ from ledger._errors import (
     StateConflictError,
     UnknownOrderError,
 )
-from ledger._leases import NO_LEASE, local_pid_of
+from ledger._leases import NO_LEASE, dead_local_owners, local_pid_of
 from ledger._records import (
     EventEffect,
     EventOutcome,
@@ -181,6 +181,7 @@ __all__ = [
     "StockState",
     "TransitionRecord",
     "UnknownOrderError",
+    "dead_local_owners",
     "is_allowed",
     "local_pid_of",
     "make_engine",

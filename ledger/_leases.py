@@ -24,7 +24,7 @@ from ledger._schema import OrderRow
 from ledger._states import State
 from ledger._store import Store, chunks
 
-__all__ = ["NO_LEASE", "Leases", "local_pid_of"]
+__all__ = ["NO_LEASE", "Leases", "dead_local_owners", "local_pid_of"]
 
 _ORDERS = cast(sa.Table, OrderRow.__table__)
 
@@ -118,9 +118,7 @@ class Leases:
         Returns the references freed.
         """
         host = host or socket.gethostname()
-        return self.release_claims_of(
-            [o for o in self._active_owners(host) if _is_dead(local_pid_of(o, host))]
-        )
+        return self.release_claims_of(dead_local_owners(self.owners(), host))
 
     def owners(self) -> list[str]:
         """Every owner holding an unexpired lease now (to ask who of them is known dead)."""
@@ -132,9 +130,6 @@ class Leases:
         )
         with self._store.read() as session:
             return sorted(owner for owner in session.scalars(query) if owner is not None)
-
-    def _active_owners(self, host: str) -> list[str]:
-        return [owner for owner in self.owners() if owner.startswith(f"{host}:")]
 
     def _freed(self) -> dict[str, Any]:
         # The lease "ended" now: the claim order puts these after never-claimed rows, like any ended lease.
@@ -166,6 +161,11 @@ def local_pid_of(owner: str, host: str) -> int | None:
     if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
         return None
     return int(parts[1])
+
+
+def dead_local_owners(owners: Iterable[str], host: str) -> list[str]:
+    """The owners named ``host:pid:...`` whose process no longer exists on this host (``host``)."""
+    return [owner for owner in owners if _is_dead(local_pid_of(owner, host))]
 
 
 def _is_dead(pid: int | None) -> bool:

@@ -30,7 +30,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from ledger import Ledger, local_pid_of
+from ledger import Ledger, dead_local_owners, local_pid_of
 from tasks.pacing import prefect_server_configured
 
 __all__ = ["CRASH_CHECK_SECONDS", "flow_run_of", "holding", "release_dead_claims"]
@@ -63,15 +63,15 @@ def release_dead_claims(ledger: Ledger) -> list[str]:
     give its claims back, e.g. while the ledger database was away); an owner on another host whose flow run
     is over. A live process on this host keeps its claims whatever its flow run's state (it may still work).
     """
-    freed = ledger.release_dead_local_owners()
-    owners = ledger.lease_owners()
+    owners = ledger.lease_owners()  # read once per claim: a scan of the account's orders
     here = socket.gethostname()
+    dead = dead_local_owners(owners, here)
     with _lock:
-        left_behind = [o for o in owners if local_pid_of(o, here) == os.getpid() and o not in _holding]
+        dead += [o for o in owners if local_pid_of(o, here) == os.getpid() and o not in _holding]
     elsewhere = [o for o in owners if local_pid_of(o, here) is None]
     if elsewhere and prefect_server_configured() and _crash_check_due(ledger.account):
-        left_behind += _owners_of_runs_over(elsewhere)
-    freed += ledger.release_claims_of(left_behind)
+        dead += _owners_of_runs_over(elsewhere)
+    freed = ledger.release_claims_of(dead)  # no transaction when nobody is dead
     if freed:
         logger.warning("released %d claims of workers known dead", len(freed))
     return freed
