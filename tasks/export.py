@@ -106,7 +106,7 @@ def _export_part(runtime: Runtime, order_ids: Sequence[str], location_id: UUID) 
     details = {str(order.order_id): order for order in orders}
     labels = {reference: str(order.num_order_id) for reference, order in details.items()}
     batch = _Batch(Outcomes(runtime, labels=labels), location_id, details)
-    unmappable = _register(batch, order_ids)
+    unmappable = _register(batch)
     owner = batch.work.owner
     with leased(runtime, UNFINISHED, owner, limit=len(order_ids), references=order_ids) as claimed:
         for record in claimed:
@@ -116,32 +116,42 @@ def _export_part(runtime: Runtime, order_ids: Sequence[str], location_id: UUID) 
     return batch.work.report
 
 
-def _register(batch: _Batch, order_ids: Iterable[str]) -> dict[str, str]:
+def _register(batch: _Batch) -> dict[str, str]:
     """Fix the reference and payload of every exportable order in the ledger before any outside call;
-    returns the pending orders that cannot be mapped, with why (quarantined once claimed)."""
-    known = batch.work.runtime.ledger.get_many(order_ids)
-    new: list[NewOrder] = []
+    returns the pending orders that cannot be mapped, with why (quarantined once claimed).
+
+    An order not exportable now is left out unless the ledger knows it (a run left it half-way). The rest
+    are registered at once: the ledger inserts the new ones and leaves the known ones as they are, and its
+    answer says which were known and in what state, so the common batch (all new) costs no read first.
+    """
+    ledger = batch.work.runtime.ledger
+    skipped = [ref for ref, order in batch.details.items() if _skip_reason(batch, order) is not None]
+    known = ledger.get_many(skipped) if skipped else {}
     unmappable: dict[str, str] = {}
+    new: list[NewOrder] = []
     for reference, order in batch.details.items():
-        record = known.get(reference)
-        if record is not None and record.state not in (State.PENDING, State.SUBMITTING):
-            continue
-        if record is None and _skip_reason(batch, order) is not None:
+        if reference in skipped and reference not in known:
             continue
         try:
             batch.payloads[reference] = to_fulfilment_order(order, batch.work.runtime.settings)
         except MappingError as error:
-            # A ``submitting`` order may be at the 3PL already: its lookup decides first (found: sent; absent:
-            # back to pending, and judged unmappable then), never a quarantine that hides a live 3PL order.
-            if record is None or record.state is State.PENDING:
-                unmappable[reference] = str(error)
-        fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
-        batch.fingerprints[reference] = fingerprint
-        if record is None:  # a known order is registered already (registering it again changes nothing)
-            new.append(
-                NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
-            )
-    batch.work.runtime.ledger.register(new)
+            unmappable[reference] = str(error)
+        batch.fingerprints[reference] = (
+            payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
+        )
+        fingerprint = batch.fingerprints[reference]
+        new.append(
+            NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
+        )
+    registered = ledger.register(new)
+    for record in registered.existing:
+        if record.state not in (State.PENDING, State.SUBMITTING):
+            batch.payloads.pop(record.reference, None)  # past sending: nothing of the run's payload applies
+        if record.state is not State.PENDING:
+            # A ``submitting`` order may be at the 3PL already: its lookup decides first (found: sent;
+            # absent: back to pending, and judged unmappable then), never a quarantine that hides a live
+            # 3PL order.
+            unmappable.pop(record.reference, None)
     return unmappable
 
 
