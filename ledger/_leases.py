@@ -123,10 +123,17 @@ class Leases:
     def owners(self) -> list[str]:
         """Every owner holding an unexpired lease now (to ask who of them is known dead)."""
         now = self._store.now()
+        # "In any state" changes no answer but lets the claim index (account, 3PL, state, lease end) serve
+        # the query as one short range of lease ends per state: every claim asks this, and without the
+        # state the query read every order of the account (13 ms at 20,000 orders on SQLite, 0.5 with it).
         query = (
             sa.select(OrderRow.lease_owner)
             .distinct()
-            .where(*self._store.scope(OrderRow), OrderRow.lease_expires_at > now)
+            .where(
+                *self._store.scope(OrderRow),
+                OrderRow.state.in_(list(State)),
+                OrderRow.lease_expires_at > now,
+            )
         )
         with self._store.read() as session:
             return sorted(owner for owner in session.scalars(query) if owner is not None)

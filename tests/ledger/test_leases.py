@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import ledger
 from ledger import LeaseLostError, Ledger, State, StateConflictError
 
-from .conftest import FakeClock, new_order
+from .conftest import FakeClock, drive_to, new_order
 
 WORKERS = 4
 
@@ -86,6 +86,15 @@ def test_a_claim_reads_orders_in_claim_order_from_an_index(book: Ledger, migrate
                 assert not any("TEMP B-TREE" in line for line in plan), plan
     finally:
         engine.dispose()
+
+
+def test_lease_owners_names_a_holder_in_every_state(book: Ledger) -> None:
+    """Every claim first asks who holds leases (to free the dead ones' claims); the query names the states
+    so an index serves it, and it must still see a holder whatever state its order is in."""
+    for state in State:
+        drive_to(book, f"order-{state}", state)
+        assert book.claim([state], f"owner-{state}", limit=1, lease_seconds=60, references=[f"order-{state}"])
+    assert book.lease_owners() == sorted(f"owner-{state}" for state in State)
 
 
 def test_claim_filters_by_state_and_reference(book: Ledger) -> None:
