@@ -110,7 +110,9 @@ def test_money_serialises_as_a_json_number() -> None:
             "9999-12-31T23:59:59-05:30", datetime.max.replace(tzinfo=UTC), id="max-value-past-utc-range"
         ),
         pytest.param(
-            "9999-12-31T23:59:59.9999999Z", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), id="max-value"
+            "9999-12-31T23:59:59.9999999Z",
+            datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            id="max-value",
         ),
         pytest.param("0001-01-01T00:00:00", None, id="unset-naive"),
         pytest.param(None, None, id="null"),
