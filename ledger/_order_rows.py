@@ -11,6 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ledger._driver_rows import DriverRows
 from ledger._errors import IllegalTransitionError, LeaseLostError, StateConflictError
 from ledger._records import Changes, MoveStatus, OrderRecord, ShipmentSeen, ShippedLine, merge_lines
 from ledger._recordsets import columns_of, insert_from_recordset, recordset, rows_param
@@ -163,14 +164,16 @@ def moved(row: _Order, to: State, now: datetime, detail: str, owner: str | None)
 _TRANSITIONS = cast(sa.Table, TransitionRow.__table__)
 
 
-def _update_by_id(names: Sequence[str]) -> sa.Update:
-    # One Core UPDATE by primary key for every moved row: compiled once and cached, sent as one executemany
-    # (the ORM's bulk UPDATE spends more CPU sorting out each row's attributes than the database spends).
-    return (
+def _update_by_id(names: Sequence[str]) -> DriverRows:
+    # SQLite: one UPDATE by primary key for every moved row, compiled once and sent as one executemany of
+    # plain tuples (ledger._driver_rows; the ORM's bulk UPDATE spent more CPU sorting out each row's
+    # attributes than the database spent).
+    update = (
         sa.update(_ORDERS)
         .where(_ORDERS.c.id == sa.bindparam("row_id"))
         .values({name: sa.bindparam(name) for name in names})
     )
+    return DriverRows(update, _update_columns(names))
 
 
 def _update_columns(names: Sequence[str]) -> dict[str, sa.Column[Any]]:
@@ -189,22 +192,25 @@ def _update_from_recordset(names: Sequence[str]) -> sa.Update:
 
 
 _AUDIT_NAMES = ("order_id", "from_state", "to_state", "at", "detail", "owner")
-_INSERT_AUDIT = sa.insert(_TRANSITIONS)
+_INSERT_AUDIT = DriverRows(
+    sa.insert(_TRANSITIONS).values({name: sa.bindparam(name) for name in _AUDIT_NAMES}),
+    columns_of(_TRANSITIONS, _AUDIT_NAMES),
+)
 _INSERT_AUDIT_FROM_RECORDSET = insert_from_recordset(_TRANSITIONS, _AUDIT_NAMES)
-_UPDATES: dict[tuple[bool, tuple[str, ...]], sa.Update] = {}
+_UPDATES: dict[tuple[bool, tuple[str, ...]], sa.Update | DriverRows] = {}
 """One statement per database kind and set of changed columns (a few shapes in all), each compiled once."""
 
 
 def record_audit(session: Session, lines: Sequence[Mapping[str, object]]) -> None:
-    """Insert audit lines in one statement: one JSON document on PostgreSQL (ledger._recordsets), else a
-    Core executemany (no RETURNING: SQLite would then insert row by row)."""
+    """Insert audit lines in one statement: one JSON document on PostgreSQL (ledger._recordsets), else one
+    executemany of plain tuples (ledger._driver_rows)."""
     if not lines:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_INSERT_AUDIT_FROM_RECORDSET, rows_param(lines))
     else:
-        connection.execute(_INSERT_AUDIT, lines)
+        _INSERT_AUDIT.execute(connection, lines)
 
 
 def apply_changes(row: _Order, changes: Changes) -> None:
@@ -243,10 +249,10 @@ def write_moved_rows(session: Session, rows: Collection[OrderValues]) -> None:
             )(names)
         keys, values = ("row_id", *names), attrgetter("id", *names)
         params = [dict(zip(keys, values(row), strict=True)) for row in group]
-        if on_postgresql:
-            connection.execute(update, rows_param(params))
+        if isinstance(update, DriverRows):
+            update.execute(connection, params)
         else:
-            connection.execute(update, params)
+            connection.execute(update, rows_param(params))
 
 
 def _changed_columns(row: OrderValues) -> tuple[str, ...]:
