@@ -125,10 +125,10 @@ def _register(batch: _Batch) -> dict[str, str]:
     answer says which were known and in what state, so the common batch (all new) costs no read first.
     """
     ledger = batch.work.runtime.ledger
-    skipped = [ref for ref, order in batch.details.items() if _skip_reason(batch, order) is not None]
+    skipped = {ref for ref, order in batch.details.items() if _skip_reason(batch, order) is not None}
     known = ledger.get_many(skipped) if skipped else {}
     unmappable: dict[str, str] = {}
-    new: list[NewOrder] = []
+    to_register: list[NewOrder] = []
     for reference, order in batch.details.items():
         if reference in skipped and reference not in known:
             continue
@@ -136,14 +136,12 @@ def _register(batch: _Batch) -> dict[str, str]:
             batch.payloads[reference] = to_fulfilment_order(order, batch.work.runtime.settings)
         except MappingError as error:
             unmappable[reference] = str(error)
-        batch.fingerprints[reference] = (
-            payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
-        )
-        fingerprint = batch.fingerprints[reference]
-        new.append(
+        fingerprint = payload_hash(batch.payloads[reference]) if reference in batch.payloads else ""
+        batch.fingerprints[reference] = fingerprint
+        to_register.append(
             NewOrder(reference=reference, num_order_id=str(order.num_order_id), payload_hash=fingerprint)
         )
-    registered = ledger.register(new)
+    registered = ledger.register(to_register)
     for record in registered.existing:
         if record.state not in (State.PENDING, State.SUBMITTING):
             batch.payloads.pop(record.reference, None)  # past sending: nothing of the run's payload applies
