@@ -22,14 +22,15 @@ from tasks.setup import find_fulfilment_centre
 
 __all__ = ["export_orders"]
 
-PARALLEL = 4
-"""Batches in flight on PostgreSQL, each with IN_FLIGHT creates (tasks.export): the others hide one batch's
+PARALLEL = 2
+"""Batches in flight on PostgreSQL, each with IN_FLIGHT creates (tasks.export): the second hides one batch's
 round trips to the database. On SQLite (``Ledger.one_writer``) one: its creates keep ShipBob busy, and its
 ledger steps run beside no other batch's creates. Beside 8 creates the SQLite ledger's work took twice the
 CPU and four times as long (each row step hands the interpreter lock to another thread and waits to get it
-back: bench/contention.py). bench/cycle.py, 5,000 orders: SQLite 302-369 orders/s at 2.5-3.0 ms of client
-CPU per order with four batches, 336-482 at 1.7-2.4 with one; PostgreSQL 309-329 orders/s with one,
-322-384 with two, 368 with four (psycopg lets go of the lock once per round trip, not once per row)."""
+back: bench/contention.py). bench/cycle.py, 5,000 orders, PostgreSQL, alternating runs: lw3pl/floor 1.96x
+and 2.23x with one batch (3.8-4.3 ms of client CPU per order), 2.03x and 1.35x with two (3.6-4.1 ms), 2.24x
+and 1.99x with four (4.2-4.3 ms): four batches' 32 creates cost CPU in hand-offs, one leaves the database's
+round trips on the critical path."""
 
 
 @flow(name="export-orders", task_runner=thread_runner(PARALLEL))

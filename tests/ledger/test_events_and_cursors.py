@@ -102,8 +102,8 @@ def test_cursor_round_trip_and_overwrite(book: Ledger) -> None:
 
 def test_a_batch_of_events_is_stored_with_every_value_as_given(migrated_url: str, book: Ledger) -> None:
     """Each recorded event's row holds its reference, kind, time (UTC) and payload as given, on both
-    databases (PostgreSQL inserts a batch from binary arrays, with the payloads as JSON text): quotes,
-    backslashes, braces and the word NULL, which an array's text form must escape, arrive unchanged."""
+    databases (PostgreSQL inserts a batch from one JSON document, ledger._recordsets): quotes, backslashes,
+    braces and the word NULL, which the document must escape, arrive unchanged."""
     import sqlalchemy as sa
 
     from ledger._schema import EventRow
