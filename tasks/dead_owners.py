@@ -63,7 +63,7 @@ def release_dead_claims(ledger: Ledger) -> list[str]:
     give its claims back, e.g. while the ledger database was away); an owner on another host whose flow run
     is over. A live process on this host keeps its claims whatever its flow run's state (it may still work).
     """
-    owners = ledger.lease_owners()  # read once per claim: a scan of the account's orders
+    owners = ledger.lease_owners()  # read once per claim (a range of the claim index)
     here = socket.gethostname()
     dead = dead_local_owners(owners, here)
     with _lock:

@@ -91,6 +91,8 @@ class _Batch:
     payloads: dict[str, FulfilmentOrder] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     """``payload_hash`` of each payload, computed once per run."""
+    not_exportable: dict[str, str] = field(default_factory=dict)
+    """Why an order is not to be sent now (``not_exportable_reason``), judged once from its details."""
 
 
 @task(name="export-batch", cache_policy=NO_CACHE, **TASK_RETRY_OPTIONS)  # sends orders: never a cached result
@@ -125,12 +127,15 @@ def _register(batch: _Batch) -> dict[str, str]:
     answer says which were known and in what state, so the common batch (all new) costs no read first.
     """
     ledger = batch.work.runtime.ledger
-    skipped = {ref for ref, order in batch.details.items() if _skip_reason(batch, order) is not None}
-    known = ledger.get_many(skipped) if skipped else {}
+    tag = batch.work.runtime.settings.export_identifier_tag
+    for reference, order in batch.details.items():
+        if (reason := not_exportable_reason(order, batch.location_id, tag)) is not None:
+            batch.not_exportable[reference] = reason
+    known = ledger.get_many(batch.not_exportable) if batch.not_exportable else {}
     unmappable: dict[str, str] = {}
     to_register: list[NewOrder] = []
     for reference, order in batch.details.items():
-        if reference in skipped and reference not in known:
+        if reference in batch.not_exportable and reference not in known:
             continue
         try:
             batch.payloads[reference] = to_fulfilment_order(order, batch.work.runtime.settings)
@@ -153,10 +158,6 @@ def _register(batch: _Batch) -> dict[str, str]:
     return unmappable
 
 
-def _skip_reason(batch: _Batch, order: OrderDetails) -> str | None:
-    return not_exportable_reason(order, batch.location_id, batch.work.runtime.settings.export_identifier_tag)
-
-
 def _submit_all(batch: _Batch, claimed: Sequence[OrderRecord]) -> list[str]:
     """Bring the claimed orders to ``submitted``; returns the references that got there."""
     submitted = [record.reference for record in claimed if record.state is State.SUBMITTED]
@@ -169,7 +170,7 @@ def _submit_all(batch: _Batch, claimed: Sequence[OrderRecord]) -> list[str]:
 def _sendable(batch: _Batch, reference: str) -> bool:
     if reference not in batch.payloads:
         return False  # no longer exportable (e.g. parked since it was listed): stays pending for a later run
-    if (reason := _skip_reason(batch, batch.details[reference])) is not None:
+    if (reason := batch.not_exportable.get(reference)) is not None:
         logger.info("order %s not sent now: %s", reference, reason)
         return False
     return True
