@@ -149,11 +149,13 @@ def _stamps(linnworks: Any, shipbob: Any, method: str) -> list[float]:
 
 
 def _pace(stamps: list[float], window: float) -> dict[str, float]:
-    """The calls, the seconds from the first to the last, and the most in any rolling ``window``."""
+    """The calls, the first and last (epoch seconds), the seconds between them, and the most in any rolling
+    ``window``."""
     from bench.rates import most_in_window
 
-    span = max(stamps) - min(stamps) if stamps else 0.0
-    return {"calls": len(stamps), "span": span, "most": most_in_window(stamps, window)}
+    first, last = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
+    most = most_in_window(stamps, window)
+    return {"calls": len(stamps), "first": first, "last": last, "span": last - first, "most": most}
 
 
 def _clear(linnworks: Any, shipbob: Any) -> bool:
@@ -348,7 +350,11 @@ class Phase:
     """Seconds the Prefect server kept working on the flow's events after it ended (waited out, so the next
     phase, lw3pl's or the floor's, starts on a quiet machine)."""
     pace: dict[str, float] | None = None
-    """Limits on: the binding call's count, first-to-last seconds and busiest rolling partner minute."""
+    """Limits on: the binding call's count, first and last, first-to-last seconds and busiest rolling
+    partner minute."""
+    started_at: float = 0.0
+    """When the flow was started (epoch seconds): the binding call's first minus this is the flow's serial
+    start, the flow's end minus its last the tail."""
 
     @property
     def per_second(self) -> float:
@@ -389,7 +395,7 @@ def run_phase(
     stats_before, client_before = ledger.stats(), time.process_time()
     reset_peak_rss()
     rss_before = rss_mb()
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     with gc_timer() as collecting:
         state = flow(return_state=True)
     elapsed = time.perf_counter() - started
@@ -403,7 +409,7 @@ def run_phase(
     merged |= {f"ShipBob {k}": v for k, v in calls["shipbob"].items()}
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
-    phase.client_cpu = client_cpu
+    phase.client_cpu, phase.started_at = client_cpu, started_at
     phase.gc_seconds = collecting[0]
     phase.rss_growth_mb = rss_growth
     if minute is not None:
@@ -633,6 +639,12 @@ def limited(orders: int, time_scale: float, ledger_url: str) -> None:
                 f"    as the partner saw it: {calls} {BINDING[phase.name]} in {span:.2f} partner minutes "
                 f"from the first to the last = {steady:.1f}/min = {steady / limit:.1%} of the limit; "
                 f"busiest rolling minute {int(phase.pace['most'])} = {phase.pace['most'] / limit:.1%}"
+            )
+            before = phase.pace["first"] - phase.started_at
+            after = phase.started_at + phase.seconds - phase.pace["last"]
+            print(
+                f"    the flow's serial start {before:.1f} s (to the first), "
+                f"its tail {after:.1f} s (after the last)"
             )
         print(f"    429 replies: {phase.throttled}")
     print(f"  outcome: {outcome}")

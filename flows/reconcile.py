@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from prefect import flow
@@ -13,7 +14,7 @@ from lw3pl.core.blocks import Lw3plCredentials
 from tasks.cancellations import carry_linnworks_cancellations
 from tasks.context import runtime_for
 from tasks.edits import carry_linnworks_edits
-from tasks.events import pull_events
+from tasks.events import SHIPPABLE, pull_events
 from tasks.reconcile import process_orders, write_tracking_read_back_and_process
 from tasks.reporting import Progress, RunReport
 from tasks.setup import find_fulfilment_centre
@@ -22,9 +23,10 @@ __all__ = ["reconcile_shipments"]
 
 MAX_BATCHES = 500
 PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
+FEED_WAIT = 0.2  # seconds a drain waits after a short batch while the event pull is still recording
 
 
-@flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL))
+@flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL + 3))
 def reconcile_shipments(
     batch_size: BatchSize | None = None,
     credentials: Lw3plCredentials | None = None,
@@ -40,30 +42,47 @@ def reconcile_shipments(
     account = account_for(credentials, credentials_block)
     runtime = runtime_for(account)
     location = find_fulfilment_centre(account, runtime.settings.fulfilment_centre_name)
-    report = pull_events(account).merge(carry_linnworks_cancellations(account, location))
-    report = report.merge(carry_linnworks_edits(account))  # after the 3PL's news: a picked order is too late
-    # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
     waiting = runtime.ledger.counts_by_state()
+    # The event pull runs beside the tracking batches, which take each shipment as soon as the pull has
+    # recorded it (the pull's reading of the 3PL no longer delays the first tracking write). Linnworks'
+    # cancellations and edits are carried once the pull is done: after the 3PL's news, since a picked order
+    # is too late for an edit. A tracking batch that claims a shipped order cancelled in Linnworks before
+    # the cancellation step does judges it the same way (tasks.reconcile).
+    pull = pull_events.submit(account)
+    cancellations = carry_linnworks_cancellations.submit(
+        account, location, wait_for=[pull], return_state=False
+    )
+    edits = carry_linnworks_edits.submit(account, wait_for=[cancellations], return_state=False)
+    # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
     ready = waiting[State.TRACKING_WRITTEN]
-    total = ready + waiting[State.SHIPPED]
-    size = batch_size or batch_size_for(total, runtime.settings.export_batch_size, fixed_tasks=3)
+    may_ship = ready + sum(waiting[state] for state in (State.SHIPPED, *SHIPPABLE))
+    size = batch_size or batch_size_for(may_ship, runtime.settings.export_batch_size, fixed_tasks=4)
     processing = _drain(
-        lambda: process_orders.submit(account, size, location), size, ready, "orders processed"
+        lambda: process_orders.submit(account, size, location), size, "orders processed", total=ready
     )
     # Then the shipped ones, three steps per order: write the tracking number -> read it back -> process
     # (irreversible, only after an equal read-back). One task does the three for one batch.
-    shipped = runtime.ledger.counts_by_state()[State.SHIPPED]
     tracking = _drain(
         lambda: write_tracking_read_back_and_process.submit(account, size, location),
         size,
-        shipped,
         "tracking written, read back, processed",
+        feeding=(pull, lambda: runtime.ledger.counts_by_state()[State.SHIPPED]),
     )
+    report = RunReport.combine(future.result() for future in (pull, cancellations, edits))
     return finish(account, report.merge(tracking).merge(processing), "reconcile-shipments")
 
 
+Feeding = tuple[PrefectFuture[RunReport], Callable[[], int]]
+"""A task still adding orders for a drain (the event pull), and how many orders are waiting now."""
+
+
 def _drain(
-    submit: Callable[[], PrefectFuture[RunReport]], size: int, total: int, description: str
+    submit: Callable[[], PrefectFuture[RunReport]],
+    size: int,
+    description: str,
+    *,
+    total: int = 0,
+    feeding: Feeding | None = None,
 ) -> RunReport:
     """Run a claim-based batch task over the ``total`` orders waiting when it started, PARALLEL in flight:
     the next batch is submitted as soon as one finishes, so no batch waits for a slower one beside it.
@@ -71,29 +90,49 @@ def _drain(
     Claims keep concurrent batches apart. No batch is submitted once the batches finished and in flight
     cover ``total`` (orders arriving meanwhile wait for the next run), after a batch comes back short, or
     once PARALLEL batches in a row made no progress (deferred every order they claimed).
+
+    With ``feeding``, orders arrive while its task runs: a batch is sent whenever more are waiting than
+    the batches in flight can take (checked every FEED_WAIT seconds), a short batch does not stop the
+    drain, and ``total`` is set when the task ends: the orders claimed by then plus those waiting.
     """
+    fed = threading.Event()
+    if feeding is None:
+        fed.set()
+    else:
+        feeding[0].add_done_callback(lambda _: fed.set())
     reports: list[RunReport] = []
-    progress = Progress(total, description) if total else None
+    progress = Progress(total, description) if total or feeding else None
     claimed = submitted = stalled = 0
-    in_flight: list[PrefectFuture[RunReport]] = []
-    stop = False
+    in_flight: dict[PrefectFuture[RunReport], bool] = {}  # each batch: was it sent after the feed ended?
+    stop = counted = False
+
+    def more_waiting() -> bool:
+        if not fed.is_set():
+            return feeding is not None and feeding[1]() > len(in_flight) * size
+        return claimed + len(in_flight) * size < total
+
     while True:
-        while (
-            not stop
-            and len(in_flight) < PARALLEL
-            and claimed + len(in_flight) * size < total
-            and submitted < MAX_BATCHES
-        ):
-            in_flight.append(submit())
+        if fed.is_set() and feeding is not None and not counted:
+            total, counted = claimed + feeding[1](), True
+            if progress is not None:
+                progress.expect(total)
+        while not stop and len(in_flight) < PARALLEL and submitted < MAX_BATCHES and more_waiting():
+            in_flight[submit()] = fed.is_set()
             submitted += 1
         if not in_flight:
-            return RunReport.combine(reports)
-        done = next(as_completed(in_flight))
-        in_flight.remove(done)
+            if fed.is_set():
+                return RunReport.combine(reports)
+            fed.wait(FEED_WAIT)
+            continue
+        try:
+            done = next(as_completed(list(in_flight), timeout=None if fed.is_set() else FEED_WAIT))
+        except TimeoutError:
+            continue  # still feeding: look again whether another batch is worth sending
+        after_feed = in_flight.pop(done)
         batch = done.result()
         reports.append(batch)
         claimed += batch.claimed
         if progress is not None:
             progress.advance(batch.claimed)
-        stalled = stalled + 1 if batch.deferred >= batch.claimed else 0
-        stop = stop or batch.claimed < size or stalled >= PARALLEL
+        stalled = stalled + 1 if batch.deferred >= batch.claimed > 0 else 0  # an empty one is short
+        stop = stop or (batch.claimed < size and after_feed) or stalled >= PARALLEL

@@ -15,11 +15,18 @@ from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
 from tasks.retrying import TASK_RETRY_OPTIONS
 
-__all__ = ["TOO_LATE", "carry_linnworks_cancellations", "read_orders"]
+__all__ = [
+    "TOO_LATE",
+    "carry_linnworks_cancellations",
+    "gone_after_shipping",
+    "read_orders",
+    "settle_by_hand",
+]
 
 AT_THE_3PL = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED)
-# SHIPPED too: a shipped order cancelled in Linnworks must be caught here, as "too late", before the tracking
-# write fails on the cancelled (processed) order with a reason nobody can act on.
+# SHIPPED too: a shipped order cancelled in Linnworks is "too late". The tracking batches, which run beside
+# the event pull (flows.reconcile), judge such an order the same way when Linnworks refuses its tracking
+# (``gone_after_shipping``), whichever of the two steps claims it first.
 CARRIED = (State.PENDING, *AT_THE_3PL, State.SHIPPED)
 TOO_LATE = "cancelled in Linnworks but the 3PL had already shipped it: recover the parcel or refund"
 
@@ -65,15 +72,26 @@ def _carry_one(work: Outcomes, record: OrderRecord, order: OrderDetails | None, 
         )  # fmt: skip
         return
     if order is None or not order.processed or not order.general_info.hold_or_cancel:
-        where = (
-            "deleted" if order is None else ("processed" if order.processed else "moved to another location")
-        )
-        reason = (
-            f"the order was {where} in Linnworks after it was sent to the 3PL; settle it with the 3PL by hand"
-        )
-        work.quarantine(record, reason)
+        work.quarantine(record, settle_by_hand(order))
         return
     _cancel_at_3pl(work, record)
+
+
+def settle_by_hand(order: OrderDetails | None) -> str:
+    """The quarantine reason for a sent order that left the fulfilment centre's open orders other than by
+    a cancellation: deleted, processed by someone else, or moved to another location."""
+    where = "deleted" if order is None else ("processed" if order.processed else "moved to another location")
+    return f"the order was {where} in Linnworks after it was sent to the 3PL; settle it with the 3PL by hand"
+
+
+def gone_after_shipping(order: OrderDetails | None, location_id: UUID | None) -> str | None:
+    """Why an order the 3PL shipped can take no tracking or processing here (its quarantine reason, as
+    this step gives it), or None while it is open at the fulfilment centre (``location_id``; None: any)."""
+    if order is not None and not order.processed and location_id in (None, order.location_id):
+        return None
+    if order is not None and order.processed and order.general_info.hold_or_cancel:
+        return TOO_LATE
+    return settle_by_hand(order)
 
 
 def _cancel_at_3pl(work: Outcomes, record: OrderRecord) -> None:

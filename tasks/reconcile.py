@@ -22,7 +22,7 @@ from clients.linnworks import OrderDetails, ProcessOrderResult, UpdateOrderShipp
 from clients.threepl import WrittenTracking
 from ledger import OrderRecord, State
 from lw3pl.core.crashpoints import crashpoint
-from tasks.cancellations import TOO_LATE, read_orders
+from tasks.cancellations import TOO_LATE, gone_after_shipping, read_orders, settle_by_hand
 from tasks.context import Account, in_parts, move_all, runtime_for
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
@@ -54,7 +54,7 @@ def write_tracking_read_back_and_process(account: Account, limit: int, location_
 
     def write_read_back_and_process(claimed: list[OrderRecord]) -> None:
         confirmed, orders = _write_and_read_back(work, claimed)
-        _process_ready(work, _not_yet_processed(work, confirmed, orders), location_id)
+        _process_ready(work, _not_yet_processed(work, location_id, confirmed, orders), location_id)
 
     work.report.claimed = in_parts(work.runtime, work.owner, SHIPPED, limit, write_read_back_and_process)
     return work.report
@@ -91,15 +91,29 @@ def _write_all(work: Outcomes, claimed: Sequence[OrderRecord]) -> list[OrderReco
     with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="lw3pl-tracking") as pool:
         errors = list(pool.map(lambda record: _write_one(work, record), tracked))
     written: list[OrderRecord] = []
+    refused: list[tuple[OrderRecord, RecordError]] = []
     for record, error in zip(tracked, errors, strict=True):
         if error is None:
             written.append(record)
         elif isinstance(error, RecordError):
-            reason = f"Linnworks refused the tracking number: {error.message}"
-            work.quarantine(record, reason, expected_from=SHIPPED)
+            refused.append((record, error))
         else:
             work.defer(record, error, expected_from=SHIPPED)
+    _quarantine_refused(work, refused)
     return written
+
+
+def _quarantine_refused(work: Outcomes, refused: Sequence[tuple[OrderRecord, RecordError]]) -> None:
+    """Quarantine orders whose tracking Linnworks refused, with the reason read from the order: one
+    cancelled, processed or deleted since it was sent gets the cancellation step's reason (this batch may
+    have claimed it before that step did: the two run side by side), any other Linnworks' message."""
+    if not refused:
+        return
+    orders = read_orders(work.runtime, [record for record, _ in refused])
+    for record, error in refused:
+        gone = gone_after_shipping(orders.get(record.reference), None)
+        reason = gone or f"Linnworks refused the tracking number: {error.message}"
+        work.quarantine(record, reason, expected_from=SHIPPED)
 
 
 def _write_one(work: Outcomes, record: OrderRecord) -> RetryableError | RecordError | None:
@@ -175,7 +189,7 @@ def process_orders(account: Account, limit: int, location_id: UUID) -> RunReport
     work = Outcomes(runtime_for(account))
 
     def process(claimed: list[OrderRecord]) -> None:
-        _process_ready(work, _not_yet_processed(work, claimed), location_id)
+        _process_ready(work, _not_yet_processed(work, location_id, claimed), location_id)
 
     work.report.claimed = in_parts(work.runtime, work.owner, WRITTEN, limit, process)
     return work.report
@@ -189,7 +203,10 @@ def _process_ready(work: Outcomes, ready: Sequence[OrderRecord], location_id: UU
 
 
 def _not_yet_processed(
-    work: Outcomes, records: Sequence[OrderRecord], orders: dict[str, OrderDetails] | None = None
+    work: Outcomes,
+    location_id: UUID,
+    records: Sequence[OrderRecord],
+    orders: dict[str, OrderDetails] | None = None,
 ) -> list[OrderRecord]:
     """Mark orders Linnworks already processed (a lost reply, an earlier crash); return the rest.
 
@@ -210,6 +227,8 @@ def _not_yet_processed(
             work.quarantine(record, TOO_LATE, expected_from=WRITTEN)
         elif order.processed:
             already.append(record)
+        elif order.location_id != location_id:  # moved since it was sent: not ours to process
+            work.quarantine(record, settle_by_hand(order), expected_from=WRITTEN)
         elif (order.shipping_info.tracking_number or "") != record.tracking_numbers[0]:
             work.quarantine(
                 record,

@@ -425,6 +425,10 @@ class Progress:
             created = create_progress_artifact(progress=0.0, description=description)
             self._id = created if isinstance(created, UUID) else None
 
+    def expect(self, total: int) -> None:
+        """The total is known now (it was an estimate, e.g. before the event pull ended)."""
+        self._total = max(total, 1)
+
     def advance(self, amount: int) -> None:
         self._done += amount
         for listener in list(_listeners):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -16,10 +16,11 @@ from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
 from ledger import OPEN_STATES, NewOrder, ShipmentSeen, State
 from sandbox.shipbob import ORDERS_PATH, VERSION
+from tasks.cancellations import TOO_LATE
 from tasks.events import _on_shipment, pull_events, shipment_seen
 from tasks.mapping import to_fulfilment_order
 from tasks.outcomes import Outcomes
-from tasks.reconcile import write_and_read_back_tracking
+from tasks.reconcile import write_and_read_back_tracking, write_tracking_read_back_and_process
 from tests.flows.conftest import FlowEnv
 from tests.reliability.checks import check_all
 from tests.reliability.helpers import (
@@ -187,6 +188,43 @@ def test_order_cancelled_in_linnworks_is_cancelled_at_the_3pl_or_quarantined_whe
     reconcile_shipments()
     assert (linnworks_writes(flow_env.linnworks), flow_env.shipbob.count(method="POST")) == before
     assert _invariants(flow_env) == []
+
+
+def test_a_tracking_batch_ahead_of_the_cancellation_step_quarantines_a_cancelled_order_as_too_late(
+    flow_env: FlowEnv,
+) -> None:
+    """The tracking batches run beside the event pull, so one may claim a shipped order cancelled in
+    Linnworks before the cancellation step does: Linnworks refuses its tracking and the order gets that
+    step's reason (too late), not Linnworks' refusal; a deleted one is named as deleted."""
+    cancelled, deleted, fine = _exported(flow_env, 3)
+    for reference in (cancelled, deleted, fine):
+        flow_env.warehouse.ship(reference)
+    pull_events.fn(flow_env.account)
+    _cancel_in_linnworks(flow_env, cancelled)
+    with flow_env.linnworks._lock:
+        del flow_env.linnworks.account.orders[deleted]
+    report = write_tracking_read_back_and_process.fn(flow_env.account, 10, flow_env.location_uuid)
+    assert [row.reference for row in report.processed] == [fine]
+    reasons = {ref: flow_env.runtime.ledger.get(ref).quarantine_reason or "" for ref in (cancelled, deleted)}
+    assert reasons[cancelled] == TOO_LATE
+    assert "was deleted in Linnworks after it was sent" in reasons[deleted]
+
+
+def test_an_order_moved_to_another_location_after_shipping_is_quarantined_not_processed(
+    flow_env: FlowEnv,
+) -> None:
+    """Moved away from the fulfilment centre after it shipped (the tracking write still succeeds there):
+    the order is not processed at our location; it is quarantined to be settled by hand."""
+    [reference] = _exported(flow_env, 1)
+    flow_env.warehouse.ship(reference)
+    pull_events.fn(flow_env.account)
+    with flow_env.linnworks._lock:
+        flow_env.linnworks.account.orders[reference].doc["FulfilmentLocationId"] = str(uuid4())
+    report = write_tracking_read_back_and_process.fn(flow_env.account, 10, flow_env.location_uuid)
+    assert report.processed == [] and flow_env.linnworks.order(reference)["Processed"] is False
+    record = flow_env.runtime.ledger.get(reference)
+    assert record is not None and record.state is State.QUARANTINED
+    assert "moved to another location" in (record.quarantine_reason or "")
 
 
 def test_cancellation_by_the_3pl_holds_with_a_note_or_cancels_by_policy(flow_env: FlowEnv) -> None:
