@@ -66,7 +66,8 @@ def reconcile_shipments(
         lambda: write_tracking_read_back_and_process.submit(account, size, location),
         size,
         "tracking written, read back, processed",
-        feeding=(pull, lambda: runtime.ledger.counts_by_state()[State.SHIPPED]),
+        total=may_ship - ready,  # an estimate until the pull is done: the orders it may find shipped
+        feeding=(pull, lambda: runtime.ledger.counts_by_state([State.SHIPPED])[State.SHIPPED]),
     )
     report = RunReport.combine(future.result() for future in (pull, cancellations, edits))
     return finish(account, report.merge(tracking).merge(processing), "reconcile-shipments")
@@ -92,8 +93,10 @@ def _drain(
     once PARALLEL batches in a row made no progress (deferred every order they claimed).
 
     With ``feeding``, orders arrive while its task runs: a batch is sent whenever more are waiting than
-    the batches in flight can take (checked every FEED_WAIT seconds), a short batch does not stop the
-    drain, and ``total`` is set when the task ends: the orders claimed by then plus those waiting.
+    the batches in flight can take (checked every FEED_WAIT seconds) and a short batch does not stop the
+    drain. When the task ends, ``total`` (till then an estimate, for the progress artifact) becomes the
+    orders claimed by then, those the batches in flight may take and those waiting: a batch in flight may
+    have moved its orders on already or not claimed them yet, so they may be counted twice, never missed.
     """
     fed = threading.Event()
     if feeding is None:
@@ -113,14 +116,14 @@ def _drain(
 
     while True:
         if fed.is_set() and feeding is not None and not counted:
-            total, counted = claimed + feeding[1](), True
-            if progress is not None:
-                progress.expect(total)
+            total, counted = claimed + len(in_flight) * size + feeding[1](), True
         while not stop and len(in_flight) < PARALLEL and submitted < MAX_BATCHES and more_waiting():
             in_flight[submit()] = fed.is_set()
             submitted += 1
         if not in_flight:
             if fed.is_set():
+                if progress is not None:
+                    progress.expect(claimed)  # the estimate was only that: done is 100 %
                 return RunReport.combine(reports)
             fed.wait(FEED_WAIT)
             continue

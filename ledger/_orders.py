@@ -111,13 +111,16 @@ class Orders:
         with self._store.read() as session:
             return [order_record(OrderValues.of(row)) for row in session.execute(query.limit(limit))]
 
-    def counts_by_state(self) -> dict[State, int]:
-        """How many orders are in each state (every state present, zero included)."""
+    def counts_by_state(self, states: Collection[State] | None = None) -> dict[State, int]:
+        """How many orders are in each state (every state present, zero included); with ``states``, only
+        those are counted (an index range each, not the account's every order)."""
         query = (
             sa.select(OrderRow.state, sa.func.count())
             .where(*self._store.scope(OrderRow))
             .group_by(OrderRow.state)
         )
+        if states is not None:
+            query = query.where(OrderRow.state.in_(list(states)))
         with self._store.read() as session:
             found = {State(state): count for state, count in session.execute(query)}
         return {state: found.get(state, 0) for state in State}

@@ -134,9 +134,10 @@ class Ledger:
         """Orders in ``states``, least recently updated first (``updated_before`` finds stuck ones)."""
         return self.orders.in_states(states, limit=limit, updated_before=updated_before)
 
-    def counts_by_state(self) -> dict[State, int]:
-        """How many orders are in each state (every state present, zero included)."""
-        return self.orders.counts_by_state()
+    def counts_by_state(self, states: Collection[State] | None = None) -> dict[State, int]:
+        """How many orders are in each state (every state present, zero included); with ``states``, only
+        those are counted, the others show zero."""
+        return self.orders.counts_by_state(states)
 
     def quarantined(self) -> list[OrderRecord]:
         """Quarantined orders, oldest first; each has ``quarantine_reason`` and ``quarantined_from``."""

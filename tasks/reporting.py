@@ -417,7 +417,7 @@ class Progress:
     """
 
     def __init__(self, total: int, description: str) -> None:
-        self._total = max(total, 1)
+        self._total = total
         self._done = 0
         self._id: UUID | None = None
         self._description = description
@@ -426,13 +426,14 @@ class Progress:
             self._id = created if isinstance(created, UUID) else None
 
     def expect(self, total: int) -> None:
-        """The total is known now (it was an estimate, e.g. before the event pull ended)."""
-        self._total = max(total, 1)
+        """A better estimate of the total (it grows or shrinks while the event pull runs); shown at once."""
+        self._total = total
+        self.advance(0)
 
     def advance(self, amount: int) -> None:
         self._done += amount
+        fraction = min(1.0, self._done / self._total) if self._total > 0 else 1.0  # nothing to do: done
         for listener in list(_listeners):
-            listener(self._description, min(1.0, self._done / self._total))
+            listener(self._description, fraction)
         if self._id is not None:
-            progress = min(100.0, 100.0 * self._done / self._total)
-            update_progress_artifact(artifact_id=self._id, progress=progress)
+            update_progress_artifact(artifact_id=self._id, progress=100.0 * fraction)

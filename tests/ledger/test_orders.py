@@ -63,7 +63,8 @@ def test_num_order_id_accepts_the_linnworks_int() -> None:
 
 
 def test_reads(book: Ledger, clock: FakeClock) -> None:
-    """get, get_many, in_states (oldest first, stuck filter) and counts_by_state agree with the writes."""
+    """get, get_many, in_states (oldest first, stuck filter) and counts_by_state (of every state or of
+    some) agree with the writes."""
     book.register([new_order("old"), new_order("new")])
     book.transition("old", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     clock.advance(600)
@@ -76,6 +77,10 @@ def test_reads(book: Ledger, clock: FakeClock) -> None:
     assert [o.reference for o in stuck] == ["old"]
     counts = book.counts_by_state()
     assert counts[State.SUBMITTING] == 2 and sum(counts.values()) == 2 and set(counts) == set(State)
+    book.transition("new", State.SUBMITTED, expected_from=[State.SUBMITTING], owner=None)
+    only = book.counts_by_state([State.SUBMITTED, State.PENDING])
+    assert (only[State.SUBMITTED], only[State.PENDING], only[State.SUBMITTING]) == (1, 0, 0)
+    assert set(only) == set(State)
 
 
 def test_update_changes_fields_without_moving(book: Ledger) -> None:
