@@ -482,6 +482,8 @@ def cycle(
                     boxes.call("advance", hours=2)
                     reconcile_shipments()
                 boxes.call("seed", count=orders)
+                if server_pid:  # the setup flow's events drained: a busy server answers a new run 503
+                    wait_server_idle(server_pid)
                 minute = 60 / time_scale if limits else None
                 ledger = runtime.ledger
                 export = run_phase("export", orders, export_orders, boxes, server_pid, ledger, minute)
@@ -615,12 +617,12 @@ def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> No
     )
 
 
-def limited(orders: int, time_scale: float, ledger_url: str) -> None:
+def limited(orders: int, time_scale: float, ledger_url: str, server_pid: int) -> None:
     print(
         f"\n2. Limits on, time scale {time_scale:g} (a partner minute = {60 / time_scale:g} s): "
         f"{orders} orders"
     )
-    export, reconcile, outcome = cycle(orders, True, time_scale, ledger_url, None)
+    export, reconcile, outcome = cycle(orders, True, time_scale, ledger_url, server_pid)
     assert reconcile is not None
     for phase, limit, what in (
         (export, SHIPBOB_CREATES_PER_MINUTE, "ShipBob 150 requests/min (1 create per order)"),
@@ -704,7 +706,7 @@ def main(argv: list[str] | None = None) -> None:
             if not args.skip_unlimited:
                 unlimited(args.orders, ledger_url, api_url, server_pid)
             if not args.skip_limited:
-                limited(args.limited_orders, args.time_scale, ledger_url)
+                limited(args.limited_orders, args.time_scale, ledger_url, server_pid)
             if args.gcl_calls:
                 global_limit_pacer(server_pid, args.gcl_calls)
 
