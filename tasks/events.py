@@ -39,7 +39,7 @@ __all__ = ["EVENTS_CURSOR", "pull_events", "shipment_seen"]
 logger = logging.getLogger("lw3pl.events")
 
 EVENTS_CURSOR = "threepl-events"
-MAX_POLLS = 20
+MAX_POLLS = 400  # per run; ShipBob: a page of 250 orders per poll, so up to 100,000 orders a run
 SHIPPABLE = (State.SUBMITTED, State.EXPORTED, State.PARTIALLY_SHIPPED, State.CANCEL_REQUESTED, State.ON_HOLD)
 # Past shipping: a parcel event for such an order is only kept. Any of these states will do for that, so
 # another run moving the order on meanwhile (shipped -> tracking_written -> processed) is no conflict.

@@ -17,7 +17,8 @@ A pass reads two lists (2026-01, ``GET /order``) that together hold every order 
   once per pass, not once from each list.
 
 ``poll`` returns when a pass is complete (``caught_up``: polling again would start the next pass, with
-nothing new but what arrived meanwhile) or after ``max_pages`` pages of the stream.
+nothing new but what arrived meanwhile) or after ``pages_per_poll`` pages of the stream (one by default:
+the core records each page before the next is read, and its tracking batches take the shipments meanwhile).
 
 ``LastTrackingUpdateStartDate`` is not used: everything it would add for us (a parcel whose tracking
 appeared after the order's last update) is in the queue until acknowledged, and a tracking change after
@@ -107,18 +108,21 @@ class _Pass:
 class Feed:
     """Polls orders into events and acknowledges written tracking."""
 
-    def __init__(self, http: Transport, page_size: int, max_pages: int, overlap: timedelta) -> None:
+    def __init__(
+        self, http: Transport, page_size: int, overlap: timedelta, *, pages_per_poll: int, queue_pages: int
+    ) -> None:
         self._http = http
         self._page_size = page_size
-        self._max_pages = max_pages
         self._overlap = overlap
+        self._pages_per_poll = pages_per_poll
+        self._queue_pages = queue_pages
 
     def poll(self, checkpoint: str | None) -> EventPage:
         cursor = _Cursor.load(checkpoint)
         gathered = _Pass(events={}, quarantined={}, newest=cursor.newest)
         if cursor.page == 1 and cursor.since is not None:
             self._read_queue(gathered, cursor.since)
-        for _ in range(self._max_pages):
+        for _ in range(self._pages_per_poll):
             params = {"SortOrder": "Oldest"}
             if cursor.since is not None:
                 params["LastUpdateStartDate"] = _wire_time(cursor.since)
@@ -141,7 +145,7 @@ class Feed:
     def _read_queue(self, gathered: _Pass, since: datetime) -> None:
         """The queued orders last updated up to ``since``: the stream from ``since`` lists the others."""
         params = {**_QUEUE, "LastUpdateEndDate": _wire_time(since)}
-        for page in range(1, self._max_pages + 1):
+        for page in range(1, self._queue_pages + 1):
             orders, last_page = self._orders_page(params, page)
             for raw in orders:
                 self._read_order(raw, gathered)

@@ -80,7 +80,10 @@ class ShipBobConfig:
         channel_id: sent as ``shipbob_channel_id``.
         api_version: ShipBob's date version, ``YYYY-MM`` (``SHIPBOB_API_VERSION``).
         page_size: ``Limit`` for order lists (ShipBob allows up to 250).
-        max_pages_per_poll: pages one ``poll_events`` reads per stream before returning.
+        max_pages_per_poll: pages of the update stream one ``poll_events`` reads before returning: one, so
+            the core records each page's shipments (and its tracking batches take them) while the next
+            page is read; a pass resumes at the next page on the next poll.
+        max_queue_pages: pages of the tracking queue read at the start of a pass (the rest next pass).
         poll_overlap: how far before the newest update seen the next pass of the update stream starts.
         pace: pace calls below ``per_minute`` (off: the caller paces, or a benchmark without limits).
         per_minute: ShipBob's budget per user and application.
@@ -93,7 +96,8 @@ class ShipBobConfig:
     channel_id: int
     api_version: str = DEFAULT_API_VERSION
     page_size: int = 250
-    max_pages_per_poll: int = 20
+    max_pages_per_poll: int = 1
+    max_queue_pages: int = 20
     poll_overlap: timedelta = timedelta(minutes=10)
     pace: bool = True
     per_minute: int = PER_MINUTE
@@ -109,8 +113,10 @@ class ShipBobConfig:
             )
         if not 1 <= self.page_size <= 250:
             raise ValueError("page_size must be between 1 and 250 (ShipBob's maximum)")
-        if self.per_minute <= 0 or self.time_scale <= 0 or self.max_pages_per_poll <= 0:
-            raise ValueError("per_minute, time_scale and max_pages_per_poll must be positive")
+        if min(self.per_minute, self.time_scale, self.max_pages_per_poll, self.max_queue_pages) <= 0:
+            raise ValueError(
+                "per_minute, time_scale, max_pages_per_poll and max_queue_pages must be positive"
+            )
 
     @property
     def host(self) -> str:
@@ -175,7 +181,10 @@ class ShipBobAdapter:
             sleep=sleep,
             monotonic=monotonic,
         )
-        self._feed = Feed(self._http, config.page_size, config.max_pages_per_poll, config.poll_overlap)
+        self._feed = Feed(
+            self._http, config.page_size, config.poll_overlap,
+            pages_per_poll=config.max_pages_per_poll, queue_pages=config.max_queue_pages,
+        )  # fmt: skip
         self._catalogue = Catalogue(self._http, config.host)
 
     def __repr__(self) -> str:

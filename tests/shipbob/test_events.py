@@ -103,14 +103,15 @@ def test_malformed_orders_are_quarantined_and_the_rest_go_on() -> None:
 
 
 def test_paging_follows_total_pages_and_checkpoint_moves() -> None:
-    """Every page is read, and the next pass starts an overlap before the newest update seen. The first
-    pass reads no separate tracking queue: a stream from the beginning lists every queued order."""
+    """Every page is read (two per poll allowed here), and the next pass starts an overlap before the
+    newest update seen. The first pass reads no separate tracking queue: a stream from the beginning lists
+    every queued order."""
     first = json_reply([order_json(501, "LW-1")], headers={"Total-Pages": "2"})
     second = json_reply(
         [order_json(502, "LW-2", status="Fulfilled", shipments=[parcel_json()])], headers={"Total-Pages": "2"}
     )
     replies = script(first, second)
-    page = replies.adapter().poll_events(None)
+    page = replies.adapter(max_pages_per_poll=2).poll_events(None)
     assert {e.reference for e in page.events} == {"LW-1", "LW-2"}
     assert [r.url.params["Page"] for r in replies.requests] == ["1", "2"]
     assert all("HasTracking" not in r.url.params for r in replies.requests)
