@@ -23,7 +23,7 @@ __all__ = ["reconcile_shipments"]
 
 MAX_BATCHES = 500
 PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
-FEED_WAIT = 0.2  # seconds a drain waits after a short batch while the event pull is still recording
+FEED_WAIT = 0.2  # seconds between two looks for newly recorded shipments while the event pull runs
 
 
 @flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL + 3))
