@@ -84,10 +84,10 @@ def settle_by_hand(order: OrderDetails | None) -> str:
     return f"the order was {where} in Linnworks after it was sent to the 3PL; settle it with the 3PL by hand"
 
 
-def gone_after_shipping(order: OrderDetails | None, location_id: UUID | None) -> str | None:
-    """Why an order the 3PL shipped can take no tracking or processing here (its quarantine reason, as
-    this step gives it), or None while it is open at the fulfilment centre (``location_id``; None: any)."""
-    if order is not None and not order.processed and location_id in (None, order.location_id):
+def gone_after_shipping(order: OrderDetails | None) -> str | None:
+    """Why an order the 3PL shipped can take no tracking (its quarantine reason, as this step gives it):
+    cancelled, processed or deleted in Linnworks; None while it is open."""
+    if order is not None and not order.processed:
         return None
     if order is not None and order.processed and order.general_info.hold_or_cancel:
         return TOO_LATE

@@ -111,7 +111,7 @@ def _quarantine_refused(work: Outcomes, refused: Sequence[tuple[OrderRecord, Rec
         return
     orders = read_orders(work.runtime, [record for record, _ in refused])
     for record, error in refused:
-        gone = gone_after_shipping(orders.get(record.reference), None)
+        gone = gone_after_shipping(orders.get(record.reference))
         reason = gone or f"Linnworks refused the tracking number: {error.message}"
         work.quarantine(record, reason, expected_from=SHIPPED)
 
