@@ -325,6 +325,35 @@ def wait_server_idle(pid: int, quiet_seconds: float = 2.0, timeout: float = 300)
 # --- one phase ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Usage:
+    """This process's CPU split into user and kernel time, and its context switches: a thread that waits
+    for the GIL or a lock switches out, so the switches show how much of the kernel time is threads
+    handing work to each other rather than I/O."""
+
+    user: float
+    system: float
+    switches: int
+
+    @classmethod
+    def now(cls) -> Usage:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(usage.ru_utime, usage.ru_stime, usage.ru_nvcsw + usage.ru_nivcsw)
+
+    def since(self, before: Usage) -> Usage:
+        return Usage(self.user - before.user, self.system - before.system, self.switches - before.switches)
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.system
+
+    def per_order(self, orders: int) -> str:
+        return (
+            f"{1000 * self.cpu / orders:.2f} ms (user {1000 * self.user / orders:.2f}, "
+            f"kernel {1000 * self.system / orders:.2f}; {self.switches / orders:.1f} context switches)"
+        )
+
+
 @dataclass
 class Phase:
     name: str
@@ -335,11 +364,11 @@ class Phase:
     calls: dict[str, int]
     throttled: dict[str, int]
     server_cpu: float = 0.0
-    client_cpu: float = 0.0
+    client: Usage | None = None
     statements: int = 0
     commits: int = 0
     floor_seconds: float = 0.0
-    floor_cpu: float = 0.0
+    floor: Usage | None = None
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
     gc_seconds: float = 0.0
@@ -359,6 +388,10 @@ class Phase:
     @property
     def per_second(self) -> float:
         return self.orders / self.seconds
+
+    @property
+    def client_cpu(self) -> float:
+        return self.client.cpu if self.client else 0.0
 
 
 @contextmanager
@@ -392,14 +425,14 @@ def run_phase(
     the phase's binding call (BINDING) was spread over it."""
     boxes.call("clear")
     cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
-    stats_before, client_before = ledger.stats(), time.process_time()
+    stats_before, client_before = ledger.stats(), Usage.now()
     reset_peak_rss()
     rss_before = rss_mb()
     started, started_at = time.perf_counter(), time.time()
     with gc_timer() as collecting:
         state = flow(return_state=True)
     elapsed = time.perf_counter() - started
-    client_cpu, stats = time.process_time() - client_before, ledger.stats()
+    client, stats = Usage.now().since(client_before), ledger.stats()
     rss_growth = rss_mb("VmHWM") - rss_before
     if not state.is_completed():
         raise RuntimeError(f"{name} ended {state.name}: {state.message}")
@@ -409,7 +442,7 @@ def run_phase(
     merged |= {f"ShipBob {k}": v for k, v in calls["shipbob"].items()}
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
-    phase.client_cpu, phase.started_at = client_cpu, started_at
+    phase.client, phase.started_at = client, started_at
     phase.gc_seconds = collecting[0]
     phase.rss_growth_mb = rss_growth
     if minute is not None:
@@ -508,9 +541,9 @@ def run_floor(boxes: Sandboxes, orders: int, export: Phase, reconcile: Phase) ->
     location = boxes.call("centre")
     boxes.call("seed", count=orders)
     for phase, run, hours in ((export, bare_export, 2.0), (reconcile, bare_reconcile, 0.0)):
-        cpu, started = time.process_time(), time.perf_counter()
+        usage, started = Usage.now(), time.perf_counter()
         done = run(boxes.info, location)
-        phase.floor_seconds, phase.floor_cpu = time.perf_counter() - started, time.process_time() - cpu
+        phase.floor_seconds, phase.floor = time.perf_counter() - started, Usage.now().since(usage)
         if done != orders:
             raise RuntimeError(f"the bare {phase.name} did {done} of {orders} orders")
         boxes.call("advance", hours=hours)
@@ -555,10 +588,9 @@ def print_phase(phase: Phase, batch: int) -> None:
             f"    floor (bare httpx, bench/floor.py): {floor:.1f} orders/s; lw3pl/floor time ratio "
             f"{phase.seconds / phase.floor_seconds:.2f}x"
         )
-        print(
-            f"    client CPU per order: lw3pl {1000 * phase.client_cpu / phase.orders:.2f} ms, "
-            f"floor {1000 * phase.floor_cpu / phase.orders:.2f} ms"
-        )
+        if phase.client and phase.floor:
+            print(f"    client CPU per order: lw3pl {phase.client.per_order(phase.orders)}")
+            print(f"                          floor {phase.floor.per_order(phase.orders)}")
     collecting = 1000 * phase.gc_seconds / phase.orders
     print(f"    garbage collection during the flow: {collecting:.3f} ms per order")
     print(
