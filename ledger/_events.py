@@ -70,6 +70,7 @@ class Events:
             self._keep(session, fresh, outcomes, now)
             settled = [e for e in fresh if _settles(outcomes.get(e.event.event_id))]
             self._insert(session, [effect.event for effect in settled], now)
+        self._store.grew(EventRow, len(settled))
         recorded = {effect.event.event_id for effect in settled}
         return [_outcome(effect.event.event_id, recorded, outcomes) for effect in page]
 

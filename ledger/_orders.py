@@ -82,6 +82,7 @@ class Orders:
             rows = self._insert_new(session, [first[ref] for ref in sorted(first)], now)
             created = set(rows)
             rows.update(self._values(session, [ref for ref in first if ref not in created]))
+        self._store.grew(OrderRow, len(created))
         in_input_order = [rows[ref] for ref in dict.fromkeys(order.reference for order in orders)]
         return RegisterResult(
             new=tuple(order_record(r) for r in in_input_order if r.reference in created),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from ledger._engine import BEGIN_MODE, StatementCounter, make_engine, unavailable_as_error
 from ledger._records import LedgerStats
 from ledger._schema import CatalogueRow, CursorRow, EventRow, OrderRow, StockHoldRow, StockRow
+from ledger._statistics import Statistics
 
 __all__ = ["CHUNK", "Store", "chunks", "utc_now"]
 
@@ -59,6 +60,8 @@ class Store:
             threading.RLock() if self.one_writer else nullcontext()
         )
         self._reader = sessionmaker(self.engine.execution_options(**{BEGIN_MODE: "DEFERRED"}))
+        # SQLite's planner picks the reference index without statistics; PostgreSQL's needs them (see there).
+        self._statistics = None if self.one_writer else Statistics(self.engine)
 
     @property
     def database(self) -> str:
@@ -84,6 +87,11 @@ class Store:
         """A session for reads (a deferred transaction on SQLite: it takes no write lock)."""
         with unavailable_as_error(self.engine), self._reader() as session:
             yield session
+
+    def grew(self, table: type[OrderRow | EventRow], rows: int) -> None:
+        """``rows`` new rows of ``table`` were committed (PostgreSQL analyzes a table that grew fast)."""
+        if self._statistics is not None:
+            self._statistics.added(table.__tablename__, rows)
 
     def now(self) -> datetime:
         """The clock's time in UTC; refuses a naive clock."""
