@@ -421,8 +421,8 @@ def run_phase(
     ledger: Any,
     minute: float | None = None,
 ) -> Phase:
-    """Run ``flow`` once and measure it; with ``minute`` (the partner's minute in real seconds), also how
-    the phase's binding call (BINDING) was spread over it."""
+    """Run ``flow`` once and measure it, with how the phase's binding call (BINDING) was spread over it
+    (busiest rolling ``minute``: the partner's minute in real seconds, a real one with limits off)."""
     boxes.call("clear")
     cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
     stats_before, client_before = ledger.stats(), Usage.now()
@@ -445,8 +445,7 @@ def run_phase(
     phase.client, phase.started_at = client, started_at
     phase.gc_seconds = collecting[0]
     phase.rss_growth_mb = rss_growth
-    if minute is not None:
-        phase.pace = boxes.call("pace", method=BINDING[name], window=minute)
+    phase.pace = boxes.call("pace", method=BINDING[name], window=minute or 60.0)
     phase.statements = stats.statements - stats_before.statements
     phase.commits = stats.commits - stats_before.commits
     if server_pid:
@@ -591,6 +590,8 @@ def print_phase(phase: Phase, batch: int) -> None:
         if phase.client and phase.floor:
             print(f"    client CPU per order: lw3pl {phase.client.per_order(phase.orders)}")
             print(f"                          floor {phase.floor.per_order(phase.orders)}")
+    if phase.pace and phase.pace["span"]:
+        print(f"    {serial_ends(phase)}")
     collecting = 1000 * phase.gc_seconds / phase.orders
     print(f"    garbage collection during the flow: {collecting:.3f} ms per order")
     print(
@@ -624,6 +625,15 @@ def print_phase(phase: Phase, batch: int) -> None:
         f"    {'total':<44} {total:>7} {total / phase.orders:>9.3f} {least:>8}  "
         f"({total / least:.3f}x the minimum)"
     )
+
+
+def serial_ends(phase: Phase) -> str:
+    """How long the flow ran before its first binding call and after its last."""
+    assert phase.pace is not None
+    before = phase.pace["first"] - phase.started_at
+    after = phase.started_at + phase.seconds - phase.pace["last"]
+    first = BINDING[phase.name]
+    return f"the flow's serial start {before:.2f} s (to the first {first}), its tail {after:.2f} s"
 
 
 def unlimited(orders: int, ledger_url: str, api_url: str, server_pid: int) -> None:
@@ -674,12 +684,7 @@ def limited(orders: int, time_scale: float, ledger_url: str, server_pid: int) ->
                 f"from the first to the last = {steady:.1f}/min = {steady / limit:.1%} of the limit; "
                 f"busiest rolling minute {int(phase.pace['most'])} = {phase.pace['most'] / limit:.1%}"
             )
-            before = phase.pace["first"] - phase.started_at
-            after = phase.started_at + phase.seconds - phase.pace["last"]
-            print(
-                f"    the flow's serial start {before:.1f} s (to the first), "
-                f"its tail {after:.1f} s (after the last)"
-            )
+            print(f"    {serial_ends(phase)}")
         print(f"    429 replies: {phase.throttled}")
     print(f"  outcome: {outcome}")
 

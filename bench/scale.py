@@ -13,24 +13,35 @@ drifts by 10-20 % over the minutes a large run takes.
 Reconcile runs only up to ``--reconcile-up-to`` orders: on a loaded 2-core machine 50,000 orders through
 both flows can take longer than a sitting; export is the flow that holds the open-order list.
 
+``--postgres ADMIN_URL`` puts each size's ledger in a PostgreSQL database of its own, created through
+``ADMIN_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) and dropped afterwards: a new
+ledger's statistics are those of an empty table, which once made each batch's lookups read the whole account.
+
 Run from the repository root: ``.venv/bin/python -m bench.scale [--sizes 1000 50000 1000] [--warm-up 200]
-[--reconcile-up-to 50000]``.
+[--reconcile-up-to 50000] [--postgres ADMIN_URL]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from bench.cycle import REPO, Phase, cycle, flow_settings, prefect_server, rss_mb
 
 
-def _measure_one(orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path) -> dict[str, Any]:
+def _measure_one(
+    orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path, ledger_url: str | None
+) -> dict[str, Any]:
     """One size in this process: the figures of each flow, as JSON-able numbers."""
     with flow_settings(api_url, workdir):
         baseline = rss_mb()
@@ -38,7 +49,7 @@ def _measure_one(orders: int, reconcile: bool, warm_up: int, api_url: str, workd
             orders,
             False,
             10**6,
-            f"sqlite:///{workdir / 'ledger.db'}",
+            ledger_url or f"sqlite:///{workdir / 'ledger.db'}",
             None,
             reconcile=reconcile,
             floor=False,
@@ -69,12 +80,33 @@ def _figures(phase: Phase) -> dict[str, Any]:
     }
 
 
-def _run_size(orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path) -> dict[str, Any]:
+def _run_size(
+    orders: int, reconcile: bool, warm_up: int, api_url: str, workdir: Path, ledger_url: str | None
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.scale", "--one", str(orders), "--warm-up", str(warm_up)]
     command += ["--api-url", api_url, "--workdir", str(workdir)] + (["--reconcile"] if reconcile else [])
+    command += ["--ledger-url", ledger_url] if ledger_url else []
     done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
+
+
+@contextmanager
+def _ledger_database(admin_url: str | None) -> Iterator[str | None]:
+    """A new PostgreSQL database's URL (dropped afterwards), or None: a SQLite file in the size's folder."""
+    if admin_url is None:
+        yield None
+        return
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"lw3pl_scale_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _print(results: list[dict[str, Any]]) -> None:
@@ -117,17 +149,22 @@ def main(argv: list[str] | None = None) -> None:
         "--warm-up", type=int, default=200, help="orders through both flows first, unmeasured"
     )
     parser.add_argument("--reconcile-up-to", type=int, default=50_000)
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="a PostgreSQL ledger per size (see above)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ledger-url", help=argparse.SUPPRESS)
     parser.add_argument("--reconcile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        figures = _measure_one(args.one, args.reconcile, args.warm_up, args.api_url, args.workdir)
+        figures = _measure_one(
+            args.one, args.reconcile, args.warm_up, args.api_url, args.workdir, args.ledger_url
+        )
         print(json.dumps(figures), flush=True)
         return
     print(
-        f"Cost per order by size (limits off, SQLite ledger, warm-up {args.warm_up} orders, "
+        f"Cost per order by size (limits off, {'PostgreSQL' if args.postgres else 'SQLite'} ledger, "
+        f"warm-up {args.warm_up} orders, "
         "each size in its own process)"
     )
     with tempfile.TemporaryDirectory(prefix="lw3pl-scale-") as tmp, prefect_server(Path(tmp)) as (url, _):
@@ -135,7 +172,9 @@ def main(argv: list[str] | None = None) -> None:
         for run, orders in enumerate(args.sizes):  # in the order given: 1000 50000 1000 brackets the drift
             workdir = Path(tmp) / f"{run}-{orders}"
             workdir.mkdir()
-            results.append(_run_size(orders, orders <= args.reconcile_up_to, args.warm_up, url, workdir))
+            reconcile = orders <= args.reconcile_up_to
+            with _ledger_database(args.postgres) as ledger_url:
+                results.append(_run_size(orders, reconcile, args.warm_up, url, workdir, ledger_url))
             print(f"  {orders} orders done: {json.dumps(results[-1])}", flush=True)
         _print(results)
 
