@@ -23,7 +23,10 @@ __all__ = ["reconcile_shipments"]
 
 MAX_BATCHES = 500
 PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
-FEED_WAIT = 0.2  # seconds between two looks for newly recorded shipments while the event pull runs
+FEED_WAIT = 0.05
+"""Seconds between two looks for newly recorded shipments while the event pull runs and a batch slot is
+free: one indexed count each. At 0.2 s the first tracking batch started up to 0.2 s after the pull had
+recorded its first page (a reconcile of 5,000 orders took 8 s)."""
 
 
 @flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL + 3))
