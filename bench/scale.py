@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from bench.cycle import REPO, Phase, cycle, flow_settings, prefect_server, rss_mb
+from bench.ledger import postgres_url
 
 
 def _measure_one(
@@ -89,24 +86,6 @@ def _run_size(
     done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
-
-
-@contextmanager
-def _ledger_database(admin_url: str | None) -> Iterator[str | None]:
-    """A new PostgreSQL database's URL (dropped afterwards), or None: a SQLite file in the size's folder."""
-    if admin_url is None:
-        yield None
-        return
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"lw3pl_scale_{secrets.token_hex(4)}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _print(results: list[dict[str, Any]]) -> None:
@@ -173,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
             workdir = Path(tmp) / f"{run}-{orders}"
             workdir.mkdir()
             reconcile = orders <= args.reconcile_up_to
-            with _ledger_database(args.postgres) as ledger_url:
+            database = postgres_url(args.postgres) if args.postgres else nullcontext(None)
+            with database as ledger_url:
                 results.append(_run_size(orders, reconcile, args.warm_up, url, workdir, ledger_url))
             print(f"  {orders} orders done: {json.dumps(results[-1])}", flush=True)
         _print(results)
