@@ -68,8 +68,10 @@ def test_reconcile_worker_killed_around_processing_processes_each_order_once(
     rel_env.advance(hours=2)
     crashed = run_driver(rel_env.settings, "reconcile", crashpoint=crashpoint)
     assert crashed.returncode == CRASH_EXIT_CODE, crashed.output
-    processed_by_crash = crashpoint == "after_process"
-    assert all(rel_env.linnworks.order(ref)["Processed"] is processed_by_crash for ref in references)
+    processed_by_crash = [ref for ref in references if rel_env.linnworks.order(ref)["Processed"]]
+    # The tracking batches start while the event pull still records shipments, so the batch that died
+    # right after processing may have held only some of the three orders; none may be processed twice.
+    assert bool(processed_by_crash) is (crashpoint == "after_process"), processed_by_crash
     reconcile_shipments()  # at once: the dead worker's claims are released, not waited out
     assert _states(rel_env, references) == [State.PROCESSED] * 3
     for reference in references:
