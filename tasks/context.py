@@ -335,12 +335,14 @@ def in_parts(
     limit: int,
     act: Callable[[list[OrderRecord]], object],
 ) -> int:
-    """Lease up to ``limit`` orders in ``states`` PART_SIZE at a time, ``act`` on each part and give its
-    leases back before the next; stop after a part that came back short. Returns how many were claimed."""
+    """Lease up to ``limit`` orders in ``states`` PART_SIZE at a time, ``act`` on each part (never an
+    empty one) and give its leases back before the next; stop after a part that came back short. Returns
+    how many were claimed."""
     claimed_in_all = 0
     for part in map(len, parts(range(limit))):
         with leased(runtime, states, owner, limit=part) as claimed:
-            act(claimed)
+            if claimed:  # a batch beside this one may have claimed every waiting order first
+                act(claimed)
         claimed_in_all += len(claimed)
         if len(claimed) < part:
             break  # nothing more is waiting
