@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
@@ -25,6 +25,7 @@ __all__ = [
     "NewEvent",
     "NewOrder",
     "OrderRecord",
+    "OrderSummary",
     "RegisterResult",
     "ShipmentSeen",
     "ShippedLine",
@@ -92,6 +93,15 @@ class OrderRecord(_Record):
     lease_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class OrderSummary(NamedTuple):
+    """What a report row shows of an order: four of its columns, read without the rest of the record."""
+
+    num_order_id: str
+    remote_id: str | None
+    carrier: str | None
+    tracking_numbers: tuple[str, ...]
 
 
 class RegisterResult(_Record):

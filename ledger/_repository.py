@@ -32,6 +32,7 @@ from ledger._records import (
     NewEvent,
     NewOrder,
     OrderRecord,
+    OrderSummary,
     RegisterResult,
     StockState,
     TransitionRecord,
@@ -127,6 +128,10 @@ class Ledger:
     def get_many(self, references: Iterable[str]) -> dict[str, OrderRecord]:
         """The known orders among ``references``, keyed by reference (unknown ones are absent)."""
         return self.orders.get_many(references)
+
+    def summaries(self, references: Iterable[str]) -> dict[str, OrderSummary]:
+        """See ``Orders.summaries``: what report rows show of each known order, without its whole record."""
+        return self.orders.summaries(references)
 
     def in_states(
         self, states: Collection[State], *, limit: int | None = None, updated_before: datetime | None = None

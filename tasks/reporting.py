@@ -28,7 +28,7 @@ from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
 from clients.threepl import EventKind
-from ledger import Ledger, OrderRecord, State
+from ledger import Ledger, OrderRecord, OrderSummary, State
 from tasks.report_tables import QUARANTINE_QUEUE, TABLES, Links, ReportRow
 
 if TYPE_CHECKING:
@@ -328,24 +328,24 @@ class _LedgerFacts:
         missing = references - self._known.keys()
         if self._ledger is None or not missing:
             return
-        records = self._ledger.get_many(missing)
+        summaries = self._ledger.summaries(missing)
         # A shipment event happened when the parcels left (ShipBob's fulfilment date, the SFTP file's
         # shipped_at); the ledger keeps every event it applied, so a later run's tables still know it.
         shipped_at = self._ledger.latest_event_at(missing, kind=EventKind.SHIPMENT.value)
         for reference in missing:
-            record = records.get(reference)
-            self._known[reference] = None if record is None else _facts(record, shipped_at.get(reference))
+            summary = summaries.get(reference)
+            self._known[reference] = None if summary is None else _facts(summary, shipped_at.get(reference))
 
     def fill(self, row: ReportRow) -> ReportRow:
         return _with_ledger_facts(row, self._known.get(row.reference))
 
 
-def _facts(record: OrderRecord, shipped_at: datetime | None) -> _Facts:
+def _facts(order: OrderSummary | OrderRecord, shipped_at: datetime | None) -> _Facts:
     return _Facts(
-        remote_id=record.remote_id or "",
-        carrier=record.carrier or "",
-        tracking_numbers=tuple(record.tracking_numbers),
-        num_order_id=record.num_order_id,
+        remote_id=order.remote_id or "",
+        carrier=order.carrier or "",
+        tracking_numbers=tuple(order.tracking_numbers),
+        num_order_id=order.num_order_id,
         shipped_at=shipped_at,
     )
 

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from ledger import EmptyReasonError, IllegalTransitionError, Ledger, NewOrder, State, StateConflictError
+from ledger import (
+    EmptyReasonError,
+    IllegalTransitionError,
+    Ledger,
+    NewOrder,
+    OrderSummary,
+    State,
+    StateConflictError,
+)
 
 from .conftest import FakeClock, drive_to, new_order
 
@@ -81,6 +89,28 @@ def test_reads(book: Ledger, clock: FakeClock) -> None:
     only = book.counts_by_state([State.SUBMITTED, State.PENDING])
     assert (only[State.SUBMITTED], only[State.PENDING], only[State.SUBMITTING]) == (1, 0, 0)
     assert set(only) == set(State)
+
+
+def test_summaries_read_what_report_rows_show_of_this_account_s_orders(
+    book: Ledger, migrated_url: str, clock: FakeClock
+) -> None:
+    """summaries: number, 3PL id, carrier and every tracking number of each known order (unknown ones
+    absent), the same as the whole record says; another account's order of the same reference is not read."""
+    book.register([new_order("sent", 41), new_order("fresh", 42)])
+    book.transition(
+        "sent", State.SUBMITTING, expected_from=[State.PENDING], owner=None,
+        remote_id="R-1", carrier="DPD", tracking_numbers=["T-1", "T-2"],
+    )  # fmt: skip
+    with Ledger(migrated_url, account="another-seller", threepl="shipbob", clock=clock) as other:
+        other.register([new_order("fresh", 99)])
+    summaries = book.summaries(["sent", "fresh", "missing"])
+    assert summaries == {
+        "sent": OrderSummary("41", "R-1", "DPD", ("T-1", "T-2")),
+        "fresh": OrderSummary("42", None, None, ()),
+    }
+    for reference, record in book.get_many(["sent", "fresh"]).items():
+        whole = (record.num_order_id, record.remote_id, record.carrier, record.tracking_numbers)
+        assert summaries[reference] == whole
 
 
 def test_update_changes_fields_without_moving(book: Ledger) -> None:
