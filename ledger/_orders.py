@@ -56,21 +56,14 @@ class Orders:
         self._store = store
         # One statement per shape, with the references as one list parameter: compiled once and cached
         # (an ``in_(list)`` built per call costs more CPU than SQLite spends answering it).
-        self._by_reference = (
-            sa.select(*ORDER_COLUMNS)
-            .where(
-                OrderRow.account == sa.bindparam("account"),
-                OrderRow.threepl == sa.bindparam("threepl"),
-                store.among_param(OrderRow.reference, "references"),
-            )
-            .order_by(OrderRow.reference)
-        )
-        self._by_reference_locked = self._by_reference.with_for_update()
-        self._summaries = sa.select(OrderRow.reference, *_SUMMARY_COLUMNS).where(
+        by_reference = (
             OrderRow.account == sa.bindparam("account"),
             OrderRow.threepl == sa.bindparam("threepl"),
             store.among_param(OrderRow.reference, "references"),
         )
+        self._by_reference = sa.select(*ORDER_COLUMNS).where(*by_reference).order_by(OrderRow.reference)
+        self._by_reference_locked = self._by_reference.with_for_update()
+        self._summaries = sa.select(OrderRow.reference, *_SUMMARY_COLUMNS).where(*by_reference)
 
     # --- registering and reading -------------------------------------------------------------------------
 
@@ -480,7 +473,7 @@ _RECORDSET_INSERT = (
 def _summary(row: sa.Row[Any]) -> tuple[str, OrderSummary]:
     """(reference, summary) of a row selected with the reference and ``_SUMMARY_COLUMNS``."""
     reference, num_order_id, remote_id, carrier, tracking_numbers = cast("tuple[Any, ...]", row)
-    return reference, OrderSummary(num_order_id, remote_id, carrier, tuple(tracking_numbers or ()))
+    return reference, OrderSummary(num_order_id, remote_id, carrier, tuple(tracking_numbers))
 
 
 _SUMMARY_COLUMNS = (OrderRow.num_order_id, OrderRow.remote_id, OrderRow.carrier, OrderRow.tracking_numbers)

@@ -248,8 +248,6 @@ def _process(
 ) -> dict[str, ProcessOrderResult]:
     linnworks = work.runtime.linnworks
     ids = [UUID(record.reference) for record in records]
-    if not ids:
-        return {}
     try:
         if work.runtime.settings.process_method == "batch":
             results = linnworks.process_orders_in_batch(ids, location_id=location_id)
