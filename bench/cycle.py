@@ -4,7 +4,9 @@ Prints, for the export-orders and reconcile-shipments flows:
 
 1. Limits off (sandbox limits off, client pacing scaled out of the way), ``--orders`` orders (default 10,000):
    orders/s per phase, Prefect task runs per 1,000 orders (counted on the Prefect server), API calls per
-   order by method next to the minimum the APIs allow, the Prefect server's CPU, and peak memory.
+   order by method next to the minimum the APIs allow, the Prefect server's CPU, and peak memory; then the
+   CPU of every process of the run (client, sandboxes, database, Prefect server) against the floor's, and
+   how fast the machine ran for each (the sandboxes' CPU for the same calls is the yardstick).
 2. Limits on, time scaled (``--time-scale``: a partner minute lasts ``60 / scale`` s on both the sandboxes
    and the clients), ``--limited-orders`` orders: each phase's throughput as a share of the limit that binds
    it (export: ShipBob's 150 requests/minute, one create per order; reconcile: Linnworks
@@ -269,6 +271,37 @@ def process_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float:
+    """CPU of every ``postgres`` process on the machine (the postmaster's waited-for children include the
+    backends that have exited): the ledger's server side, which the flows process's own CPU leaves out."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended while the directory was read
+        if text[text.find("(") + 1 : text.rfind(")")] == "postgres":
+            fields = text.rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass(frozen=True)
+class HelperCpu:
+    """CPU of the processes that work beside the client: the sandboxes and the database server. On two
+    cores they share the machine with the client, so their CPU counts in the ratio too."""
+
+    sandboxes: float
+    database: float
+
+    @classmethod
+    def now(cls, boxes: Sandboxes) -> HelperCpu:
+        return cls(process_cpu_seconds(boxes.process.pid), database_cpu_seconds())
+
+    def since(self, before: HelperCpu) -> HelperCpu:
+        return HelperCpu(self.sandboxes - before.sandboxes, self.database - before.database)
+
+
 def task_run_count(api_url: str, flow_run_id: str) -> int:
     """Task runs of a flow run, once the server's count has stopped growing (it ingests events lazily)."""
     body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
@@ -371,6 +404,8 @@ class Phase:
     commits: int = 0
     floor_seconds: float = 0.0
     floor: Usage | None = None
+    helpers: HelperCpu | None = None
+    floor_helpers: HelperCpu | None = None
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
     gc_seconds: float = 0.0
@@ -427,7 +462,7 @@ def run_phase(
     (busiest rolling ``minute``: the partner's minute in real seconds, a real one with limits off)."""
     boxes.call("clear")
     cpu_before = process_cpu_seconds(server_pid) if server_pid else 0.0
-    stats_before, client_before = ledger.stats(), Usage.now()
+    stats_before, client_before, helpers_before = ledger.stats(), Usage.now(), HelperCpu.now(boxes)
     reset_peak_rss()
     rss_before = rss_mb()
     started, started_at = time.perf_counter(), time.time()
@@ -435,6 +470,7 @@ def run_phase(
         state = flow(return_state=True)
     elapsed = time.perf_counter() - started
     client, stats = Usage.now().since(client_before), ledger.stats()
+    helpers = HelperCpu.now(boxes).since(helpers_before)
     rss_growth = rss_mb("VmHWM") - rss_before
     if not state.is_completed():
         raise RuntimeError(f"{name} ended {state.name}: {state.message}")
@@ -444,7 +480,7 @@ def run_phase(
     merged |= {f"ShipBob {k}": v for k, v in calls["shipbob"].items()}
     flow_run_id = str(state.state_details.flow_run_id)
     phase = Phase(name, orders, elapsed, flow_run_id, counts, merged, calls["throttled"])
-    phase.client, phase.started_at = client, started_at
+    phase.client, phase.started_at, phase.helpers = client, started_at, helpers
     phase.gc_seconds = collecting[0]
     phase.rss_growth_mb = rss_growth
     phase.pace = boxes.call("pace", method=BINDING[name], window=minute or 60.0)
@@ -542,9 +578,10 @@ def run_floor(boxes: Sandboxes, orders: int, export: Phase, reconcile: Phase) ->
     location = boxes.call("centre")
     boxes.call("seed", count=orders)
     for phase, run, hours in ((export, bare_export, 2.0), (reconcile, bare_reconcile, 0.0)):
-        usage, started = Usage.now(), time.perf_counter()
+        usage, helpers, started = Usage.now(), HelperCpu.now(boxes), time.perf_counter()
         done = run(boxes.info, location)
         phase.floor_seconds, phase.floor = time.perf_counter() - started, Usage.now().since(usage)
+        phase.floor_helpers = HelperCpu.now(boxes).since(helpers)
         if done != orders:
             raise RuntimeError(f"the bare {phase.name} did {done} of {orders} orders")
         boxes.call("advance", hours=hours)
@@ -592,6 +629,8 @@ def print_phase(phase: Phase, batch: int) -> None:
         if phase.client and phase.floor:
             print(f"    client CPU per order: lw3pl {phase.client.per_order(phase.orders)}")
             print(f"                          floor {phase.floor.per_order(phase.orders)}")
+        if phase.client and phase.floor and phase.helpers and phase.floor_helpers:
+            print(f"    {machine_cpu(phase)}")
     if phase.pace and phase.pace["span"]:
         print(f"    {serial_ends(phase)}")
     collecting = 1000 * phase.gc_seconds / phase.orders
@@ -626,6 +665,25 @@ def print_phase(phase: Phase, batch: int) -> None:
     print(
         f"    {'total':<44} {total:>7} {total / phase.orders:>9.3f} {least:>8}  "
         f"({total / least:.3f}x the minimum)"
+    )
+
+
+def machine_cpu(phase: Phase) -> str:
+    """The CPU every process of the run spent, lw3pl's run against the floor's: on two cores the sum, not
+    the client's share alone, sets how fast either can go."""
+    assert phase.client and phase.floor and phase.helpers and phase.floor_helpers
+    ours, helpers = phase.client.cpu, phase.helpers
+    lw3pl = ours + helpers.sandboxes + helpers.database + phase.server_cpu
+    floor = phase.floor.cpu + phase.floor_helpers.sandboxes + phase.floor_helpers.database
+    # The sandboxes answer the same calls in both runs, so their CPU is a yardstick of the machine's speed
+    # at the time: a shared two-core machine drifts by a fifth between runs, and a time ratio with it.
+    yardstick = phase.floor_helpers.sandboxes / helpers.sandboxes if helpers.sandboxes else 0.0
+    return (
+        f"machine CPU: lw3pl {lw3pl:.1f} s (client {ours:.1f}, sandboxes {helpers.sandboxes:.1f}, database "
+        f"{helpers.database:.1f}, Prefect server {phase.server_cpu:.1f}); floor {floor:.1f} s (client "
+        f"{phase.floor.cpu:.1f}, sandboxes {phase.floor_helpers.sandboxes:.1f}); ratio {lw3pl / floor:.2f}x\n"
+        f"    the sandboxes' CPU for the same calls, floor run / lw3pl run: {yardstick:.2f} (1.00: the "
+        f"machine ran as fast in both; below: the floor ran on a faster machine)"
     )
 
 

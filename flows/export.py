@@ -51,7 +51,7 @@ def export_orders(
     settings = runtime.settings
     location = find_fulfilment_centre(account, settings.fulfilment_centre_name)
     order_ids = list_exportable_orders(account, location)
-    size = batch_size or batch_size_for(len(order_ids), settings.export_batch_size, fixed_tasks=2)
+    size = batch_size or batch_size_for(len(order_ids), settings.export_batch_size)
     batches = chunks(order_ids, size)
     progress = Progress(sum(map(len, batches)), "orders exported")
     width = 1 if runtime.ledger.one_writer else PARALLEL

@@ -59,7 +59,7 @@ def reconcile_shipments(
     # Orders an earlier run left ``tracking_written`` (read back, not yet processed) are processed first.
     ready = waiting[State.TRACKING_WRITTEN]
     may_ship = ready + sum(waiting[state] for state in (State.SHIPPED, *SHIPPABLE))
-    size = batch_size or batch_size_for(may_ship, runtime.settings.export_batch_size, fixed_tasks=4)
+    size = batch_size or batch_size_for(may_ship, runtime.settings.export_batch_size)
     processing = _drain(
         lambda: process_orders.submit(account, size, location), size, "orders processed", total=ready
     )
