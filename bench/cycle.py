@@ -41,9 +41,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -302,6 +302,31 @@ class HelperCpu:
         return HelperCpu(self.sandboxes - before.sandboxes, self.database - before.database)
 
 
+@dataclass(frozen=True)
+class FloorRun:
+    """One run of the bare client (bench/floor.py) over one phase: its time, its CPU and its helpers'."""
+
+    seconds: float
+    client: Usage
+    helpers: HelperCpu
+
+    @classmethod
+    def mean(cls, runs: Sequence[FloorRun]) -> FloorRun:
+        share = 1 / len(runs)
+        return cls(
+            share * sum(run.seconds for run in runs),
+            Usage(
+                share * sum(run.client.user for run in runs),
+                share * sum(run.client.system for run in runs),
+                round(share * sum(run.client.switches for run in runs)),
+            ),
+            HelperCpu(
+                share * sum(run.helpers.sandboxes for run in runs),
+                share * sum(run.helpers.database for run in runs),
+            ),
+        )
+
+
 def task_run_count(api_url: str, flow_run_id: str) -> int:
     """Task runs of a flow run, once the server's count has stopped growing (it ingests events lazily)."""
     body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
@@ -402,10 +427,9 @@ class Phase:
     client: Usage | None = None
     statements: int = 0
     commits: int = 0
-    floor_seconds: float = 0.0
-    floor: Usage | None = None
+    floor_runs: list[FloorRun] = field(default_factory=list)
+    """The floor's runs of the same phase: one before lw3pl's and one after (the machine's speed drifts)."""
     helpers: HelperCpu | None = None
-    floor_helpers: HelperCpu | None = None
     task_runs: int = 0
     task_time: dict[str, tuple[int, float]] | None = None
     gc_seconds: float = 0.0
@@ -429,6 +453,11 @@ class Phase:
     @property
     def client_cpu(self) -> float:
         return self.client.cpu if self.client else 0.0
+
+    @property
+    def floor(self) -> FloorRun | None:
+        """The floor's runs averaged: what lw3pl's run is compared with."""
+        return FloorRun.mean(self.floor_runs) if self.floor_runs else None
 
 
 @contextmanager
@@ -551,6 +580,10 @@ def cycle(
                     export_orders()
                     boxes.call("advance", hours=2)
                     reconcile_shipments()
+                floors = not limits and floor and reconcile
+                before = run_floor(boxes, orders) if floors else {}  # before lw3pl's orders exist
+                if before:  # past the floor's orders at the 3PL, as a deployment's schedule is: unmeasured
+                    reconcile_shipments()
                 boxes.call("seed", count=orders)
                 if server_pid:  # the setup flow's events drained: a busy server answers a new run 503
                     wait_server_idle(server_pid)
@@ -564,27 +597,34 @@ def cycle(
                     )
         finally:
             runtime.close()
-        if not limits and floor and reconciled is not None:
-            run_floor(boxes, orders, export, reconciled)
+        if before and reconciled is not None:
+            after = run_floor(boxes, orders)
+            for phase in (export, reconciled):
+                phase.floor_runs = [before[phase.name], after[phase.name]]
         return export, reconciled, boxes.call("outcome") | {"sandbox_maxrss_mb": boxes.call("maxrss_mb")}
     finally:
         boxes.close()
 
 
-def run_floor(boxes: Sandboxes, orders: int, export: Phase, reconcile: Phase) -> None:
-    """The bare exporter and reconciler (bench/floor.py) on ``orders`` fresh orders, same sandboxes."""
+def run_floor(boxes: Sandboxes, orders: int) -> dict[str, FloorRun]:
+    """The bare exporter and reconciler (bench/floor.py) on ``orders`` fresh orders, same sandboxes; each
+    phase's run by name. It runs once before lw3pl's flows and once after, and the two are averaged: on a
+    shared machine whose speed drifts by a fifth from one minute to the next, one floor run on one side
+    made the ratio swing with the drift."""
     from bench.floor import bare_export, bare_reconcile
 
     location = boxes.call("centre")
     boxes.call("seed", count=orders)
-    for phase, run, hours in ((export, bare_export, 2.0), (reconcile, bare_reconcile, 0.0)):
+    runs: dict[str, FloorRun] = {}
+    for name, run, hours in (("export", bare_export, 2.0), ("reconcile", bare_reconcile, 0.0)):
         usage, helpers, started = Usage.now(), HelperCpu.now(boxes), time.perf_counter()
         done = run(boxes.info, location)
-        phase.floor_seconds, phase.floor = time.perf_counter() - started, Usage.now().since(usage)
-        phase.floor_helpers = HelperCpu.now(boxes).since(helpers)
+        seconds = time.perf_counter() - started
+        runs[name] = FloorRun(seconds, Usage.now().since(usage), HelperCpu.now(boxes).since(helpers))
         if done != orders:
-            raise RuntimeError(f"the bare {phase.name} did {done} of {orders} orders")
+            raise RuntimeError(f"the bare {name} did {done} of {orders} orders")
         boxes.call("advance", hours=hours)
+    return runs
 
 
 # --- reporting --------------------------------------------------------------------------------------------
@@ -620,17 +660,18 @@ def print_phase(phase: Phase, batch: int) -> None:
     print(
         f"\n  {phase.name}: {phase.orders} orders in {phase.seconds:.1f} s = {phase.per_second:.1f} orders/s"
     )
-    if phase.floor_seconds:
-        floor = phase.orders / phase.floor_seconds
+    floor = phase.floor
+    if floor is not None:
+        each = ", ".join(f"{run.seconds:.1f} s" for run in phase.floor_runs)
         print(
-            f"    floor (bare httpx, bench/floor.py): {floor:.1f} orders/s; lw3pl/floor time ratio "
-            f"{phase.seconds / phase.floor_seconds:.2f}x"
+            f"    floor (bare httpx, bench/floor.py): {phase.orders / floor.seconds:.1f} orders/s "
+            f"(before and after lw3pl: {each}); lw3pl/floor time ratio {phase.seconds / floor.seconds:.2f}x"
         )
-        if phase.client and phase.floor:
+        if phase.client:
             print(f"    client CPU per order: lw3pl {phase.client.per_order(phase.orders)}")
-            print(f"                          floor {phase.floor.per_order(phase.orders)}")
-        if phase.client and phase.floor and phase.helpers and phase.floor_helpers:
-            print(f"    {machine_cpu(phase)}")
+            print(f"                          floor {floor.client.per_order(phase.orders)}")
+        if phase.client and phase.helpers:
+            print(f"    {machine_cpu(phase, floor)}")
     if phase.pace and phase.pace["span"]:
         print(f"    {serial_ends(phase)}")
     collecting = 1000 * phase.gc_seconds / phase.orders
@@ -668,22 +709,22 @@ def print_phase(phase: Phase, batch: int) -> None:
     )
 
 
-def machine_cpu(phase: Phase) -> str:
+def machine_cpu(phase: Phase, floor: FloorRun) -> str:
     """The CPU every process of the run spent, lw3pl's run against the floor's: on two cores the sum, not
     the client's share alone, sets how fast either can go."""
-    assert phase.client and phase.floor and phase.helpers and phase.floor_helpers
+    assert phase.client and phase.helpers
     ours, helpers = phase.client.cpu, phase.helpers
     lw3pl = ours + helpers.sandboxes + helpers.database + phase.server_cpu
-    floor = phase.floor.cpu + phase.floor_helpers.sandboxes + phase.floor_helpers.database
-    # The sandboxes answer the same calls in both runs, so their CPU is a yardstick of the machine's speed
-    # at the time: a shared two-core machine drifts by a fifth between runs, and a time ratio with it.
-    yardstick = phase.floor_helpers.sandboxes / helpers.sandboxes if helpers.sandboxes else 0.0
+    bare = floor.client.cpu + floor.helpers.sandboxes + floor.helpers.database
+    # The sandboxes answer the same calls (by endpoint and count) in both runs, so their CPU is a yardstick
+    # of the machine's speed at the time: a shared two-core machine drifts by a fifth, and a ratio with it.
+    yardstick = floor.helpers.sandboxes / helpers.sandboxes if helpers.sandboxes else 0.0
     return (
         f"machine CPU: lw3pl {lw3pl:.1f} s (client {ours:.1f}, sandboxes {helpers.sandboxes:.1f}, database "
-        f"{helpers.database:.1f}, Prefect server {phase.server_cpu:.1f}); floor {floor:.1f} s (client "
-        f"{phase.floor.cpu:.1f}, sandboxes {phase.floor_helpers.sandboxes:.1f}); ratio {lw3pl / floor:.2f}x\n"
-        f"    the sandboxes' CPU for the same calls, floor run / lw3pl run: {yardstick:.2f} (1.00: the "
-        f"machine ran as fast in both; below: the floor ran on a faster machine)"
+        f"{helpers.database:.1f}, Prefect server {phase.server_cpu:.1f}); floor {bare:.1f} s (client "
+        f"{floor.client.cpu:.1f}, sandboxes {floor.helpers.sandboxes:.1f}); ratio {lw3pl / bare:.2f}x\n"
+        f"    the sandboxes' CPU for the same calls, floor / lw3pl: {yardstick:.2f} (1.00: the machine ran "
+        f"as fast for both; below: faster for the floor)"
     )
 
 

@@ -52,6 +52,7 @@ def pull_events(account: Account) -> RunReport:
     work = Outcomes(runtime_for(account))
     ledger, adapter = work.runtime.ledger, work.runtime.threepl
     checkpoint = ledger.get_cursor(EVENTS_CURSOR)
+    foreign: list[str] = []
     for _ in range(MAX_POLLS):
         try:
             page = adapter.poll_events(checkpoint)
@@ -65,28 +66,51 @@ def pull_events(account: Account) -> RunReport:
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
-        _apply_page(work, fresh)
+        foreign += _apply_page(work, fresh)
         if page.checkpoint is not None and page.checkpoint != checkpoint:  # unchanged: nothing to save
             ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
         adapter.ack(page.events)
-        if not fresh or page.caught_up or page.checkpoint in (None, checkpoint):
+        # A page with nothing new does not end the pull: a pass of ShipBob's update stream starts a little
+        # before the newest update seen, so a busy account's pass opens with pages of events recorded
+        # already, and the new ones are behind them. The pass's end or a checkpoint that stops moving does.
+        if page.caught_up or page.checkpoint in (None, checkpoint):
             break
         checkpoint = page.checkpoint
+    if foreign:
+        work.note(_never_sent(foreign))
     return work.report
 
 
-def _apply_page(work: Outcomes, fresh: list[Event]) -> None:
-    """Apply a page's new events (oldest first), the common ones in one ledger transaction.
+def _never_sent(references: list[str]) -> str:
+    orders = sorted(set(references))
+    shown = ", ".join(orders[:3]) + (f" and {len(orders) - 3} more" if len(orders) > 3 else "")
+    return (
+        f"3PL events named {len(orders)} orders this ledger never sent ({shown}): sent by another tool or "
+        "from another ledger; left as they are"
+    )
+
+
+def _apply_page(work: Outcomes, fresh: list[Event]) -> list[str]:
+    """Apply a page's new events (oldest first), the common ones in one ledger transaction; returns the
+    references of events naming orders the ledger does not hold (recorded as seen, nothing else).
 
     A complete shipment of an order in a shippable state is a plain move: those are gathered and written
     with their event records by one ``apply_events``. Every other event runs its handler on its own, as
     before, and is recorded after its effects (with the next batch). An order already in the batch sends
     the batch first, so each event sees the order as the events before it left it.
     """
-    known = work.runtime.ledger.get_many({event.reference for event in fresh})  # one read per page
+    references = {event.reference for event in fresh}
+    known = work.runtime.ledger.get_many(references)  # one read per page
+    # The 3PL lists an order only once it was created, and this ledger registers an order before it sends
+    # one: an order absent now was not sent from here (another tool, a replaced ledger). A migration leaves
+    # thousands in the first pass, so they are not read again one by one.
+    unknown = references - known.keys()
     batch: dict[str, tuple[EventEffect, ShipmentSeen, datetime | None]] = {}
     handled: list[EventEffect] = []
     for event in fresh:
+        if event.reference in unknown:
+            handled.append(EventEffect(event=_new_event(event)))
+            continue
         if event.reference in batch:
             _apply_batch(work, batch, handled, known)
         effect = _batched_effect(event, known.get(event.reference))
@@ -96,6 +120,7 @@ def _apply_page(work: Outcomes, fresh: list[Event]) -> None:
         _apply(work, event, known)
         handled.append(EventEffect(event=_new_event(event)))
     _apply_batch(work, batch, handled, known)
+    return [event.reference for event in fresh if event.reference in unknown]
 
 
 def _apply_batch(
@@ -155,7 +180,7 @@ def _new_event(event: Event) -> NewEvent:
 def _apply(work: Outcomes, event: Event, known: dict[str, OrderRecord]) -> None:
     """Apply one event; ``known`` caches the page's orders (an entry is dropped once the order may change)."""
     record = known.get(event.reference) or work.runtime.ledger.get(event.reference)
-    if record is None:
+    if record is None:  # not expected: _apply_page sends only orders the ledger held when the page was read
         work.note(f"3PL event {event.event_id} names an order lw3pl never sent: {event.reference}")
         return
     if record.state is State.SUBMITTING and event.kind is not EventKind.ERROR:

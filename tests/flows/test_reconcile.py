@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from clients.linnworks import UpdateOrderShippingInfo
+from clients.shipbob import ShipBobAdapter, ShipBobConfig
 from clients.threepl import Event, EventKind, EventPage, ThreePLAdapter
 from flows.export import export_orders
 from flows.reconcile import reconcile_shipments
@@ -315,6 +318,58 @@ def test_a_parcel_event_read_while_another_run_processes_the_order_is_kept_not_r
     record = flow_env.runtime.ledger.get(reference)
     assert record is not None and record.state is State.PROCESSED
     assert record.tracking_numbers == stale.tracking_numbers
+
+
+def _sent_by_another_tool(env: FlowEnv, count: int) -> list[str]:
+    """Orders at the 3PL, shipped and tagged in Linnworks, that this ledger never sent."""
+    references = env.create_orders(count, lines=ONE_EACH)
+    ids = [UUID(reference) for reference in references]
+    for order in env.runtime.linnworks.get_orders_by_id(ids):
+        env.runtime.threepl.submit_order(to_fulfilment_order(order, env.settings))
+        env.warehouse.ship(str(order.order_id))
+    env.runtime.linnworks.assign_order_identifier(ids, env.settings.export_identifier_tag)
+    return references
+
+
+def test_orders_another_tool_sent_are_left_alone_with_one_note_and_no_read_each(flow_env: FlowEnv) -> None:
+    """Orders at the 3PL that this ledger never sent (another connector before lw3pl, a replaced ledger):
+    their shipments change nothing in Linnworks, the run's notes name them once, and the ledger is not
+    read once per order (a migration puts thousands of them in the first pass)."""
+    references = _sent_by_another_tool(flow_env, 30)
+    ledger = flow_env.runtime.ledger
+    before = ledger.stats()
+    report = pull_events.fn(flow_env.account)
+    assert ledger.stats().statements - before.statements < len(references)  # a few per page, none per order
+    [note] = [note for note in report.notes if "never sent" in note]
+    assert note.startswith("3PL events named 30 orders this ledger never sent") and "and 27 more" in note
+    assert reconcile_shipments()["processed"] == 0
+    for reference in references:
+        assert ledger.get(reference) is None
+        assert calls_naming(flow_env, "Orders/SetOrderShippingInfo", reference) == 0
+        assert flow_env.linnworks.order(reference)["Processed"] is False
+    for reference in _exported(flow_env, 2):  # orders this ledger sends afterwards are followed as ever
+        flow_env.warehouse.ship(reference)
+    assert reconcile_shipments()["processed"] == 2
+
+
+def test_a_pass_that_re_reads_pages_of_known_events_goes_on_to_the_new_ones(flow_env: FlowEnv) -> None:
+    """Each pass of ShipBob's update stream starts a little before the newest update seen, so a busy
+    account's pass opens with pages whose events are all recorded already. The pull reads on to the new
+    shipments behind them in the same run (it used to stop at the first page with nothing new, a page a
+    run, leaving shipments waiting for hours)."""
+    shipbob = flow_env.shipbob
+    config = ShipBobConfig(shipbob.url, SecretStr(shipbob.token), shipbob.channel_id, pace=False, page_size=5)
+    small_pages = ShipBobAdapter(config)
+    with closing(small_pages), with_settings(flow_env.runtime, threepl=small_pages):
+        _sent_by_another_tool(flow_env, 12)  # three pages of five orders, re-read by the next pass
+        assert pull_events.fn(flow_env.account).shipped == []
+        mine = _exported(flow_env, 2)
+        for reference in mine:
+            flow_env.warehouse.ship(reference)
+        reads_before = shipbob.count(method="GET", path=ORDERS_PATH)
+        report = pull_events.fn(flow_env.account)
+    assert sorted(row.reference for row in report.shipped) == sorted(mine)
+    assert shipbob.count(method="GET", path=ORDERS_PATH) - reads_before >= 3  # it read past the known pages
 
 
 def test_a_page_of_complete_shipments_is_applied_in_one_ledger_commit(flow_env: FlowEnv) -> None:
