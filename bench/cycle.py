@@ -6,7 +6,7 @@ Prints, for the export-orders and reconcile-shipments flows:
    orders/s per phase, Prefect task runs per 1,000 orders (counted on the Prefect server), API calls per
    order by method next to the minimum the APIs allow, the Prefect server's CPU, and peak memory; then the
    CPU of every process of the run (client, sandboxes, database, Prefect server) against the floor's, and
-   how fast the machine ran for each (the sandboxes' CPU for the same calls is the yardstick).
+   the sandboxes' CPU for the floor's calls against lw3pl's (the same calls by endpoint and count).
 2. Limits on, time scaled (``--time-scale``: a partner minute lasts ``60 / scale`` s on both the sandboxes
    and the clients), ``--limited-orders`` orders: each phase's throughput as a share of the limit that binds
    it (export: ShipBob's 150 requests/minute, one create per order; reconcile: Linnworks
@@ -725,15 +725,16 @@ def machine_cpu(phase: Phase, floor: FloorRun) -> str:
     ours, helpers = phase.client.cpu, phase.helpers
     lw3pl = ours + helpers.sandboxes + helpers.database + phase.server_cpu
     bare = floor.client.cpu + floor.helpers.sandboxes + floor.helpers.database
-    # The sandboxes answer the same calls (by endpoint and count) in both runs, so their CPU is a yardstick
-    # of the machine's speed at the time: a shared two-core machine drifts by a fifth, and a ratio with it.
+    # The sandboxes answer the same calls (by endpoint and count) in both runs: their CPU would be equal on a
+    # machine of steady speed and for requests of equal weight. Measured: 0.67-0.85 since the floor runs on
+    # both sides of lw3pl, so lw3pl's requests weigh more (bodies, headers), not the machine alone.
     yardstick = floor.helpers.sandboxes / helpers.sandboxes if helpers.sandboxes else 0.0
     return (
         f"machine CPU: lw3pl {lw3pl:.1f} s (client {ours:.1f}, sandboxes {helpers.sandboxes:.1f}, database "
         f"{helpers.database:.1f}, Prefect server {phase.server_cpu:.1f}); floor {bare:.1f} s (client "
         f"{floor.client.cpu:.1f}, sandboxes {floor.helpers.sandboxes:.1f}); ratio {lw3pl / bare:.2f}x\n"
-        f"    the sandboxes' CPU for the same calls, floor / lw3pl: {yardstick:.2f} (1.00: the machine ran "
-        f"as fast for both; below: faster for the floor)"
+        f"    the sandboxes' CPU for the same calls, floor / lw3pl: {yardstick:.2f} (below 1.00: lw3pl's "
+        f"requests cost them more, or the machine ran slower during lw3pl's run)"
     )
 
 

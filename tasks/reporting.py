@@ -413,8 +413,8 @@ def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
 
 PROGRESS_INTERVAL = 2.0
 """Seconds between two updates of a progress artifact (the last, at 100 %, is always sent). Each update
-costs the Prefect server about 14 ms of CPU (bench/cycle.py's machine CPU line; one per batch was about 2 %
-of a 5,000-order flow's CPU); the UI polls its pages every few seconds anyway."""
+costs the Prefect server about 5 ms of CPU (bench/server_cost.py) and this process a round trip; the UI
+shows a new value only when it polls, every few seconds, anyway."""
 
 
 class Progress:
