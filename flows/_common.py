@@ -65,8 +65,9 @@ def chunks(items: list[T], size: int) -> list[list[T]]:
 BATCHES_PER_RUN = 10
 """Batch tasks a large run is cut into: enough for the flows' two batches in flight to overlap to the end,
 few enough that task runs cost little. Each costs the Prefect server about 33 ms of CPU (its state events
-stored and applied; bench/server_cost.py). At 200 orders a batch, a 5,000-order run's 25 task runs were most
-of the server's 2.2 s, 5-10 % of all the CPU the run took (bench/cycle.py's machine CPU line); at 500, 1.2 s."""
+stored and applied; bench/server_cost.py). At 200 orders a batch, a 5,000-order run's 25 task runs were
+most of the server's 2.2 s, 5-10 % of all the CPU the run took (bench/cycle.py's machine CPU line); at
+500, 1.2 s."""
 MAX_BATCH = 500
 
 
