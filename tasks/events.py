@@ -52,7 +52,7 @@ def pull_events(account: Account) -> RunReport:
     work = Outcomes(runtime_for(account))
     ledger, adapter = work.runtime.ledger, work.runtime.threepl
     checkpoint = ledger.get_cursor(EVENTS_CURSOR)
-    foreign: list[str] = []
+    foreign: set[str] = set()
     for _ in range(MAX_POLLS):
         try:
             page = adapter.poll_events(checkpoint)
@@ -66,7 +66,7 @@ def pull_events(account: Account) -> RunReport:
         work.report.notes += [f"3PL record {record} skipped: {reason}" for record, reason in page.quarantined]
         seen = ledger.events_seen(event.event_id for event in page.events)
         fresh = sorted((e for e in page.events if e.event_id not in seen), key=lambda e: e.occurred_at)
-        foreign += _apply_page(work, fresh)
+        foreign |= _apply_page(work, fresh)
         if page.checkpoint is not None and page.checkpoint != checkpoint:  # unchanged: nothing to save
             ledger.set_cursor(EVENTS_CURSOR, page.checkpoint)
         adapter.ack(page.events)
@@ -81,8 +81,8 @@ def pull_events(account: Account) -> RunReport:
     return work.report
 
 
-def _never_sent(references: list[str]) -> str:
-    orders = sorted(set(references))
+def _never_sent(references: set[str]) -> str:
+    orders = sorted(references)
     shown = ", ".join(orders[:3]) + (f" and {len(orders) - 3} more" if len(orders) > 3 else "")
     return (
         f"3PL events named {len(orders)} orders this ledger never sent ({shown}): sent by another tool or "
@@ -90,9 +90,9 @@ def _never_sent(references: list[str]) -> str:
     )
 
 
-def _apply_page(work: Outcomes, fresh: list[Event]) -> list[str]:
+def _apply_page(work: Outcomes, fresh: list[Event]) -> set[str]:
     """Apply a page's new events (oldest first), the common ones in one ledger transaction; returns the
-    references of events naming orders the ledger does not hold (recorded as seen, nothing else).
+    references the ledger does not hold (their events recorded as seen, nothing else).
 
     A complete shipment of an order in a shippable state is a plain move: those are gathered and written
     with their event records by one ``apply_events``. Every other event runs its handler on its own, as
@@ -120,7 +120,7 @@ def _apply_page(work: Outcomes, fresh: list[Event]) -> list[str]:
         _apply(work, event, known)
         handled.append(EventEffect(event=_new_event(event)))
     _apply_batch(work, batch, handled, known)
-    return [event.reference for event in fresh if event.reference in unknown]
+    return unknown
 
 
 def _apply_batch(
