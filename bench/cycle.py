@@ -267,9 +267,7 @@ def prefect_server(home: Path) -> Iterator[tuple[str, int]]:
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its waited-for children, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
 
 
 def database_cpu_seconds() -> float:
@@ -282,9 +280,15 @@ def database_cpu_seconds() -> float:
         except OSError:
             continue  # the process ended while the directory was read
         if text[text.find("(") + 1 : text.rfind(")")] == "postgres":
-            fields = text.rsplit(")", 1)[1].split()
-            total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+            total += _stat_cpu_seconds(text)
     return total
+
+
+def _stat_cpu_seconds(stat: str) -> float:
+    """utime + stime + cutime + cstime of a ``/proc/<pid>/stat`` line, in seconds (the fields after the
+    command's closing parenthesis: the command itself may hold spaces)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
