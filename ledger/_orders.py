@@ -125,6 +125,18 @@ class Orders:
         with self._store.read() as session:
             return [order_record(OrderValues.of(row)) for row in session.execute(query.limit(limit))]
 
+    def references_in(self, states: Collection[State]) -> list[str]:
+        """The references of the orders in ``states``, least recently updated first: what ``in_states``
+        lists, without building a record per order (a run that only compares references to a partner's
+        list, at 50,000 orders)."""
+        query = (
+            sa.select(OrderRow.reference)
+            .where(*self._store.scope(OrderRow), OrderRow.state.in_(list(states)))
+            .order_by(OrderRow.updated_at, OrderRow.id)
+        )
+        with self._store.read() as session:
+            return list(session.scalars(query))
+
     def counts_by_state(self, states: Collection[State] | None = None) -> dict[State, int]:
         """How many orders are in each state (every state present, zero included); with ``states``, only
         those are counted (an index range each, not the account's every order)."""

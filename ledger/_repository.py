@@ -139,6 +139,10 @@ class Ledger:
         """Orders in ``states``, least recently updated first (``updated_before`` finds stuck ones)."""
         return self.orders.in_states(states, limit=limit, updated_before=updated_before)
 
+    def references_in(self, states: Collection[State]) -> list[str]:
+        """The references of the orders in ``states``, in ``in_states``' order, without their records."""
+        return self.orders.references_in(states)
+
     def counts_by_state(self, states: Collection[State] | None = None) -> dict[State, int]:
         """How many orders are in each state (every state present, zero included); with ``states``, only
         those are counted, the others show zero."""

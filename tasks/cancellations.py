@@ -41,11 +41,11 @@ def read_orders(runtime: Runtime, records: Sequence[OrderRecord]) -> dict[str, O
 def carry_linnworks_cancellations(account: Account, location_id: UUID) -> RunReport:
     """Orders sent (or about to be) that are no longer open at the fulfilment centre: cancel at the 3PL."""
     work = Outcomes(runtime_for(account))
-    candidates = work.runtime.ledger.in_states(CARRIED)
+    candidates = work.runtime.ledger.references_in(CARRIED)
     if not candidates:
         return work.report
     open_now = {str(i) for i in work.runtime.linnworks.get_all_open_orders(fulfilment_center=location_id)}
-    gone = [record.reference for record in candidates if record.reference not in open_now]
+    gone = [reference for reference in candidates if reference not in open_now]
     if not gone:
         return work.report
     # The snapshot above was read without a lease: another run may be processing or cancelling these orders

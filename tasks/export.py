@@ -60,7 +60,7 @@ def list_exportable_orders(account: Account, location_id: UUID) -> list[str]:
     every order the ledger has not finished exporting (a crash or a fault left it half-way)."""
     runtime = runtime_for(account)
     listed = list_open_candidates(runtime.linnworks, location_id, runtime.settings.export_identifier_tag)
-    unfinished = [record.reference for record in runtime.ledger.in_states(UNFINISHED)]
+    unfinished = runtime.ledger.references_in(UNFINISHED)
     return list(dict.fromkeys([str(order_id) for order_id in listed] + unfinished))
 
 

@@ -71,8 +71,8 @@ def test_num_order_id_accepts_the_linnworks_int() -> None:
 
 
 def test_reads(book: Ledger, clock: FakeClock) -> None:
-    """get, get_many, in_states (oldest first, stuck filter) and counts_by_state (of every state or of
-    some) agree with the writes."""
+    """get, get_many, in_states (oldest first, stuck filter), references_in (in_states' order, references
+    only) and counts_by_state (of every state or of some) agree with the writes."""
     book.register([new_order("old"), new_order("new")])
     book.transition("old", State.SUBMITTING, expected_from=[State.PENDING], owner=None)
     clock.advance(600)
@@ -83,12 +83,15 @@ def test_reads(book: Ledger, clock: FakeClock) -> None:
     assert [o.reference for o in book.in_states([State.SUBMITTING], limit=1)] == ["old"]
     stuck = book.in_states([State.SUBMITTING], updated_before=clock() - timedelta(seconds=300))
     assert [o.reference for o in stuck] == ["old"]
+    assert book.references_in([State.SUBMITTING]) == ["old", "new"]
+    assert book.references_in([State.PENDING]) == []
     counts = book.counts_by_state()
     assert counts[State.SUBMITTING] == 2 and sum(counts.values()) == 2 and set(counts) == set(State)
     book.transition("new", State.SUBMITTED, expected_from=[State.SUBMITTING], owner=None)
     only = book.counts_by_state([State.SUBMITTED, State.PENDING])
     assert (only[State.SUBMITTED], only[State.PENDING], only[State.SUBMITTING]) == (1, 0, 0)
     assert set(only) == set(State)
+    assert book.references_in([State.SUBMITTED, State.PENDING]) == ["new"]
 
 
 def test_summaries_read_what_report_rows_show_of_this_account_s_orders(
@@ -111,6 +114,17 @@ def test_summaries_read_what_report_rows_show_of_this_account_s_orders(
     for reference, record in book.get_many(["sent", "fresh"]).items():
         whole = (record.num_order_id, record.remote_id, record.carrier, record.tracking_numbers)
         assert summaries[reference] == whole
+
+
+def test_references_in_lists_this_account_s_orders_only(
+    book: Ledger, migrated_url: str, clock: FakeClock
+) -> None:
+    """references_in reads the account's own orders: another account's order in the same state, even of
+    the same reference, is not listed."""
+    book.register([new_order("mine")])
+    with Ledger(migrated_url, account="another-seller", threepl="shipbob", clock=clock) as other:
+        other.register([new_order("mine"), new_order("theirs")])
+    assert book.references_in([State.PENDING]) == ["mine"]
 
 
 def test_update_changes_fields_without_moving(book: Ledger) -> None:
