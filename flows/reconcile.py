@@ -15,21 +15,25 @@ from tasks.cancellations import carry_linnworks_cancellations
 from tasks.context import runtime_for
 from tasks.edits import carry_linnworks_edits
 from tasks.events import SHIPPABLE, pull_events
-from tasks.reconcile import process_orders, write_tracking_read_back_and_process
+from tasks.reconcile import (
+    MOST_TRACKING_BATCHES,
+    process_orders,
+    tracking_batches,
+    write_tracking_read_back_and_process,
+)
 from tasks.reporting import Progress, RunReport
 from tasks.setup import find_fulfilment_centre
 
 __all__ = ["reconcile_shipments"]
 
 MAX_BATCHES = 500
-PARALLEL = 2  # batches in flight: the Linnworks budget stays busy while the other batch reads or commits
 FEED_WAIT = 0.05
 """Seconds between two looks for newly recorded shipments while the event pull runs and a batch slot is
 free: one indexed count each. At 0.2 s the first tracking batch started up to 0.2 s after the pull had
 recorded its first page (a reconcile of 5,000 orders took 8 s)."""
 
 
-@flow(name="reconcile-shipments", task_runner=thread_runner(PARALLEL + 3))
+@flow(name="reconcile-shipments", task_runner=thread_runner(MOST_TRACKING_BATCHES + 3))
 def reconcile_shipments(
     batch_size: BatchSize | None = None,
     credentials: Lw3plCredentials | None = None,
@@ -60,14 +64,20 @@ def reconcile_shipments(
     ready = waiting[State.TRACKING_WRITTEN]
     may_ship = ready + sum(waiting[state] for state in (State.SHIPPED, *SHIPPABLE))
     size = batch_size or batch_size_for(may_ship, runtime.settings.export_batch_size)
+    width = tracking_batches(runtime.ledger)
     processing = _drain(
-        lambda: process_orders.submit(account, size, location), size, "orders processed", total=ready
+        lambda: process_orders.submit(account, size, location),
+        size,
+        width,
+        "orders processed",
+        total=ready,
     )
     # Then the shipped ones, three steps per order: write the tracking number -> read it back -> process
     # (irreversible, only after an equal read-back). One task does the three for one batch.
     tracking = _drain(
         lambda: write_tracking_read_back_and_process.submit(account, size, location),
         size,
+        width,
         "tracking written, read back, processed",
         total=may_ship - ready,  # an estimate until the pull is done: the orders it may find shipped
         feeding=(pull, lambda: runtime.ledger.counts_by_state([State.SHIPPED])[State.SHIPPED]),
@@ -83,17 +93,18 @@ Feeding = tuple[PrefectFuture[RunReport], Callable[[], int]]
 def _drain(
     submit: Callable[[], PrefectFuture[RunReport]],
     size: int,
+    width: int,
     description: str,
     *,
     total: int = 0,
     feeding: Feeding | None = None,
 ) -> RunReport:
-    """Run a claim-based batch task over the ``total`` orders waiting when it started, PARALLEL in flight:
+    """Run a claim-based batch task over the ``total`` orders waiting when it started, ``width`` in flight:
     the next batch is submitted as soon as one finishes, so no batch waits for a slower one beside it.
 
     Claims keep concurrent batches apart. No batch is submitted once the batches finished and in flight
     cover ``total`` (orders arriving meanwhile wait for the next run), after a batch comes back short, or
-    once PARALLEL batches in a row made no progress (deferred every order they claimed).
+    once ``width`` batches in a row made no progress (deferred every order they claimed).
 
     With ``feeding``, orders arrive while its task runs: a batch is sent whenever more are waiting than
     the batches in flight can take (checked every FEED_WAIT seconds) and a short batch does not stop the
@@ -120,7 +131,7 @@ def _drain(
     while True:
         if fed.is_set() and feeding is not None and not counted:
             total, counted = claimed + len(in_flight) * size + feeding[1](), True
-        while not stop and len(in_flight) < PARALLEL and submitted < MAX_BATCHES and more_waiting():
+        while not stop and len(in_flight) < width and submitted < MAX_BATCHES and more_waiting():
             in_flight[submit()] = fed.is_set()
             submitted += 1
         if not in_flight:
@@ -141,4 +152,4 @@ def _drain(
         if progress is not None:
             progress.advance(batch.claimed)
         stalled = stalled + 1 if batch.deferred >= batch.claimed > 0 else 0  # an empty one is short
-        stop = stop or (batch.claimed < size and after_feed) or stalled >= PARALLEL
+        stop = stop or (batch.claimed < size and after_feed) or stalled >= width

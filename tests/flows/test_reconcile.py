@@ -99,8 +99,8 @@ def test_tracking_read_back_in_linnworks_takes_the_parcels_off_shipbobs_queue(fl
 
 
 def test_batches_in_flight_take_every_shipped_order_once(flow_env: FlowEnv) -> None:
-    """Five shipped orders in batches of two (two in flight, the next sent as one finishes, the last short):
-    each order's tracking is written once and each is processed."""
+    """Five shipped orders in batches of two (two in flight on PostgreSQL, one on SQLite; the next sent as
+    one finishes, the last short): each order's tracking is written once and each is processed."""
     references = _exported(flow_env, 5)
     for reference in references:
         flow_env.warehouse.ship(reference)
