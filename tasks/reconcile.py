@@ -36,7 +36,8 @@ IN_FLIGHT = 8
 """Per-order Linnworks calls in flight for the account, shared by the tracking batches in flight
 (``tracking_batches``); the client's pacer keeps the account's budget. Eight keep the 250/minute budget busy
 at any realistic latency, while each thread more costs CPU (httpcore checks every pooled connection on each
-request; GIL hand-offs) in a client that is CPU bound."""
+request; GIL hand-offs) in a client that is CPU bound: on PostgreSQL, 8 per batch beside the second batch
+cost ~8 % more CPU per call and were no faster (this stop: 1.84x and 1.92x of the floor against 1.97x)."""
 
 
 MOST_TRACKING_BATCHES = 2
