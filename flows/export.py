@@ -15,7 +15,7 @@ from flows._common import (
     thread_runner,
 )
 from lw3pl.core.blocks import Lw3plCredentials
-from tasks.context import runtime_for
+from tasks.context import batches_in_flight, runtime_for
 from tasks.export import export_batch, list_exportable_orders
 from tasks.reporting import Progress
 from tasks.setup import find_fulfilment_centre
@@ -54,7 +54,7 @@ def export_orders(
     size = batch_size or batch_size_for(len(order_ids), settings.export_batch_size)
     batches = chunks(order_ids, size)
     progress = Progress(sum(map(len, batches)), "orders exported")
-    width = 1 if runtime.ledger.one_writer else PARALLEL
+    width = batches_in_flight(runtime.ledger, PARALLEL)
     futures = submitted_at_most(width, lambda batch: export_batch.submit(account, batch, location), batches)
     report = collect(futures, progress, [len(batch) for batch in batches])
     return finish(account, report, "export-orders")

@@ -37,6 +37,7 @@ __all__ = [
     "PART_SIZE",
     "Account",
     "Runtime",
+    "batches_in_flight",
     "build_runtime",
     "close_runtimes",
     "existing_runtime",
@@ -321,6 +322,15 @@ PART_SIZE = 100
 ProcessOrdersInBatch) and a few ledger transactions each. A task may hold several parts (fewer task runs
 cost less on the Prefect server and in this process); Linnworks documents no cap on ids per call, and the
 one cap seen on a similar endpoint is 100, so no call carries more."""
+
+
+def batches_in_flight(ledger: Ledger, most: int) -> int:
+    """Batch tasks a flow keeps in flight: ``most`` on PostgreSQL, where the second hides one batch's round
+    trips to the database; one on SQLite (``Ledger.one_writer``), where a second batch's commits wait for
+    the one writer, and beside the other batch's partner calls each of its row steps hands the interpreter
+    lock to another thread and waits to get it back (bench/contention.py). Each flow's ``most`` gives its
+    figures."""
+    return 1 if ledger.one_writer else most
 
 
 def parts(items: Sequence[T]) -> list[Sequence[T]]:

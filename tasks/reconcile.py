@@ -23,7 +23,7 @@ from clients.threepl import WrittenTracking
 from ledger import Ledger, OrderRecord, State
 from lw3pl.core.crashpoints import crashpoint
 from tasks.cancellations import TOO_LATE, gone_after_shipping, read_orders, settle_by_hand
-from tasks.context import Account, in_parts, move_all, runtime_for
+from tasks.context import Account, batches_in_flight, in_parts, move_all, runtime_for
 from tasks.notes import add_order_note
 from tasks.outcomes import Outcomes
 from tasks.reporting import ReportRow, RunReport
@@ -44,12 +44,11 @@ MOST_TRACKING_BATCHES = 2
 
 
 def tracking_batches(ledger: Ledger) -> int:
-    """Tracking batches the reconcile flow keeps in flight: two on PostgreSQL (one batch's tracking writes
-    go on while the other reads back, processes or commits), one on SQLite (``Ledger.one_writer``), where a
-    second batch's commits queue for the one writer behind the first's and the event pull's. bench/cycle.py,
-    5,000 orders, SQLite, alternating runs: lw3pl/floor 1.63x and 1.60x with one batch of 8 writes (12.4 and
-    13.5 s of client CPU), 2.02x and 1.96x with two of 4 (15.8 and 14.3 s)."""
-    return 1 if ledger.one_writer else MOST_TRACKING_BATCHES
+    """Tracking batches the reconcile flow keeps in flight (``batches_in_flight``): on PostgreSQL one batch's
+    tracking writes go on while the other reads back, processes or commits; on SQLite the event pull is a
+    writer too. bench/cycle.py, 5,000 orders, SQLite, alternating runs: lw3pl/floor 1.63x and 1.60x with one
+    batch of 8 writes (12.4 and 13.5 s of client CPU), 2.02x and 1.96x with two of 4 (15.8 and 14.3 s)."""
+    return batches_in_flight(ledger, MOST_TRACKING_BATCHES)
 
 
 SHIPPED = (State.SHIPPED,)
